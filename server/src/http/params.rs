@@ -1,0 +1,65 @@
+//! Query parameters, parsed so that every mistake is a 400 naming the parameter:
+//! unknown names, repeated names and values that do not parse.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use axum::extract::{FromRequestParts, RawQuery};
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+
+/// The query string of a request, as name → value.
+#[derive(Debug, Default)]
+pub struct Params(BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .unwrap_or(RawQuery(None));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::bad("query", format!("the query string does not parse: {e}")))?;
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            if map.contains_key(&k) {
+                return Err(ApiError::bad(k, "given more than once"));
+            }
+            map.insert(k, v);
+        }
+        Ok(Params(map))
+    }
+}
+
+impl Params {
+    /// Refuses any parameter not in `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(ApiError::bad(
+                k.clone(),
+                format!(
+                    "unknown parameter; this endpoint takes: {}",
+                    allowed.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The value of `name` parsed as `T`, if present.
+    pub fn get<T>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.0
+            .get(name)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|e| ApiError::bad(name, e.to_string()))
+            })
+            .transpose()
+    }
+}

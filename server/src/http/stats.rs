@@ -1,0 +1,65 @@
+//! `GET /api/stats?region=ID&at=DATE|TIMESTAMP`: figures for the town or a region's
+//! subtree, as of the end of day `at` in Guali (default: now).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+use crate::domain::time::parse_moment;
+use crate::domain::{Level, RegionId};
+use crate::state::stats::{Stats, stats};
+
+/// The region a figure set is about.
+#[derive(Debug, Serialize)]
+pub struct RegionRef {
+    id: RegionId,
+    level: Level,
+    name: String,
+}
+
+/// The response body.
+#[derive(Debug, Serialize)]
+pub struct StatsResponse {
+    region: RegionRef,
+    at: DateTime<Utc>,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+/// Handler.
+pub async fn get_stats(
+    State(app): State<AppState>,
+    params: Params,
+) -> Result<Json<StatsResponse>, ApiError> {
+    params.only(&["region", "at"])?;
+    let region: Option<RegionId> = params.get("region")?;
+    let at = match params.get::<String>("at")? {
+        Some(s) => parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string()))?,
+        None => Utc::now(),
+    };
+    let map = app
+        .map
+        .read()
+        .map_err(|_| ApiError::Internal("map state lock poisoned".into()))?;
+    let idx = match region {
+        Some(id) => map.regions.find(&id).ok_or(ApiError::NotFound {
+            what: "region",
+            id: id.to_string(),
+        })?,
+        None => map.regions.town(),
+    };
+    let r = map.regions.get(idx);
+    Ok(Json(StatsResponse {
+        region: RegionRef {
+            id: r.id.clone(),
+            level: r.level,
+            name: r.name.clone(),
+        },
+        at,
+        stats: stats(&map, idx, at),
+    }))
+}

@@ -1,0 +1,76 @@
+//! onemap: one map of every registered unit's hazard state, for a safety command post.
+//!
+//! Data flows one way: `store` (SQLite | PostGIS) → `state` (indexes, colours,
+//! figures) → views → `http` (axum). The colour of a unit is decided in
+//! [`domain::colour`]; writes are committed in [`store`].
+
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod state;
+pub mod store;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use http::AppState;
+use state::MapState;
+use store::{AnyStore, Store};
+
+/// Errors while bringing the server up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The stored data does not make a map.
+    #[error(transparent)]
+    State(#[from] state::StateError),
+    /// The demo generator failed.
+    #[error("demo generation failed: {0}")]
+    Demo(#[from] state::RegionError),
+    /// A blocking task panicked or was cancelled.
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The application: every route, with its state.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Loads everything from `store` into a fresh map state.
+pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
+    let data = store.load().await?;
+    let map = tokio::task::spawn_blocking(move || MapState::build(data)).await??;
+    Ok(AppState {
+        map: Arc::new(RwLock::new(map)),
+        backend: store.backend(),
+    })
+}
+
+/// Fills an empty store with the Guali demo (a no-op on a store that holds data).
+/// Returns whether it wrote anything.
+pub async fn seed_demo(store: &AnyStore, seed: u64) -> Result<bool, StartError> {
+    if !store.is_empty().await? {
+        return Ok(false);
+    }
+    let data = tokio::task::spawn_blocking(move || demo::generate(seed)).await??;
+    store.import(&data).await?;
+    Ok(true)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,188 @@
+//! The place hierarchy in memory: parent/child links by index and an R-tree over the
+//! micro-grid polygons for point-in-polygon assignment of units.
+//!
+//! Invariants (checked by [`RegionTree::new`]): ids are unique, the town is the one
+//! root, each region's parent sits exactly one level up, and every level that has
+//! polygons has one for each region.
+
+use std::collections::HashMap;
+
+use geo::{BoundingRect, Intersects, MultiPolygon, Point};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+
+use crate::domain::{Level, Region, RegionId};
+
+/// Index of a region in the tree (stable for the life of the tree).
+pub type RegionIdx = usize;
+
+/// A hierarchy that does not hold together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegionError {
+    /// Two regions share an id.
+    #[error("region id {0} appears twice")]
+    Duplicate(RegionId),
+    /// A parent id names no region, or one at the wrong level.
+    #[error("region {id} ({level}) has parent {parent:?}, which is not a region one level up")]
+    BadParent {
+        /// The child.
+        id: RegionId,
+        /// Its level.
+        level: Level,
+        /// The parent it names.
+        parent: Option<RegionId>,
+    },
+    /// A region of a level with polygons has none.
+    #[error("region {0} has no polygon")]
+    MissingPolygon(RegionId),
+    /// An id that does not parse (only generated data can produce this).
+    #[error("`{0}` is not a valid region id")]
+    BadId(String),
+    /// Not exactly one town.
+    #[error("the hierarchy needs exactly one town, found {0}")]
+    Towns(usize),
+}
+
+type MicroGridEntry = GeomWithData<Rectangle<[f64; 2]>, RegionIdx>;
+
+/// All regions, linked and indexed.
+#[derive(Debug)]
+pub struct RegionTree {
+    regions: Vec<Region>,
+    by_id: HashMap<RegionId, RegionIdx>,
+    parent: Vec<Option<RegionIdx>>,
+    children: Vec<Vec<RegionIdx>>,
+    micro_grids: RTree<MicroGridEntry>,
+    town: RegionIdx,
+}
+
+impl RegionTree {
+    /// Links and indexes `regions` (in any order), checking the invariants.
+    pub fn new(regions: Vec<Region>) -> Result<Self, RegionError> {
+        let mut by_id = HashMap::with_capacity(regions.len());
+        for (i, r) in regions.iter().enumerate() {
+            if by_id.insert(r.id.clone(), i).is_some() {
+                return Err(RegionError::Duplicate(r.id.clone()));
+            }
+        }
+        let mut parent = vec![None; regions.len()];
+        let mut children = vec![Vec::new(); regions.len()];
+        let mut towns = Vec::new();
+        for (i, r) in regions.iter().enumerate() {
+            let bad = || RegionError::BadParent {
+                id: r.id.clone(),
+                level: r.level,
+                parent: r.parent.clone(),
+            };
+            match (r.level.parent(), &r.parent) {
+                (None, None) => towns.push(i),
+                (Some(expected), Some(p)) => {
+                    let &pi = by_id.get(p).ok_or_else(bad)?;
+                    if regions[pi].level != expected {
+                        return Err(bad());
+                    }
+                    parent[i] = Some(pi);
+                    children[pi].push(i);
+                }
+                _ => return Err(bad()),
+            }
+            if r.level.has_polygon() && r.boundary.is_none() {
+                return Err(RegionError::MissingPolygon(r.id.clone()));
+            }
+        }
+        let [town] = towns[..] else {
+            return Err(RegionError::Towns(towns.len()));
+        };
+        let entries = regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.level == Level::MicroGrid)
+            .filter_map(|(i, r)| {
+                let rect = r.boundary.as_ref()?.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners(rect.min().into(), rect.max().into()),
+                    i,
+                ))
+            })
+            .collect();
+        Ok(RegionTree {
+            regions,
+            by_id,
+            parent,
+            children,
+            micro_grids: RTree::bulk_load(entries),
+            town,
+        })
+    }
+
+    /// The town, root of the tree.
+    pub fn town(&self) -> RegionIdx {
+        self.town
+    }
+
+    /// The region at `idx`.
+    pub fn get(&self, idx: RegionIdx) -> &Region {
+        &self.regions[idx]
+    }
+
+    /// All regions, in the order given.
+    pub fn all(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Looks a region up by id.
+    pub fn find(&self, id: &RegionId) -> Option<RegionIdx> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The parent of `idx`.
+    pub fn parent(&self, idx: RegionIdx) -> Option<RegionIdx> {
+        self.parent[idx]
+    }
+
+    /// The children of `idx`.
+    pub fn children(&self, idx: RegionIdx) -> &[RegionIdx] {
+        &self.children[idx]
+    }
+
+    /// Whether `idx` is `ancestor` or lies below it.
+    pub fn is_within(&self, mut idx: RegionIdx, ancestor: RegionIdx) -> bool {
+        loop {
+            if idx == ancestor {
+                return true;
+            }
+            match self.parent[idx] {
+                Some(p) => idx = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// The micro-grid whose polygon contains `point` (boundary included; where two
+    /// touch, the one with the smaller id wins, so the answer is stable).
+    pub fn micro_grid_at(&self, point: Point<f64>) -> Option<RegionIdx> {
+        let p = [point.x(), point.y()];
+        self.micro_grids
+            .locate_all_at_point(&p)
+            .map(|e| e.data)
+            .filter(|&i| {
+                self.regions[i]
+                    .boundary
+                    .as_ref()
+                    .is_some_and(|b: &MultiPolygon<f64>| b.intersects(&point))
+            })
+            .min_by(|&a, &b| self.regions[a].id.cmp(&self.regions[b].id))
+    }
+
+    /// How many regions of each level lie in the subtree of `idx` (itself included),
+    /// indexed by [`Level::depth`].
+    pub fn subtree_counts(&self, idx: RegionIdx) -> [usize; 6] {
+        let mut counts = [0; 6];
+        let mut stack = vec![idx];
+        while let Some(i) = stack.pop() {
+            counts[self.regions[i].level.depth()] += 1;
+            stack.extend_from_slice(&self.children[i]);
+        }
+        counts
+    }
+}

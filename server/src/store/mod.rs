@@ -1,0 +1,214 @@
+//! Where writes are committed: one interface ([`Store`]), one module per backend.
+//!
+//! - [`sqlite`]: the embedded default, a single file; nothing to install.
+//! - [`postgres`]: PostgreSQL + PostGIS for production; geometry columns in SRID 4326
+//!   with GiST indexes, so QGIS or any PostGIS tool reads the tables directly.
+//!
+//! Both run their own migrations (`server/migrations/{sqlite,postgres}`) on open and
+//! pass the same conformance suite (`tests/store_conformance.rs`). Every write method
+//! is one transaction: it either lands whole or not at all.
+
+mod geometry;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Region, Suspension, Unit, UnitId};
+
+/// Everything a store holds: what `import` writes and `load` reads back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dataset {
+    /// Places, parents before children.
+    pub regions: Vec<Region>,
+    /// Units, hosts before their factory-in-factory tenants.
+    pub units: Vec<Unit>,
+    /// Inspection visits.
+    pub inspections: Vec<Inspection>,
+    /// Hazards found.
+    pub hazards: Vec<Hazard>,
+    /// Suspension orders.
+    pub suspensions: Vec<Suspension>,
+}
+
+/// What went wrong in a store, in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no backend we have.
+    #[error("unsupported database URL `{0}` (use sqlite://PATH or postgres://…)")]
+    UnsupportedUrl(String),
+    /// No such record.
+    #[error("{what} {id} does not exist")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The write contradicts what is recorded (e.g. closing a closed hazard).
+    #[error("{0}")]
+    Conflict(String),
+    /// The write refers to a record that does not exist (a foreign key).
+    #[error("a referenced record does not exist: {0}")]
+    InvalidReference(String),
+    /// A stored value that the domain does not accept (a corrupted or foreign row).
+    #[error("bad stored value in {column}: {message}")]
+    Corrupt {
+        /// Table and column.
+        column: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database itself failed.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_foreign_key_violation()
+        {
+            return StoreError::InvalidReference(db.message().to_owned());
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The interface both backends implement. Ids of new records are assigned by the store;
+/// the `id` fields of records passed to `insert_unit` and `record_inspection` are ignored.
+pub trait Store: Send + Sync {
+    /// Whether the store holds no units and no regions.
+    fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Writes a whole dataset with its own ids, in one transaction (bulk load).
+    fn import(&self, data: &Dataset) -> impl Future<Output = Result<()>> + Send;
+
+    /// Reads everything back, each table ordered by id.
+    fn load(&self) -> impl Future<Output = Result<Dataset>> + Send;
+
+    /// Registers a unit.
+    fn insert_unit(&self, unit: &Unit) -> impl Future<Output = Result<UnitId>> + Send;
+
+    /// Records a visit and the hazards it found (their `inspection` field is ignored).
+    fn record_inspection(
+        &self,
+        inspection: &Inspection,
+        hazards: &[Hazard],
+    ) -> impl Future<Output = Result<(InspectionId, Vec<HazardId>)>> + Send;
+
+    /// Issues a yellow card for an open hazard with a new deadline.
+    fn issue_yellow_card(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Closes (销号) an open hazard with its evidence.
+    fn close_hazard(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        evidence: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Orders a unit to suspend business from `at`; a conflict if already suspended.
+    fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+
+    /// Lets a suspended unit resume at `at`; a conflict if not suspended.
+    fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Either backend, chosen by URL at run time.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// The embedded SQLite file.
+    Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL + PostGIS.
+    Postgres(postgres::PgStore),
+}
+
+impl AnyStore {
+    /// Opens (creating if needed) and migrates the store at `url`:
+    /// `sqlite://PATH` or `postgres://…` / `postgresql://…`.
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(AnyStore::Sqlite(sqlite::SqliteStore::open(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(AnyStore::Postgres(postgres::PgStore::open(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// A short name of the backend, for logs and `/healthz`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            AnyStore::Sqlite(_) => "sqlite",
+            AnyStore::Postgres(_) => "postgis",
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $call.await,
+            AnyStore::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn is_empty(&self) -> Result<bool> {
+        delegate!(self, s => s.is_empty())
+    }
+    async fn import(&self, data: &Dataset) -> Result<()> {
+        delegate!(self, s => s.import(data))
+    }
+    async fn load(&self) -> Result<Dataset> {
+        delegate!(self, s => s.load())
+    }
+    async fn insert_unit(&self, unit: &Unit) -> Result<UnitId> {
+        delegate!(self, s => s.insert_unit(unit))
+    }
+    async fn record_inspection(
+        &self,
+        inspection: &Inspection,
+        hazards: &[Hazard],
+    ) -> Result<(InspectionId, Vec<HazardId>)> {
+        delegate!(self, s => s.record_inspection(inspection, hazards))
+    }
+    async fn issue_yellow_card(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        delegate!(self, s => s.issue_yellow_card(hazard, at, deadline))
+    }
+    async fn close_hazard(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        evidence: &str,
+    ) -> Result<()> {
+        delegate!(self, s => s.close_hazard(hazard, at, evidence))
+    }
+    async fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
+        delegate!(self, s => s.suspend(unit, at))
+    }
+    async fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
+        delegate!(self, s => s.resume(unit, at))
+    }
+}

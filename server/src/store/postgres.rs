@@ -1,0 +1,431 @@
+//! The PostgreSQL + PostGIS backend, for production.
+//!
+//! Bulk loads go through `UNNEST` of column arrays (thousands of rows per statement);
+//! points and polygons are stored as PostGIS geometries in SRID 4326 and come back as
+//! `lon`/`lat` or WKB, so decoding is shared with SQLite (`rows.rs`).
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
+use super::{Dataset, Result, Store, StoreError, geometry};
+use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
+
+/// A PostgreSQL + PostGIS store.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Rows per bulk statement: large enough to amortise round trips, small enough to keep
+/// each statement's arrays a few megabytes.
+const BATCH: usize = 5_000;
+
+impl PgStore {
+    /// Connects to `postgres://…` and migrates (installing PostGIS in the database).
+    pub async fn open(url: &str) -> Result<Self> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The connection pool, for tests and tools that query PostGIS directly.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn new_id<T: std::str::FromStr>(raw: i64, column: &'static str) -> Result<T> {
+    raw.to_string().parse().map_err(|_| StoreError::Corrupt {
+        column,
+        message: format!("assigned id {raw} is not positive"),
+    })
+}
+
+async fn import_units(tx: &mut Transaction<'_, Postgres>, units: &[Unit]) -> Result<()> {
+    for chunk in units.chunks(BATCH) {
+        sqlx::query(
+            "INSERT INTO units (id, kind, name, address, owner_name, owner_phone, geom, micro_grid_id, \
+             risk_level, batch, host_id, registered_at) \
+             SELECT id, kind, name, address, owner_name, owner_phone, \
+                    ST_SetSRID(ST_MakePoint(lon, lat), 4326), micro_grid_id, risk_level, batch, host_id, registered_at \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                         $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::bigint[], \
+                         $13::timestamptz[]) \
+               AS t(id, kind, name, address, owner_name, owner_phone, lon, lat, micro_grid_id, risk_level, \
+                    batch, host_id, registered_at)",
+        )
+        .bind(chunk.iter().map(|u| u.id.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.kind.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.name.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.address.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.owner_name.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.owner_phone.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.location.x()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.location.y()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.micro_grid.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.risk.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.batch.map(|b| b.as_str())).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.host.map(UnitId::get)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.registered_at).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn import_inspections(tx: &mut Transaction<'_, Postgres>, all: &[Inspection]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        sqlx::query(
+            "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, photos) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], \
+                                  $6::text[], $7::text[])",
+        )
+        .bind(chunk.iter().map(|i| i.id.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.unit.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.inspector.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.signature.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| rows::photos_json(&i.photos)).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn import_hazards(tx: &mut Transaction<'_, Postgres>, all: &[Hazard]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        sqlx::query(
+            "INSERT INTO hazards (id, unit_id, inspection_id, category, hazard_type, severity, stage, \
+             found_at, deadline, yellow_card_at, closed_at, evidence) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], \
+                                  $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], \
+                                  $10::timestamptz[], $11::timestamptz[], $12::text[])",
+        )
+        .bind(chunk.iter().map(|h| h.id.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.unit.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.inspection.get()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.category.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.hazard_type.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.severity.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.stage.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.found_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.deadline).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.yellow_card_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.closed_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.evidence.as_deref()).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts hazards found by one new inspection, returning their ids.
+async fn insert_hazards(
+    tx: &mut Transaction<'_, Postgres>,
+    hazards: &[Hazard],
+    inspection: InspectionId,
+) -> Result<Vec<HazardId>> {
+    let mut ids = Vec::with_capacity(hazards.len());
+    for h in hazards {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO hazards (unit_id, inspection_id, category, hazard_type, severity, stage, \
+             found_at, deadline, yellow_card_at, closed_at, evidence) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(h.unit.get())
+        .bind(inspection.get())
+        .bind(h.category.as_str())
+        .bind(&h.hazard_type)
+        .bind(h.severity.as_str())
+        .bind(h.stage.as_str())
+        .bind(h.found_at)
+        .bind(h.deadline)
+        .bind(h.yellow_card_at)
+        .bind(h.closed_at)
+        .bind(&h.evidence)
+        .fetch_one(&mut **tx)
+        .await?;
+        ids.push(new_id(id, "hazards.id")?);
+    }
+    Ok(ids)
+}
+
+async fn exists(tx: &mut Transaction<'_, Postgres>, table: &'static str, id: i64) -> Result<bool> {
+    // `table` is one of our own constants, never user input.
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1)");
+    Ok(sqlx::query_scalar(&sql)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+impl Store for PgStore {
+    async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM regions) + (SELECT count(*) FROM units)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n == 0)
+    }
+
+    async fn import(&self, data: &Dataset) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in data.regions.chunks(BATCH) {
+            let geoms = chunk
+                .iter()
+                .map(|r| r.boundary.as_ref().map(geometry::to_wkb).transpose())
+                .collect::<Result<Vec<_>>>()?;
+            sqlx::query(
+                "INSERT INTO regions (id, level, parent_id, code, name, geom) \
+                 SELECT id, level, parent_id, code, name, ST_SetSRID(ST_GeomFromWKB(wkb), 4326) \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) \
+                   AS t(id, level, parent_id, code, name, wkb)",
+            )
+            .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.level.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.parent.as_ref().map(|p| p.as_str())).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.code.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
+            .bind(geoms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        import_units(&mut tx, &data.units).await?;
+        import_inspections(&mut tx, &data.inspections).await?;
+        import_hazards(&mut tx, &data.hazards).await?;
+        for chunk in data.suspensions.chunks(BATCH) {
+            sqlx::query(
+                "INSERT INTO suspensions (unit_id, started_at, ended_at) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::timestamptz[])",
+            )
+            .bind(chunk.iter().map(|s| s.unit.get()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|s| s.started_at).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|s| s.ended_at).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Explicit ids were written: move each identity past them.
+        for table in ["units", "inspections", "hazards", "suspensions"] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
+            );
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load(&self) -> Result<Dataset> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let regions: Vec<RegionRow> = sqlx::query_as(
+            "SELECT id, level, parent_id, code, name, ST_AsBinary(geom) AS geom FROM regions \
+             ORDER BY CASE level WHEN 'town' THEN 0 WHEN 'area' THEN 1 WHEN 'group' THEN 2 \
+             WHEN 'village' THEN 3 WHEN 'grid' THEN 4 ELSE 5 END, id COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let units: Vec<UnitRow> = sqlx::query_as(
+            "SELECT id, kind, name, address, owner_name, owner_phone, ST_X(geom) AS lon, ST_Y(geom) AS lat, \
+             micro_grid_id, risk_level, batch, host_id, registered_at FROM units ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let inspections: Vec<InspectionRow> = sqlx::query_as(
+            "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos FROM inspections ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let hazards: Vec<HazardRow> = sqlx::query_as(
+            "SELECT id, unit_id, inspection_id, category, hazard_type, severity, stage, found_at, \
+             deadline, yellow_card_at, closed_at, evidence FROM hazards ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let suspensions: Vec<SuspensionRow> =
+            sqlx::query_as("SELECT unit_id, started_at, ended_at FROM suspensions ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(Dataset {
+            regions: rows::convert(regions)?,
+            units: rows::convert(units)?,
+            inspections: rows::convert(inspections)?,
+            hazards: rows::convert(hazards)?,
+            suspensions: rows::convert(suspensions)?,
+        })
+    }
+
+    async fn insert_unit(&self, unit: &Unit) -> Result<UnitId> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO units (kind, name, address, owner_name, owner_phone, geom, micro_grid_id, \
+             risk_level, batch, host_id, registered_at) \
+             VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12) \
+             RETURNING id",
+        )
+        .bind(unit.kind.as_str())
+        .bind(&unit.name)
+        .bind(&unit.address)
+        .bind(&unit.owner_name)
+        .bind(&unit.owner_phone)
+        .bind(unit.location.x())
+        .bind(unit.location.y())
+        .bind(unit.micro_grid.as_str())
+        .bind(unit.risk.as_str())
+        .bind(unit.batch.map(|b| b.as_str()))
+        .bind(unit.host.map(UnitId::get))
+        .bind(unit.registered_at)
+        .fetch_one(&self.pool)
+        .await?;
+        new_id(id, "units.id")
+    }
+
+    async fn record_inspection(
+        &self,
+        inspection: &Inspection,
+        hazards: &[Hazard],
+    ) -> Result<(InspectionId, Vec<HazardId>)> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, signature, photos) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(inspection.unit.get())
+        .bind(inspection.kind.as_str())
+        .bind(&inspection.inspector)
+        .bind(inspection.at)
+        .bind(&inspection.signature)
+        .bind(rows::photos_json(&inspection.photos))
+        .fetch_one(&mut *tx)
+        .await?;
+        let inspection_id: InspectionId = new_id(id, "inspections.id")?;
+        let ids = insert_hazards(&mut tx, hazards, inspection_id).await?;
+        tx.commit().await?;
+        Ok((inspection_id, ids))
+    }
+
+    async fn issue_yellow_card(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE hazards SET yellow_card_at = $1, deadline = $2 WHERE id = $3 AND closed_at IS NULL",
+        )
+        .bind(at)
+        .bind(deadline)
+        .bind(hazard.get())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let found = exists(&mut tx, "hazards", hazard.get()).await?;
+            return Err(rows::missing_or_conflict(
+                found,
+                "hazard",
+                hazard.get(),
+                "hazard is already closed",
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn close_hazard(
+        &self,
+        hazard: HazardId,
+        at: DateTime<Utc>,
+        evidence: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE hazards SET closed_at = $1, evidence = $2 WHERE id = $3 AND closed_at IS NULL",
+        )
+        .bind(at)
+        .bind(evidence)
+        .bind(hazard.get())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let found = exists(&mut tx, "hazards", hazard.get()).await?;
+            return Err(rows::missing_or_conflict(
+                found,
+                "hazard",
+                hazard.get(),
+                "hazard is already closed",
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the unit row so two concurrent orders cannot both pass the check.
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM units WHERE id = $1 FOR UPDATE")
+                .bind(unit.get())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Err(rows::missing_or_conflict(false, "unit", unit.get(), ""));
+        }
+        let open: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM suspensions WHERE unit_id = $1 AND ended_at IS NULL)",
+        )
+        .bind(unit.get())
+        .fetch_one(&mut *tx)
+        .await?;
+        if open {
+            return Err(rows::missing_or_conflict(
+                true,
+                "unit",
+                unit.get(),
+                "unit is already suspended",
+            ));
+        }
+        sqlx::query("INSERT INTO suspensions (unit_id, started_at) VALUES ($1, $2)")
+            .bind(unit.get())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE suspensions SET ended_at = $1 WHERE unit_id = $2 AND ended_at IS NULL",
+        )
+        .bind(at)
+        .bind(unit.get())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let found = exists(&mut tx, "units", unit.get()).await?;
+            return Err(rows::missing_or_conflict(
+                found,
+                "unit",
+                unit.get(),
+                "unit is not suspended",
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

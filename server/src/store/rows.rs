@@ -1,0 +1,217 @@
+//! Rows as both backends return them, and their conversion into domain types.
+//!
+//! The SELECTs of both backends produce these same column shapes (PostGIS turns its
+//! geometry into `lon`/`lat` or WKB in SQL), so decoding is written once, here.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use geo::Point;
+
+use super::{StoreError, geometry};
+use crate::domain::{
+    Hazard, HazardId, Inspection, InspectionId, Region, RegionId, Suspension, Unit, UnitId,
+};
+
+fn parse<T>(column: &'static str, text: &str) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    text.parse().map_err(|e: T::Err| StoreError::Corrupt {
+        column,
+        message: e.to_string(),
+    })
+}
+
+fn id<T>(column: &'static str, raw: i64) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse(column, &raw.to_string())
+}
+
+/// `regions` as read.
+#[derive(sqlx::FromRow)]
+pub struct RegionRow {
+    pub id: String,
+    pub level: String,
+    pub parent_id: Option<String>,
+    pub code: Option<String>,
+    pub name: String,
+    pub geom: Option<Vec<u8>>,
+}
+
+impl TryFrom<RegionRow> for Region {
+    type Error = StoreError;
+    fn try_from(r: RegionRow) -> Result<Self, StoreError> {
+        Ok(Region {
+            id: parse::<RegionId>("regions.id", &r.id)?,
+            level: parse("regions.level", &r.level)?,
+            parent: r
+                .parent_id
+                .map(|p| parse::<RegionId>("regions.parent_id", &p))
+                .transpose()?,
+            code: r.code,
+            name: r.name,
+            boundary: r.geom.map(geometry::from_wkb).transpose()?,
+        })
+    }
+}
+
+/// `units` as read, the point split into `lon`/`lat`.
+#[derive(sqlx::FromRow)]
+pub struct UnitRow {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    pub owner_name: String,
+    pub owner_phone: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub micro_grid_id: String,
+    pub risk_level: String,
+    pub batch: Option<String>,
+    pub host_id: Option<i64>,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl TryFrom<UnitRow> for Unit {
+    type Error = StoreError;
+    fn try_from(r: UnitRow) -> Result<Self, StoreError> {
+        Ok(Unit {
+            id: id::<UnitId>("units.id", r.id)?,
+            kind: parse("units.kind", &r.kind)?,
+            name: r.name,
+            address: r.address,
+            owner_name: r.owner_name,
+            owner_phone: r.owner_phone,
+            location: Point::new(r.lon, r.lat),
+            micro_grid: parse("units.micro_grid_id", &r.micro_grid_id)?,
+            risk: parse("units.risk_level", &r.risk_level)?,
+            batch: r.batch.map(|b| parse("units.batch", &b)).transpose()?,
+            host: r.host_id.map(|h| id("units.host_id", h)).transpose()?,
+            registered_at: r.registered_at,
+        })
+    }
+}
+
+/// `inspections` as read; photos are a JSON array of references.
+#[derive(sqlx::FromRow)]
+pub struct InspectionRow {
+    pub id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub inspector: String,
+    pub inspected_at: DateTime<Utc>,
+    pub signature: Option<String>,
+    pub photos: String,
+}
+
+impl TryFrom<InspectionRow> for Inspection {
+    type Error = StoreError;
+    fn try_from(r: InspectionRow) -> Result<Self, StoreError> {
+        Ok(Inspection {
+            id: id::<InspectionId>("inspections.id", r.id)?,
+            unit: id("inspections.unit_id", r.unit_id)?,
+            kind: parse("inspections.kind", &r.kind)?,
+            inspector: r.inspector,
+            at: r.inspected_at,
+            signature: r.signature,
+            photos: serde_json::from_str(&r.photos).map_err(|e| StoreError::Corrupt {
+                column: "inspections.photos",
+                message: e.to_string(),
+            })?,
+        })
+    }
+}
+
+/// The photo references as stored.
+pub fn photos_json(photos: &[String]) -> String {
+    serde_json::Value::from(photos.to_vec()).to_string()
+}
+
+/// `hazards` as read.
+#[derive(sqlx::FromRow)]
+pub struct HazardRow {
+    pub id: i64,
+    pub unit_id: i64,
+    pub inspection_id: i64,
+    pub category: String,
+    pub hazard_type: String,
+    pub severity: String,
+    pub stage: String,
+    pub found_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub yellow_card_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub evidence: Option<String>,
+}
+
+impl TryFrom<HazardRow> for Hazard {
+    type Error = StoreError;
+    fn try_from(r: HazardRow) -> Result<Self, StoreError> {
+        Ok(Hazard {
+            id: id::<HazardId>("hazards.id", r.id)?,
+            unit: id("hazards.unit_id", r.unit_id)?,
+            inspection: id("hazards.inspection_id", r.inspection_id)?,
+            category: parse("hazards.category", &r.category)?,
+            hazard_type: r.hazard_type,
+            severity: parse("hazards.severity", &r.severity)?,
+            stage: parse("hazards.stage", &r.stage)?,
+            found_at: r.found_at,
+            deadline: r.deadline,
+            yellow_card_at: r.yellow_card_at,
+            closed_at: r.closed_at,
+            evidence: r.evidence,
+        })
+    }
+}
+
+/// `suspensions` as read.
+#[derive(sqlx::FromRow)]
+pub struct SuspensionRow {
+    pub unit_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<SuspensionRow> for Suspension {
+    type Error = StoreError;
+    fn try_from(r: SuspensionRow) -> Result<Self, StoreError> {
+        Ok(Suspension {
+            unit: id("suspensions.unit_id", r.unit_id)?,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+        })
+    }
+}
+
+/// Converts every row, stopping at the first bad one.
+pub fn convert<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+/// What a write needs to know after an UPDATE that touched nothing: whether the record
+/// exists at all (then the write conflicts with its state) or not.
+pub fn missing_or_conflict(
+    exists: bool,
+    what: &'static str,
+    id: i64,
+    conflict: &str,
+) -> StoreError {
+    if exists {
+        StoreError::Conflict(conflict.to_owned())
+    } else {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
