@@ -1,1 +1,378 @@
+//! One conformance suite for both stores: every test runs against a real SQLite file
+//! and a real PostgreSQL + PostGIS database, and must behave the same on both.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::TestDb;
+use geo::{MultiPolygon, Point, polygon};
+use onemap::domain::{
+    Batch, Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level, Region,
+    RiskLevel, Severity, Stage, Suspension, Unit, UnitId, UnitKind,
+};
+use onemap::store::{AnyStore, Dataset, Store, StoreError};
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, 6, day, hour, 0, 0).unwrap()
+}
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Option<MultiPolygon<f64>> {
+    Some(MultiPolygon(vec![polygon![
+        (x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)
+    ]]))
+}
+
+fn region(
+    id: &str,
+    level: Level,
+    parent: Option<&str>,
+    boundary: Option<MultiPolygon<f64>>,
+) -> Region {
+    Region {
+        id: id.parse().unwrap(),
+        level,
+        parent: parent.map(|p| p.parse().unwrap()),
+        code: None,
+        name: format!("{level} {id}"),
+        boundary,
+    }
+}
+
+fn unit(id: i64, kind: UnitKind, micro_grid: &str, x: f64, host: Option<i64>) -> Unit {
+    Unit {
+        id: UnitId::new(id).unwrap(),
+        kind,
+        name: format!("单位 {id} <b>&'\""),
+        address: "瓜沥镇航坞路1号".into(),
+        owner_name: "王伟".into(),
+        owner_phone: "138****0001".into(),
+        location: Point::new(x, 30.185),
+        micro_grid: micro_grid.parse().unwrap(),
+        risk: RiskLevel::Yellow,
+        batch: (kind == UnitKind::Enterprise).then_some(Batch::Rectify),
+        host: host.map(|h| UnitId::new(h).unwrap()),
+        registered_at: t(10, 1),
+    }
+}
+
+fn hazard(
+    id: i64,
+    unit: i64,
+    inspection: i64,
+    severity: Severity,
+    closed: Option<DateTime<Utc>>,
+) -> Hazard {
+    Hazard {
+        id: HazardId::new(id).unwrap(),
+        unit: UnitId::new(unit).unwrap(),
+        inspection: InspectionId::new(inspection).unwrap(),
+        category: Category::Fire,
+        hazard_type: "blocked_escape_route".into(),
+        severity,
+        stage: Stage::Concentrated,
+        found_at: t(16, 9),
+        deadline: Some(t(30, 23) + Duration::seconds(59 * 60)),
+        yellow_card_at: None,
+        closed_at: closed,
+        evidence: closed.map(|_| "整改完成".into()),
+    }
+}
+
+/// A small town: two micro-grids, a host enterprise and its tenant, a shop.
+fn small_dataset() -> Dataset {
+    let sq = |x0, x1| square(x0, 30.18, x1, 30.19);
+    Dataset {
+        regions: vec![
+            region("T", Level::Town, None, sq(120.40, 120.42)),
+            region("A1", Level::Area, Some("T"), None),
+            region("G01", Level::Group, Some("A1"), None),
+            region("V1", Level::Village, Some("G01"), sq(120.40, 120.42)),
+            region("V1-01", Level::Grid, Some("V1"), sq(120.40, 120.42)),
+            region(
+                "V1-01-01",
+                Level::MicroGrid,
+                Some("V1-01"),
+                sq(120.40, 120.41),
+            ),
+            region(
+                "V1-01-02",
+                Level::MicroGrid,
+                Some("V1-01"),
+                sq(120.41, 120.42),
+            ),
+        ],
+        units: vec![
+            unit(1, UnitKind::Enterprise, "V1-01-01", 120.405, None),
+            unit(2, UnitKind::Enterprise, "V1-01-01", 120.4051, Some(1)),
+            unit(3, UnitKind::StreetShop, "V1-01-02", 120.415, None),
+        ],
+        inspections: vec![Inspection {
+            id: InspectionId::new(1).unwrap(),
+            unit: UnitId::new(1).unwrap(),
+            kind: InspectionKind::Inspection,
+            inspector: "张强（第3检查组）".into(),
+            at: t(16, 9),
+            signature: Some("sig-1".into()),
+            photos: vec!["a.jpg".into(), "b.jpg".into()],
+        }],
+        hazards: vec![
+            hazard(1, 1, 1, Severity::General, Some(t(20, 15))),
+            hazard(2, 1, 1, Severity::Major, None),
+        ],
+        suspensions: vec![Suspension {
+            unit: UnitId::new(3).unwrap(),
+            started_at: t(18, 9),
+            ended_at: Some(t(25, 9)),
+        }],
+    }
+}
+
+async fn each_store<F, Fut>(test: F)
+where
+    F: Fn(AnyStore) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for db in TestDb::both().await {
+        test(db.store.clone()).await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_store_is_empty_and_loads_nothing() {
+    each_store(|s| async move {
+        assert!(s.is_empty().await.unwrap(), "{}", s.backend());
+        assert_eq!(s.load().await.unwrap(), Dataset::default());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn import_then_load_gives_back_exactly_what_went_in() {
+    each_store(|s| async move {
+        let data = small_dataset();
+        s.import(&data).await.unwrap();
+        assert!(!s.is_empty().await.unwrap());
+        assert_eq!(s.load().await.unwrap(), data, "{}", s.backend());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn new_records_get_fresh_ids_after_an_import() {
+    each_store(|s| async move {
+        s.import(&small_dataset()).await.unwrap();
+        let id = s
+            .insert_unit(&unit(999, UnitKind::Rental, "V1-01-02", 120.416, None))
+            .await
+            .unwrap();
+        assert_eq!(id.get(), 4, "{}", s.backend());
+        let visit = Inspection {
+            id: InspectionId::new(999).unwrap(),
+            unit: id,
+            kind: InspectionKind::Inspection,
+            inspector: "李娜".into(),
+            at: t(17, 10),
+            signature: None,
+            photos: vec![],
+        };
+        let found = [
+            hazard(999, 4, 999, Severity::General, None),
+            hazard(999, 4, 999, Severity::Major, None),
+        ];
+        let (iid, hids) = s.record_inspection(&visit, &found).await.unwrap();
+        assert_eq!(iid.get(), 2);
+        assert_eq!(hids.iter().map(|h| h.get()).collect::<Vec<_>>(), vec![3, 4]);
+        let back = s.load().await.unwrap();
+        assert_eq!(back.units.len(), 4);
+        let h = &back.hazards[2];
+        assert_eq!((h.id.get(), h.unit, h.inspection), (3, id, iid));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hazard_lifecycle_and_its_conflicts() {
+    each_store(|s| async move {
+        s.import(&small_dataset()).await.unwrap();
+        let open = HazardId::new(2).unwrap();
+        let closed = HazardId::new(1).unwrap();
+        let missing = HazardId::new(77).unwrap();
+        s.issue_yellow_card(open, t(21, 10), t(28, 18))
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.issue_yellow_card(closed, t(21, 10), t(28, 18)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.issue_yellow_card(missing, t(21, 10), t(28, 18)).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        s.close_hazard(open, t(29, 11), "消防通道已清理")
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.close_hazard(open, t(29, 12), "again").await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.close_hazard(missing, t(29, 12), "x").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let h = &s.load().await.unwrap().hazards[1];
+        assert_eq!(h.yellow_card_at, Some(t(21, 10)));
+        assert_eq!(h.deadline, Some(t(28, 18)));
+        assert_eq!(
+            h.closed_at,
+            Some(t(29, 11)),
+            "the failed second close changed nothing"
+        );
+        assert_eq!(h.evidence.as_deref(), Some("消防通道已清理"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn suspension_orders_open_and_close_once() {
+    each_store(|s| async move {
+        s.import(&small_dataset()).await.unwrap();
+        let u = UnitId::new(1).unwrap();
+        assert!(matches!(
+            s.resume(u, t(20, 9)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.suspend(u, t(20, 9)).await.unwrap();
+        assert!(matches!(
+            s.suspend(u, t(21, 9)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.resume(u, t(26, 9)).await.unwrap();
+        let missing = UnitId::new(404).unwrap();
+        assert!(matches!(
+            s.suspend(missing, t(20, 9)).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.resume(missing, t(20, 9)).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let back = s.load().await.unwrap();
+        assert_eq!(back.suspensions.len(), 2);
+        assert_eq!(
+            back.suspensions[1],
+            Suspension {
+                unit: u,
+                started_at: t(20, 9),
+                ended_at: Some(t(26, 9))
+            }
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_write_leaves_nothing_behind() {
+    each_store(|s| async move {
+        s.import(&small_dataset()).await.unwrap();
+        let before = s.load().await.unwrap();
+        // A unit in a micro-grid that does not exist.
+        let err = s
+            .insert_unit(&unit(5, UnitKind::Rental, "V9-99-99", 120.41, None))
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::InvalidReference(_))),
+            "{}: {err:?}",
+            s.backend()
+        );
+        // An inspection whose second hazard names a unit that does not exist: the
+        // visit and the first hazard must not land either.
+        let visit = Inspection {
+            id: InspectionId::new(1).unwrap(),
+            unit: UnitId::new(3).unwrap(),
+            kind: InspectionKind::Reinspection,
+            inspector: "赵敏".into(),
+            at: t(22, 10),
+            signature: None,
+            photos: vec![],
+        };
+        let found = [
+            hazard(1, 3, 1, Severity::General, None),
+            hazard(1, 404, 1, Severity::General, None),
+        ];
+        assert!(s.record_inspection(&visit, &found).await.is_err());
+        // Importing into a store that holds data conflicts on ids and writes nothing.
+        assert!(s.import(&small_dataset()).await.is_err());
+        assert_eq!(s.load().await.unwrap(), before, "{}", s.backend());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_reopening() {
+    for db in TestDb::both().await {
+        db.store.import(&small_dataset()).await.unwrap();
+        db.store
+            .close_hazard(HazardId::new(2).unwrap(), t(29, 11), "ok")
+            .await
+            .unwrap();
+        let reopened = AnyStore::open(&db.url).await.unwrap();
+        let back = reopened.load().await.unwrap();
+        assert_eq!(
+            back.hazards[1].closed_at,
+            Some(t(29, 11)),
+            "{}",
+            reopened.backend()
+        );
+        // Opening runs the migrations again: a no-op on a migrated store.
+        assert_eq!(back.units.len(), 3);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn postgis_tables_are_real_geometry_layers() {
+    let db = TestDb::postgis().await;
+    db.store.import(&small_dataset()).await.unwrap();
+    let AnyStore::Postgres(pg) = &db.store else {
+        unreachable!()
+    };
+    let columns: Vec<(String, String, i32, String)> = sqlx::query_as(
+        "SELECT f_table_name::text, f_geometry_column::text, srid, type FROM geometry_columns ORDER BY 1",
+    )
+    .fetch_all(pg.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        columns,
+        vec![
+            ("regions".into(), "geom".into(), 4326, "MULTIPOLYGON".into()),
+            ("units".into(), "geom".into(), 4326, "POINT".into()),
+        ]
+    );
+    let gist: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%USING gist (geom)%' AND tablename IN ('regions', 'units')",
+    )
+    .fetch_one(pg.pool())
+    .await
+    .unwrap();
+    assert_eq!(gist, 2);
+    // PostGIS agrees with our point-in-polygon: each unit lies in its micro-grid.
+    let misplaced: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM units u JOIN regions r ON r.id = u.micro_grid_id WHERE NOT ST_Intersects(u.geom, r.geom)",
+    )
+    .fetch_one(pg.pool())
+    .await
+    .unwrap();
+    assert_eq!(misplaced, 0);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn an_unknown_url_is_refused() {
+    assert!(matches!(
+        AnyStore::open("mysql://x").await,
+        Err(StoreError::UnsupportedUrl(_))
+    ));
+}

@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn guali_at_zoom_12() {
-        // 120.46 E, 30.18 N: x = (300.46 / 360) * 4096 = 3418.5…; y from the Mercator formula.
+        // 120.46 E, 30.18 N: x = 300.46 / 360 × 4096 = 3418.6;
+        // y = (1 − ln(tan φ + sec φ) / π) / 2 × 4096 = (1 − 0.55286 / π) / 2 × 4096 = 1687.6.
         let t = TileCoord::containing(
             LonLat {
                 lon: 120.46,
@@ -138,7 +139,7 @@ mod tests {
             12,
         )
         .map(|t| t.to_string());
-        assert_eq!(t, Ok("12/3418/1683".to_owned()));
+        assert_eq!(t, Ok("12/3418/1687".to_owned()));
     }
 
     proptest! {

@@ -79,7 +79,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::sync::OnceLock;
 
-    use geo::{ChamberlainDuquetteArea, Intersects};
+    use geo::{GeodesicArea, Intersects};
 
     use super::*;
     use crate::domain::time::parse_moment;
@@ -115,7 +115,7 @@ mod tests {
                 .iter()
                 .filter(|r| r.level == l)
                 .filter_map(|r| r.boundary.as_ref())
-                .map(|b| b.chamberlain_duquette_unsigned_area() / 1e6)
+                .map(|b| b.geodesic_area_unsigned() / 1e6)
                 .sum()
         };
         let town = area_km2(Level::Town);

@@ -8,8 +8,7 @@
 //! the children an exact partition of the parent.
 
 use geo::{
-    ChamberlainDuquetteArea, Contains, ConvexHull, Coord, LineString, MultiPoint, MultiPolygon,
-    Point, Polygon,
+    Contains, ConvexHull, Coord, GeodesicArea, LineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -189,7 +188,7 @@ fn town_outline<R: Rng>(rng: &mut R, frame: Frame) -> Vec<Coord> {
     ring.pop(); // open ring for clipping
     for _ in 0..4 {
         let lonlat: Vec<Coord> = ring.iter().map(|&c| frame.to_lonlat(c)).collect();
-        let area = polygon(&lonlat).chamberlain_duquette_unsigned_area() / 1e6;
+        let area = polygon(&lonlat).geodesic_area_unsigned() / 1e6;
         let k = (figures::TOWN_AREA_KM2 / area).sqrt();
         ring.iter_mut().for_each(|c| *c = *c * k);
     }

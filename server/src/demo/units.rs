@@ -82,7 +82,6 @@ impl<R: Rng> Placer<'_, R> {
         address: String,
         risk: RiskLevel,
         host: Option<UnitId>,
-        rag: bool,
     ) -> bool {
         let location = Point::from(self.places.frame.to_lonlat(c));
         let Some(mg) = self.places.tree.micro_grid_at(location) else {
@@ -109,7 +108,7 @@ impl<R: Rng> Placer<'_, R> {
             registered_at: registered_at(),
         });
         self.out.village.push(village);
-        self.out.rag_workshop.push(rag);
+        self.out.rag_workshop.push(false);
         true
     }
 
@@ -167,7 +166,7 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
         let road = *names::ROADS.choose(p.rng).unwrap_or(&"工业路");
         let address = names::road_address(p.rng, road);
         let risk = p.risk([3, 12, 35, 50]);
-        p.push(c, UnitKind::Enterprise, name, address, risk, None, false);
+        p.push(c, UnitKind::Enterprise, name, address, risk, None);
     }
 
     // Rag-recycling workshops: 107 in 8 villages, in the settlements.
@@ -193,8 +192,10 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
             address,
             RiskLevel::Orange,
             None,
-            true,
         ) {
+            if let Some(last) = p.out.rag_workshop.last_mut() {
+                *last = true;
+            }
             made += 1;
         }
     }
@@ -215,15 +216,7 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
         let name = names::enterprise(p.rng);
         let risk = p.risk([4, 16, 40, 40]);
         let address = format!("{address}（厂中厂）");
-        if p.push(
-            c,
-            UnitKind::Enterprise,
-            name,
-            address,
-            risk,
-            Some(host),
-            false,
-        ) {
+        if p.push(c, UnitKind::Enterprise, name, address, risk, Some(host)) {
             tenants += 1;
         }
     }
@@ -307,7 +300,7 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
         let name = names::shop(p.rng);
         let address = names::road_address(p.rng, road);
         let risk = p.risk([0, 3, 20, 77]);
-        if p.push(c, UnitKind::StreetShop, name, address, risk, None, false) {
+        if p.push(c, UnitKind::StreetShop, name, address, risk, None) {
             shops += 1;
         }
     }
@@ -333,7 +326,7 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
         let name = format!("{owner}出租房");
         let address = names::village_address(p.rng, &v.name);
         let risk = p.risk([0, 1, 9, 90]);
-        if p.push(c, UnitKind::Rental, name, address, risk, None, false) {
+        if p.push(c, UnitKind::Rental, name, address, risk, None) {
             rentals += 1;
         }
     }
@@ -350,7 +343,7 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
         let name = names::high_rise(p.rng, towers);
         let address = names::village_address(p.rng, &v.name);
         let risk = p.risk([0, 30, 70, 0]);
-        if p.push(c, UnitKind::HighRise, name, address, risk, None, false) {
+        if p.push(c, UnitKind::HighRise, name, address, risk, None) {
             towers += 1;
         }
     }

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::migrate::MigrateDatabase;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
@@ -27,6 +28,11 @@ const BATCH: usize = 5_000;
 impl PgStore {
     /// Connects to `postgres://…` and migrates (installing PostGIS in the database).
     pub async fn open(url: &str) -> Result<Self> {
+        // Like the SQLite file, the database is created when missing, so that
+        // `onemap demo --db postgres://…/onemap` works on a fresh server.
+        if !Postgres::database_exists(url).await? {
+            Postgres::create_database(url).await?;
+        }
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(8)

@@ -1,0 +1,158 @@
+//! Helpers shared by the integration tests: real stores (a SQLite file in a temp
+//! directory, a fresh database on the local PostgreSQL + PostGIS) and the real server
+//! on a loopback port.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use onemap::store::AnyStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The server where tests create their PostgreSQL databases. Override with
+/// `ONEMAP_TEST_PG` (a URL to a database the user may `CREATE DATABASE` from).
+pub fn pg_admin_url() -> String {
+    std::env::var("ONEMAP_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A store made for one test, removed by [`TestDb::finish`].
+pub struct TestDb {
+    /// The store.
+    pub store: AnyStore,
+    /// Its URL.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Database(String),
+}
+
+impl TestDb {
+    /// A new SQLite file in the temp directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique("onemap_test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}", dir.join("onemap.sqlite").display());
+        let store = AnyStore::open(&url).await.expect("open sqlite store");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::File(dir),
+        }
+    }
+
+    /// A new database on the local PostgreSQL, with PostGIS installed by the migrations.
+    /// Fails (does not skip) when PostgreSQL is not reachable: CI must provide it.
+    pub async fn postgis() -> TestDb {
+        let admin = pg_admin_url();
+        let name = unique("onemap_test");
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .expect("create test database");
+        pool.close().await;
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin.clone());
+        let url = format!("{base}/{name}");
+        let store = AnyStore::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("open PostGIS store: {e}"));
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Database(name),
+        }
+    }
+
+    /// Both backends, SQLite first.
+    pub async fn both() -> [TestDb; 2] {
+        [TestDb::sqlite().await, TestDb::postgis().await]
+    }
+
+    /// Closes the store and removes its file or database.
+    pub async fn finish(self) {
+        match &self.store {
+            AnyStore::Sqlite(s) => s.pool().close().await,
+            AnyStore::Postgres(s) => s.pool().close().await,
+        }
+        match self.cleanup {
+            Cleanup::File(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database(name) => {
+                if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                    pool.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// A server running on a loopback port, stopped by [`Server::stop`].
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Loads `store` and serves it on 127.0.0.1 with a free port.
+    pub async fn start(store: &AnyStore) -> Server {
+        let state = onemap::load_state(store).await.expect("load state");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(onemap::run(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Server { addr, stop, task }
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// GET `path`, returning the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = reqwest::get(self.url(path)).await.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// Stops gracefully.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("server task").expect("server ran");
+    }
+}
