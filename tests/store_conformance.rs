@@ -376,3 +376,21 @@ async fn an_unknown_url_is_refused() {
         Err(StoreError::UnsupportedUrl(_))
     ));
 }
+
+#[tokio::test]
+async fn a_missing_postgres_database_is_created_on_open() {
+    let admin = common::pg_admin_url();
+    let name = format!("onemap_test_created_{}", std::process::id());
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let store = AnyStore::open(&url).await.unwrap();
+    assert!(store.is_empty().await.unwrap());
+    let AnyStore::Postgres(pg) = store else {
+        unreachable!()
+    };
+    pg.pool().close().await;
+    let admin_pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin_pool)
+        .await
+        .unwrap();
+}

@@ -186,3 +186,45 @@ impl RegionTree {
         counts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(id: &str, level: Level, parent: Option<&str>) -> Region {
+        Region {
+            id: id.parse().unwrap_or_else(|_| unreachable!()),
+            level,
+            parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
+            code: None,
+            name: id.into(),
+            boundary: level.has_polygon().then(|| MultiPolygon(vec![])),
+        }
+    }
+
+    #[test]
+    fn inconsistent_hierarchies_are_refused() {
+        let town = r("T", Level::Town, None);
+        assert_eq!(RegionTree::new(vec![]).err(), Some(RegionError::Towns(0)));
+        assert!(matches!(
+            RegionTree::new(vec![town.clone(), r("V", Level::Village, Some("T"))]),
+            Err(RegionError::BadParent { .. })
+        ));
+        assert!(matches!(
+            RegionTree::new(vec![town.clone(), r("A", Level::Area, Some("X"))]),
+            Err(RegionError::BadParent { .. })
+        ));
+        assert!(matches!(
+            RegionTree::new(vec![town.clone(), town.clone()]),
+            Err(RegionError::Duplicate(_))
+        ));
+        let mut bare = r("T2", Level::Town, None);
+        bare.boundary = None;
+        assert!(matches!(
+            RegionTree::new(vec![bare]),
+            Err(RegionError::MissingPolygon(_))
+        ));
+        let ok = RegionTree::new(vec![r("A", Level::Area, Some("T")), town]);
+        assert!(ok.is_ok(), "children may come before parents");
+    }
+}

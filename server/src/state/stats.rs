@@ -221,3 +221,208 @@ pub fn stats(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Stats {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use geo::{MultiPolygon, Point, polygon};
+
+    use super::*;
+    use crate::domain::{
+        Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Region, RiskLevel,
+        Severity, Suspension, Unit, UnitId,
+    };
+    use crate::store::Dataset;
+
+    fn t(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2022, 7, day, 12, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn sq(x0: f64, x1: f64) -> Option<MultiPolygon<f64>> {
+        Some(MultiPolygon(vec![polygon![
+            (x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1.0), (x: x0, y: 1.0), (x: x0, y: 0.0)
+        ]]))
+    }
+
+    fn region(
+        id: &str,
+        level: Level,
+        parent: Option<&str>,
+        b: Option<MultiPolygon<f64>>,
+    ) -> Region {
+        Region {
+            id: id.parse().unwrap_or_else(|_| unreachable!()),
+            level,
+            parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
+            code: None,
+            name: id.into(),
+            boundary: b,
+        }
+    }
+
+    fn uid(n: i64) -> UnitId {
+        UnitId::new(n).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// Two villages; unit 1 (village A) is found with a general and a major hazard on
+    /// the 2nd, closes the major on the 5th; unit 2 (village B) is inspected on the 3rd
+    /// and suspended from the 4th; unit 3 (village B) is registered on the 6th.
+    fn state() -> MapState {
+        let unit = |n: i64, mg: &str, x: f64, kind, registered| Unit {
+            id: uid(n),
+            kind,
+            name: format!("u{n}"),
+            address: String::new(),
+            owner_name: String::new(),
+            owner_phone: String::new(),
+            location: Point::new(x, 0.5),
+            micro_grid: mg.parse().unwrap_or_else(|_| unreachable!()),
+            risk: RiskLevel::Blue,
+            batch: None,
+            host: None,
+            registered_at: registered,
+        };
+        let visit = |n: i64, u: i64, day| Inspection {
+            id: InspectionId::new(n).unwrap_or_else(|_| unreachable!()),
+            unit: uid(u),
+            kind: InspectionKind::Inspection,
+            inspector: String::new(),
+            at: t(day),
+            signature: None,
+            photos: vec![],
+        };
+        let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
+            id: HazardId::new(n).unwrap_or_else(|_| unreachable!()),
+            unit: uid(1),
+            inspection: InspectionId::new(1).unwrap_or_else(|_| unreachable!()),
+            category: Category::Fire,
+            hazard_type: "messy_wiring".into(),
+            severity,
+            stage,
+            found_at: t(2),
+            deadline: Some(t(4)),
+            yellow_card_at: None,
+            closed_at: closed,
+            evidence: None,
+        };
+        let data = Dataset {
+            regions: vec![
+                region("T", Level::Town, None, sq(0.0, 2.0)),
+                region("A", Level::Area, Some("T"), None),
+                region("G", Level::Group, Some("A"), None),
+                region("VA", Level::Village, Some("G"), sq(0.0, 1.0)),
+                region("VB", Level::Village, Some("G"), sq(1.0, 2.0)),
+                region("VA-1", Level::Grid, Some("VA"), sq(0.0, 1.0)),
+                region("VB-1", Level::Grid, Some("VB"), sq(1.0, 2.0)),
+                region("VA-1-1", Level::MicroGrid, Some("VA-1"), sq(0.0, 1.0)),
+                region("VB-1-1", Level::MicroGrid, Some("VB-1"), sq(1.0, 2.0)),
+            ],
+            units: vec![
+                unit(1, "VA-1-1", 0.5, UnitKind::Enterprise, t(1)),
+                unit(2, "VB-1-1", 1.5, UnitKind::Rental, t(1)),
+                unit(3, "VB-1-1", 1.6, UnitKind::StreetShop, t(6)),
+            ],
+            inspections: vec![visit(1, 1, 2), visit(2, 2, 3)],
+            hazards: vec![
+                hazard(1, Severity::General, Stage::Concentrated, None),
+                hazard(2, Severity::Major, Stage::Deadline, Some(t(5))),
+            ],
+            suspensions: vec![Suspension {
+                unit: uid(2),
+                started_at: t(4),
+                ended_at: None,
+            }],
+        };
+        MapState::build(data).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn figures_follow_the_facts_through_time() {
+        let s = state();
+        let town = s.regions.town();
+        let day1 = stats(&s, town, t(1));
+        assert_eq!(
+            (day1.units.total, day1.inspected, day1.hazards.found),
+            (2, 0, 0)
+        );
+        assert_eq!(day1.units.by_colour.uninspected, 2);
+        assert_eq!(day1.inspection_rate, 0.0);
+
+        let day3 = stats(&s, town, t(3));
+        assert_eq!(day3.inspected, 2);
+        assert_eq!(day3.inspection_rate, 1.0);
+        assert_eq!(
+            (day3.units.by_colour.red, day3.units.by_colour.green),
+            (1, 1)
+        );
+        assert_eq!(
+            (day3.hazards.found, day3.hazards.open, day3.hazards.overdue),
+            (2, 2, 0)
+        );
+        assert_eq!(day3.hazards.major_open, 1);
+
+        // The 4th at noon: both deadlines reached; unit 2 suspended.
+        let day4 = stats(&s, town, t(4));
+        assert_eq!(day4.hazards.overdue, 2);
+        assert_eq!(
+            (day4.units.by_colour.red, day4.units.by_colour.black),
+            (1, 1)
+        );
+
+        // After the major hazard closed and unit 3 registered.
+        let day6 = stats(&s, town, t(6) + Duration::hours(1));
+        assert_eq!(day6.units.total, 3);
+        assert_eq!(day6.units.by_kind.street_shop, 1);
+        assert_eq!(
+            (day6.units.by_colour.yellow, day6.units.by_colour.black),
+            (1, 1)
+        );
+        assert_eq!(day6.units.by_colour.uninspected, 1);
+        assert_eq!((day6.hazards.closed, day6.hazards.closure_rate), (1, 0.5));
+        assert_eq!(day6.hazards.by_stage.deadline.closure_rate, 1.0);
+        assert_eq!(day6.hazards.by_stage.concentrated.closure_rate, 0.0);
+        assert!((day6.inspection_rate - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_region_counts_only_its_subtree() {
+        let s = state();
+        let vb = s
+            .regions
+            .find(&"VB".parse().unwrap_or_else(|_| unreachable!()));
+        let vb = vb.unwrap_or_else(|| unreachable!());
+        let f = stats(&s, vb, t(9));
+        assert_eq!((f.units.total, f.hazards.found), (2, 0));
+        assert_eq!(
+            (
+                f.regions.village,
+                f.regions.grid,
+                f.regions.micro_grid,
+                f.regions.group
+            ),
+            (1, 1, 1, 0)
+        );
+        let town = stats(&s, s.regions.town(), t(9));
+        assert_eq!(
+            (town.regions.area, town.regions.group, town.regions.village),
+            (1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn points_find_their_micro_grid() {
+        let s = state();
+        let at = |x: f64, y: f64| {
+            s.regions
+                .micro_grid_at(Point::new(x, y))
+                .map(|i| s.regions.get(i).id.to_string())
+        };
+        assert_eq!(at(0.3, 0.3).as_deref(), Some("VA-1-1"));
+        assert_eq!(at(1.7, 0.9).as_deref(), Some("VB-1-1"));
+        // On the shared edge the smaller id wins, so the answer never flips.
+        assert_eq!(at(1.0, 0.5).as_deref(), Some("VA-1-1"));
+        assert_eq!(at(2.5, 0.5), None, "outside the town");
+    }
+}

@@ -5,8 +5,8 @@
 //! `lon`/`lat` or WKB, so decoding is shared with SQLite (`rows.rs`).
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
