@@ -188,8 +188,19 @@ async fn bad_parameters_get_a_400_naming_them() {
     let (status, body) = server.get_json("/api/stats?region=330109113999").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "not_found");
-    let (status, _) = server.get_json("/api/nothing-here").await;
-    assert_eq!(status, 404);
+    let (status, body) = server.get_json("/api/nothing-here").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &Value::from("not_found"))
+    );
+    let resp = reqwest::Client::new()
+        .post(server.url("/api/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
     server.stop().await;
     db.finish().await;
 }

@@ -24,6 +24,8 @@ pub enum ApiError {
         /// The id asked for.
         id: String,
     },
+    /// The path exists but not for this method.
+    MethodNotAllowed,
     /// Something broke on our side; the cause goes to the log only.
     Internal(String),
 }
@@ -48,6 +50,10 @@ impl IntoResponse for ApiError {
             ApiError::NotFound { what, id } => (
                 StatusCode::NOT_FOUND,
                 json!({"status": 404, "code": "not_found", "message": format!("no {what} `{id}`")}),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"status": 405, "code": "method_not_allowed", "message": "this endpoint does not take that method"}),
             ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

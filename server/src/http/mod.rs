@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
                 id: uri.path().to_owned(),
             }
         })
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{HazardFacts, Suspension, Unit, UnitFacts, UnitId};
+use crate::domain::{HazardFacts, Suspension, Unit, UnitFacts, UnitId, UnitKind};
 use crate::store::Dataset;
 pub use regions::{RegionError, RegionIdx, RegionTree};
 
@@ -26,6 +26,14 @@ pub enum StateError {
         unit: UnitId,
         /// What it named.
         micro_grid: String,
+    },
+    /// A factory-in-factory whose host is missing, not an enterprise, or itself a tenant.
+    #[error("unit {unit} names host {host}, which is not a registered enterprise of its own")]
+    BadHost {
+        /// The tenant.
+        unit: UnitId,
+        /// The host it names.
+        host: UnitId,
     },
     /// A record names a unit that does not exist.
     #[error("a {what} refers to unit {unit}, which does not exist")]
@@ -94,6 +102,19 @@ impl MapState {
                 hazards: Vec::new(),
                 suspensions: Vec::new(),
             });
+        }
+        for e in &units {
+            let Some(host) = e.unit.host else { continue };
+            let ok = by_id.get(&host).is_some_and(|&h| {
+                let h: &UnitEntry = &units[h];
+                h.unit.kind == UnitKind::Enterprise && h.unit.host.is_none()
+            });
+            if !ok || e.unit.kind != UnitKind::Enterprise {
+                return Err(StateError::BadHost {
+                    unit: e.unit.id,
+                    host,
+                });
+            }
         }
         let entry = |what, unit: UnitId| {
             by_id

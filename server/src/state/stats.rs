@@ -270,6 +270,10 @@ mod tests {
     /// the 2nd, closes the major on the 5th; unit 2 (village B) is inspected on the 3rd
     /// and suspended from the 4th; unit 3 (village B) is registered on the 6th.
     fn state() -> MapState {
+        MapState::build(dataset()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn dataset() -> Dataset {
         let unit = |n: i64, mg: &str, x: f64, kind, registered| Unit {
             id: uid(n),
             kind,
@@ -307,7 +311,7 @@ mod tests {
             closed_at: closed,
             evidence: None,
         };
-        let data = Dataset {
+        Dataset {
             regions: vec![
                 region("T", Level::Town, None, sq(0.0, 2.0)),
                 region("A", Level::Area, Some("T"), None),
@@ -334,8 +338,38 @@ mod tests {
                 started_at: t(4),
                 ended_at: None,
             }],
-        };
-        MapState::build(data).unwrap_or_else(|e| panic!("{e}"))
+        }
+    }
+
+    #[test]
+    fn inconsistent_units_are_refused() {
+        use crate::state::StateError;
+        let mut d = dataset();
+        d.units[2].host = Some(uid(2)); // a rental room cannot host a factory
+        assert!(matches!(
+            MapState::build(d),
+            Err(StateError::BadHost { .. })
+        ));
+        let mut d = dataset();
+        d.units[0].kind = UnitKind::Enterprise;
+        d.units[2].kind = UnitKind::Enterprise;
+        d.units[2].host = Some(uid(1));
+        assert!(
+            MapState::build(d).is_ok(),
+            "an enterprise in an enterprise is fine"
+        );
+        let mut d = dataset();
+        d.units[1].micro_grid = "VB-1".parse().unwrap_or_else(|_| unreachable!());
+        assert!(matches!(
+            MapState::build(d),
+            Err(StateError::UnknownMicroGrid { .. })
+        ));
+        let mut d = dataset();
+        d.hazards[0].unit = uid(99);
+        assert!(matches!(
+            MapState::build(d),
+            Err(StateError::UnknownUnit { what: "hazard", .. })
+        ));
     }
 
     #[test]
