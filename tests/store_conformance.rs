@@ -394,3 +394,25 @@ async fn a_missing_postgres_database_is_created_on_open() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn unit_texts_are_read_back_by_id_in_any_number() {
+    each_store(|store| async move {
+        let data = small_dataset();
+        store.import(&data).await.unwrap();
+        // Many ids (more than one SQLite chunk), most unknown: those are left out.
+        let mut ids: Vec<UnitId> = (1..=1200).map(|i| UnitId::new(i).unwrap()).collect();
+        ids.reverse();
+        let texts = store.unit_texts(&ids).await.unwrap();
+        assert_eq!(texts.len(), data.units.len());
+        for u in &data.units {
+            let t = &texts[&u.id];
+            assert_eq!(
+                (&t.name, &t.address, &t.owner_name, &t.owner_phone),
+                (&u.name, &u.address, &u.owner_name, &u.owner_phone)
+            );
+        }
+        assert!(store.unit_texts(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}

@@ -10,6 +10,8 @@ pub mod domain;
 pub mod http;
 pub mod state;
 pub mod store;
+pub mod views;
+pub mod writes;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -46,10 +48,13 @@ pub fn app(state: AppState) -> Router {
 /// Loads everything from `store` into a fresh map state.
 pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let data = store.load().await?;
-    let map = tokio::task::spawn_blocking(move || MapState::build(data)).await??;
+    let map =
+        tokio::task::spawn_blocking(move || MapState::build(data, chrono::Utc::now())).await??;
     Ok(AppState {
         map: Arc::new(RwLock::new(map)),
+        store: store.clone(),
         backend: store.backend(),
+        tiles: Arc::default(),
     })
 }
 

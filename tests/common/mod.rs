@@ -126,6 +126,11 @@ impl Server {
     /// Loads `store` and serves it on 127.0.0.1 with a free port.
     pub async fn start(store: &AnyStore) -> Server {
         let state = onemap::load_state(store).await.expect("load state");
+        Server::serve(state).await
+    }
+
+    /// Serves an already loaded state (the test keeps a clone to write through).
+    pub async fn serve(state: onemap::AppState) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");

@@ -1,4 +1,5 @@
-//! `TileCoord`: a z/x/y that is valid by construction.
+//! `TileCoord`: a z/x/y that is valid by construction, and the Web-Mercator projection
+//! between lon/lat and tile space that the rest of the crate shares.
 
 use std::f64::consts::PI;
 use std::fmt;
@@ -77,10 +78,7 @@ impl TileCoord {
         if z > MAX_ZOOM {
             return Err(TileError::Zoom(z));
         }
-        let n = (1u64 << z) as f64;
-        let lat = p.lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
-        let fx = (p.lon + 180.0) / 360.0 * n;
-        let fy = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
+        let (fx, fy) = world_xy(p, z);
         let clamp = |f: f64| (f.floor().max(0.0) as u64).min((1u64 << z) - 1) as u32;
         TileCoord::new(z, clamp(fx), clamp(fy))
     }
@@ -98,7 +96,19 @@ impl TileCoord {
     }
 }
 
-fn corner(z: u8, x: f64, y: f64) -> LonLat {
+/// Fractional tile coordinates of `p` at zoom `z` (x east, y south, both `0..2^z` inside the
+/// world), latitude clamped to the Mercator limit. The one place the forward projection lives:
+/// `containing` and the MVT projection go through it; clustering uses its inverse, [`corner`].
+pub(crate) fn world_xy(p: LonLat, z: u8) -> (f64, f64) {
+    let n = (1u64 << z) as f64;
+    let lat = p.lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+    let fx = (p.lon + 180.0) / 360.0 * n;
+    let fy = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
+    (fx, fy)
+}
+
+/// The point at fractional tile coordinates `x`, `y` of zoom `z` (the inverse of [`world_xy`]).
+pub(crate) fn corner(z: u8, x: f64, y: f64) -> LonLat {
     let n = (1u64 << z) as f64;
     let lon = x / n * 360.0 - 180.0;
     let lat = (PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();

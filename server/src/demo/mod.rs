@@ -91,7 +91,8 @@ mod tests {
         static DEMO: OnceLock<(Dataset, MapState)> = OnceLock::new();
         DEMO.get_or_init(|| {
             let data = generate(DEFAULT_SEED).unwrap_or_default();
-            let state = MapState::build(data.clone()).unwrap_or_else(|e| panic!("demo state: {e}"));
+            let state = MapState::build(data.clone(), chrono::Utc::now())
+                .unwrap_or_else(|e| panic!("demo state: {e}"));
             (data, state)
         })
     }
@@ -190,12 +191,11 @@ mod tests {
         );
         // Every unit inspected between 15 and 30 June.
         let (from, to) = (at("2022-06-14"), at("2022-06-30"));
-        assert!(
-            state
-                .units
-                .iter()
-                .all(|e| e.first_inspected_at.is_some_and(|t| t > from && t <= to))
-        );
+        assert!(state.units.iter().all(|e| {
+            e.first_inspected_at
+                .map(crate::domain::time::Stamp::time)
+                .is_some_and(|t| t > from && t <= to)
+        }));
         let town = state.regions.town();
         let jun30 = stats(state, town, to);
         assert_eq!(jun30.inspected, jun30.units.total);
@@ -229,10 +229,11 @@ mod tests {
     #[test]
     fn rag_workshops_are_shut_and_cleared() {
         let (data, state) = demo();
-        let rag: Vec<_> = state
+        let rag: Vec<_> = data
             .units
             .iter()
-            .filter(|e| e.unit.name.contains("废布回收"))
+            .filter(|u| u.name.contains("废布回收"))
+            .filter_map(|u| state.unit(u.id))
             .collect();
         assert_eq!(rag.len(), figures::RAG_WORKSHOPS.0);
         let villages: BTreeSet<_> = rag

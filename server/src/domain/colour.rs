@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Hazard, Severity, Stage, Suspension, vocabulary};
+use super::time::Stamp;
+use super::{Hazard, HazardId, Severity, Stage, Suspension, vocabulary};
 
 vocabulary! {
     /// The state of a unit on the map: the five colours, plus not yet inspected.
@@ -26,32 +27,36 @@ vocabulary! {
     }
 }
 
-/// The facts of one hazard that bear on colours and rates (a compact copy of [`Hazard`]).
+/// The facts of one hazard that bear on colours and rates: a compact copy of [`Hazard`]
+/// (32 bytes; the map keeps one per hazard), times to the second ([`Stamp`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HazardFacts {
+    /// Its id.
+    pub id: HazardId,
     /// When it was found.
-    pub found_at: DateTime<Utc>,
+    pub found_at: Stamp,
+    /// Rectify-by time, if any.
+    pub deadline: Option<Stamp>,
+    /// When a yellow card was issued, if any.
+    pub yellow_card_at: Option<Stamp>,
+    /// When it was closed, if it was.
+    pub closed_at: Option<Stamp>,
     /// General or major.
     pub severity: Severity,
     /// Rectification stage.
     pub stage: Stage,
-    /// Rectify-by time, if any.
-    pub deadline: Option<DateTime<Utc>>,
-    /// When a yellow card was issued, if any.
-    pub yellow_card_at: Option<DateTime<Utc>>,
-    /// When it was closed, if it was.
-    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Hazard> for HazardFacts {
     fn from(h: &Hazard) -> Self {
         HazardFacts {
-            found_at: h.found_at,
+            id: h.id,
+            found_at: h.found_at.into(),
             severity: h.severity,
             stage: h.stage,
-            deadline: h.deadline,
-            yellow_card_at: h.yellow_card_at,
-            closed_at: h.closed_at,
+            deadline: h.deadline.map(Stamp::of),
+            yellow_card_at: h.yellow_card_at.map(Stamp::of),
+            closed_at: h.closed_at.map(Stamp::of),
         }
     }
 }
@@ -59,12 +64,12 @@ impl From<&Hazard> for HazardFacts {
 impl HazardFacts {
     /// Found at or before `now`.
     pub fn is_found(&self, now: DateTime<Utc>) -> bool {
-        self.found_at <= now
+        self.found_at <= Stamp::of(now)
     }
 
     /// Closed at or before `now`.
     pub fn is_closed(&self, now: DateTime<Utc>) -> bool {
-        self.is_found(now) && self.closed_at.is_some_and(|c| c <= now)
+        self.is_found(now) && self.closed_at.is_some_and(|c| c <= Stamp::of(now))
     }
 
     /// Found and not closed at `now`.
@@ -75,12 +80,12 @@ impl HazardFacts {
     /// Open with its deadline reached. A deadline is the moment the time to rectify
     /// runs out: at `now == deadline` the hazard is overdue.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.is_open(now) && self.deadline.is_some_and(|d| d <= now)
+        self.is_open(now) && self.deadline.is_some_and(|d| d <= Stamp::of(now))
     }
 
     /// Overdue after a yellow card issued by `now`: what makes a unit orange.
     pub fn is_overdue_after_yellow_card(&self, now: DateTime<Utc>) -> bool {
-        self.is_overdue(now) && self.yellow_card_at.is_some_and(|y| y <= now)
+        self.is_overdue(now) && self.yellow_card_at.is_some_and(|y| y <= Stamp::of(now))
     }
 }
 
@@ -139,7 +144,8 @@ mod tests {
 
     fn hazard(found: DateTime<Utc>, severity: Severity) -> HazardFacts {
         HazardFacts {
-            found_at: found,
+            id: HazardId::new(1).unwrap_or_else(|_| unreachable!()),
+            found_at: found.into(),
             severity,
             stage: Stage::Concentrated,
             deadline: None,
@@ -185,7 +191,7 @@ mod tests {
     #[test]
     fn general_hazard_is_yellow_until_closed() {
         let mut h = hazard(t(5, 9), Severity::General);
-        h.closed_at = Some(t(9, 12));
+        h.closed_at = Some(Stamp::of(t(9, 12)));
         let hz = [h];
         assert_eq!(colour(Some(t(5, 9)), &[], &hz, t(5, 9)), Colour::Yellow);
         assert_eq!(colour(Some(t(5, 9)), &[], &hz, t(9, 11)), Colour::Yellow);
@@ -195,8 +201,8 @@ mod tests {
     #[test]
     fn major_hazard_is_red_and_outranks_orange() {
         let mut overdue = hazard(t(1, 9), Severity::General);
-        overdue.yellow_card_at = Some(t(2, 9));
-        overdue.deadline = Some(t(4, 0));
+        overdue.yellow_card_at = Some(Stamp::of(t(2, 9)));
+        overdue.deadline = Some(Stamp::of(t(4, 0)));
         let major = hazard(t(3, 9), Severity::Major);
         let hz = [overdue, major];
         assert_eq!(colour(Some(t(1, 9)), &[], &hz, t(2, 0)), Colour::Yellow);
@@ -208,9 +214,9 @@ mod tests {
     fn orange_the_moment_a_yellow_card_deadline_passes() {
         let deadline = t(10, 0);
         let mut h = hazard(t(1, 9), Severity::General);
-        h.yellow_card_at = Some(t(3, 9));
-        h.deadline = Some(deadline);
-        h.closed_at = Some(t(12, 0));
+        h.yellow_card_at = Some(Stamp::of(t(3, 9)));
+        h.deadline = Some(Stamp::of(deadline));
+        h.closed_at = Some(Stamp::of(t(12, 0)));
         let hz = [h];
         let inspected = Some(t(1, 9));
         let just_before = deadline - Duration::nanoseconds(1);
@@ -224,7 +230,7 @@ mod tests {
     fn a_deadline_without_yellow_card_stays_yellow() {
         let mut h = hazard(t(1, 9), Severity::General);
         h.stage = Stage::Deadline;
-        h.deadline = Some(t(10, 0));
+        h.deadline = Some(Stamp::of(t(10, 0)));
         let hz = [h];
         assert!(h.is_overdue(t(11, 0)));
         assert_eq!(colour(Some(t(1, 9)), &[], &hz, t(11, 0)), Colour::Yellow);
@@ -233,8 +239,8 @@ mod tests {
     #[test]
     fn a_card_issued_after_the_deadline_turns_orange_when_issued() {
         let mut h = hazard(t(1, 9), Severity::General);
-        h.deadline = Some(t(5, 0));
-        h.yellow_card_at = Some(t(8, 0));
+        h.deadline = Some(Stamp::of(t(5, 0)));
+        h.yellow_card_at = Some(Stamp::of(t(8, 0)));
         let hz = [h];
         assert_eq!(colour(Some(t(1, 9)), &[], &hz, t(7, 0)), Colour::Yellow);
         assert_eq!(colour(Some(t(1, 9)), &[], &hz, t(8, 0)), Colour::Orange);
@@ -256,7 +262,7 @@ mod tests {
     #[test]
     fn a_closed_hazard_counts_as_a_visit() {
         let mut h = hazard(t(1, 9), Severity::General);
-        h.closed_at = Some(t(1, 10));
+        h.closed_at = Some(Stamp::of(t(1, 10)));
         assert_eq!(colour(None, &[], &[h], t(2, 0)), Colour::Green);
     }
 
@@ -270,12 +276,13 @@ mod tests {
                         card in proptest::option::of(arb_time()),
                         close_after in proptest::option::of(1i64..500)) -> HazardFacts {
             HazardFacts {
-                found_at: found,
+                id: HazardId::new(1).unwrap_or_else(|_| unreachable!()),
+                found_at: found.into(),
                 severity: if major { Severity::Major } else { Severity::General },
                 stage: Stage::Concentrated,
-                deadline,
-                yellow_card_at: card,
-                closed_at: close_after.map(|h| found + Duration::hours(h)),
+                deadline: deadline.map(Stamp::of),
+                yellow_card_at: card.map(Stamp::of),
+                closed_at: close_after.map(|h| Stamp::of(found + Duration::hours(h))),
             }
         }
     }
@@ -294,18 +301,18 @@ mod tests {
                 .collect();
             let got = colour(inspected, &susp, &hz, now);
             let open: Vec<&HazardFacts> = hz.iter()
-                .filter(|h| h.found_at <= now && h.closed_at.is_none_or(|c| c > now))
+                .filter(|h| h.found_at <= Stamp::of(now) && h.closed_at.is_none_or(|c| c > Stamp::of(now)))
                 .collect();
             let expected = if susp.iter().any(|s| s.started_at <= now && s.ended_at.is_none_or(|e| e > now)) {
                 Colour::Black
             } else if open.iter().any(|h| h.severity == Severity::Major) {
                 Colour::Red
-            } else if open.iter().any(|h| h.yellow_card_at.is_some_and(|y| y <= now)
-                                       && h.deadline.is_some_and(|d| d <= now)) {
+            } else if open.iter().any(|h| h.yellow_card_at.is_some_and(|y| y <= Stamp::of(now))
+                                       && h.deadline.is_some_and(|d| d <= Stamp::of(now))) {
                 Colour::Orange
             } else if !open.is_empty() {
                 Colour::Yellow
-            } else if inspected.is_some_and(|i| i <= now) || hz.iter().any(|h| h.found_at <= now) {
+            } else if inspected.is_some_and(|i| i <= now) || hz.iter().any(|h| h.found_at <= Stamp::of(now)) {
                 Colour::Green
             } else {
                 Colour::Uninspected
@@ -317,7 +324,7 @@ mod tests {
         #[test]
         fn the_future_does_not_leak(hz in proptest::collection::vec(arb_hazard(), 0..6),
                                     extra in arb_hazard(), now in arb_time()) {
-            prop_assume!(extra.found_at > now);
+            prop_assume!(extra.found_at > Stamp::of(now));
             let mut with = hz.clone();
             with.push(extra);
             prop_assert_eq!(colour(None, &[], &hz, now), colour(None, &[], &with, now));

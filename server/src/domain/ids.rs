@@ -77,19 +77,28 @@ impl fmt::Debug for RegionId {
 macro_rules! numeric_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
         #[serde(transparent)]
-        pub struct $name(i64);
+        pub struct $name(std::num::NonZeroI64);
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $name::new(i64::deserialize(d)?).map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             /// Wraps a positive database id.
             pub fn new(raw: i64) -> Result<Self, IdError> {
-                if raw > 0 { Ok($name(raw)) } else { Err(IdError::NotPositive) }
+                match std::num::NonZeroI64::new(raw) {
+                    Some(n) if raw > 0 => Ok($name(n)),
+                    _ => Err(IdError::NotPositive),
+                }
             }
 
             /// The raw database id.
             pub const fn get(self) -> i64 {
-                self.0
+                self.0.get()
             }
         }
 

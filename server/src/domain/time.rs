@@ -3,7 +3,42 @@
 //! `at=YYYY-MM-DD` means "as of the end of that day in Guali"; `at=` also takes an
 //! RFC 3339 timestamp for an exact moment.
 
+use std::num::NonZeroU32;
+
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+
+/// A moment kept in 4 bytes to the whole second, for the facts the map holds in memory
+/// for every hazard (the store keeps the exact time). Seconds since 2000-01-01 UTC,
+/// plus one so that `Option<Stamp>` is 4 bytes too; moments before 2000 read as
+/// 2000-01-01 and after 2136 as 2136 (neither occurs in this domain).
+///
+/// Comparing a stamp with a `DateTime` floors the latter to its second, so every fact
+/// and every `now` are seen at the same resolution: a deadline at 12:00:00 is passed at
+/// 12:00:00.000, and the colour rule stays exact at second resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp(NonZeroU32);
+
+impl Stamp {
+    /// 2000-01-01T00:00:00Z in Unix seconds.
+    const EPOCH: i64 = 946_684_800;
+
+    /// The stamp of `t`, floored to the second.
+    pub fn of(t: DateTime<Utc>) -> Stamp {
+        let secs = (t.timestamp() - Self::EPOCH).clamp(0, i64::from(u32::MAX - 1));
+        Stamp(NonZeroU32::MIN.saturating_add(secs as u32))
+    }
+
+    /// Back to a time (the whole second).
+    pub fn time(self) -> DateTime<Utc> {
+        DateTime::from_timestamp(i64::from(self.0.get() - 1) + Self::EPOCH, 0).unwrap_or_default()
+    }
+}
+
+impl From<DateTime<Utc>> for Stamp {
+    fn from(t: DateTime<Utc>) -> Self {
+        Stamp::of(t)
+    }
+}
 
 /// UTC+8, the offset all campaign dates are written in.
 pub fn china_standard_time() -> FixedOffset {
@@ -50,6 +85,21 @@ pub fn parse_moment(s: &str) -> Result<DateTime<Utc>, BadMoment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_keep_the_second_and_order() {
+        let t = parse_moment("2022-07-15T12:00:00.7+08:00").unwrap_or_default();
+        let s = Stamp::of(t);
+        assert_eq!(s.time().to_rfc3339(), "2022-07-15T04:00:00+00:00");
+        assert!(Stamp::of(t - Duration::seconds(1)) < s);
+        assert_eq!(Stamp::of(t - Duration::milliseconds(500)), s);
+        assert_eq!(std::mem::size_of::<Option<Stamp>>(), 4);
+        let early = DateTime::from_timestamp(0, 0).unwrap_or_default();
+        assert_eq!(
+            Stamp::of(early).time().to_rfc3339(),
+            "2000-01-01T00:00:00+00:00"
+        );
+    }
 
     #[test]
     fn a_date_is_the_end_of_that_day_in_guali() {

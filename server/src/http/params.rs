@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 
 /// The query string of a request, as name → value.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Params(BTreeMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
@@ -61,5 +61,30 @@ impl Params {
                     .map_err(|e| ApiError::bad(name, e.to_string()))
             })
             .transpose()
+    }
+
+    /// The value of `name` as a comma list, each item parsed as `T` (an empty item or
+    /// an empty list is an error).
+    pub fn list<T>(&self, name: &str) -> Result<Option<Vec<T>>, ApiError>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Some(v) = self.0.get(name) else {
+            return Ok(None);
+        };
+        v.split(',')
+            .map(|item| {
+                item.trim()
+                    .parse::<T>()
+                    .map_err(|e| ApiError::bad(name, e.to_string()))
+            })
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some)
+    }
+
+    /// The parameters again as a query string (sorted by name).
+    pub fn query_string(&self) -> String {
+        serde_urlencoded::to_string(&self.0).unwrap_or_default()
     }
 }

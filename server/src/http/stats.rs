@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::domain::time::parse_moment;
 use crate::domain::{Level, RegionId};
-use crate::state::stats::{Stats, stats};
+use crate::state::stats::{Stats, present, stats};
 
 /// The region a figure set is about.
 #[derive(Debug, Serialize)]
@@ -37,14 +37,11 @@ pub async fn get_stats(
 ) -> Result<Json<StatsResponse>, ApiError> {
     params.only(&["region", "at"])?;
     let region: Option<RegionId> = params.get("region")?;
-    let at = match params.get::<String>("at")? {
-        Some(s) => parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string()))?,
-        None => Utc::now(),
-    };
-    let map = app
-        .map
-        .read()
-        .map_err(|_| ApiError::Internal("map state lock poisoned".into()))?;
+    let at = params
+        .get::<String>("at")?
+        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
+        .transpose()?;
+    let (map, now) = app.read_now()?;
     let idx = match region {
         Some(id) => map.regions.find(&id).ok_or(ApiError::NotFound {
             what: "region",
@@ -59,7 +56,11 @@ pub async fn get_stats(
             level: r.level,
             name: r.name.clone(),
         },
-        at,
-        stats: stats(&map, idx, at),
+        at: at.unwrap_or(now),
+        // The present comes from the live aggregates; a past moment is folded.
+        stats: match at {
+            Some(at) => stats(&map, idx, at),
+            None => present(&map, idx, map.live().region(idx)),
+        },
     }))
 }

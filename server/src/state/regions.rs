@@ -1,5 +1,6 @@
 //! The place hierarchy in memory: parent/child links by index and an R-tree over the
-//! micro-grid polygons for point-in-polygon assignment of units.
+//! bounding boxes of every region polygon (town, villages, grids, micro-grids), used for
+//! point-in-polygon assignment of units and to find the regions a tile covers.
 //!
 //! Invariants (checked by [`RegionTree::new`]): ids are unique, the town is the one
 //! root, each region's parent sits exactly one level up, and every level that has
@@ -43,7 +44,8 @@ pub enum RegionError {
     Towns(usize),
 }
 
-type MicroGridEntry = GeomWithData<Rectangle<[f64; 2]>, RegionIdx>;
+/// A region polygon's bounding box in the R-tree.
+pub type RegionBox = GeomWithData<Rectangle<[f64; 2]>, RegionIdx>;
 
 /// All regions, linked and indexed.
 #[derive(Debug)]
@@ -52,7 +54,7 @@ pub struct RegionTree {
     by_id: HashMap<RegionId, RegionIdx>,
     parent: Vec<Option<RegionIdx>>,
     children: Vec<Vec<RegionIdx>>,
-    micro_grids: RTree<MicroGridEntry>,
+    polygons: RTree<RegionBox>,
     town: RegionIdx,
 }
 
@@ -96,7 +98,6 @@ impl RegionTree {
         let entries = regions
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.level == Level::MicroGrid)
             .filter_map(|(i, r)| {
                 let rect = r.boundary.as_ref()?.bounding_rect()?;
                 Some(GeomWithData::new(
@@ -110,7 +111,7 @@ impl RegionTree {
             by_id,
             parent,
             children,
-            micro_grids: RTree::bulk_load(entries),
+            polygons: RTree::bulk_load(entries),
             town,
         })
     }
@@ -162,16 +163,37 @@ impl RegionTree {
     /// touch, the one with the smaller id wins, so the answer is stable).
     pub fn micro_grid_at(&self, point: Point<f64>) -> Option<RegionIdx> {
         let p = [point.x(), point.y()];
-        self.micro_grids
+        self.polygons
             .locate_all_at_point(&p)
             .map(|e| e.data)
             .filter(|&i| {
-                self.regions[i]
-                    .boundary
-                    .as_ref()
-                    .is_some_and(|b: &MultiPolygon<f64>| b.intersects(&point))
+                self.regions[i].level == Level::MicroGrid
+                    && self.regions[i]
+                        .boundary
+                        .as_ref()
+                        .is_some_and(|b: &MultiPolygon<f64>| b.intersects(&point))
             })
             .min_by(|&a, &b| self.regions[a].id.cmp(&self.regions[b].id))
+    }
+
+    /// The regions of `level` whose polygon's bounding box meets the box
+    /// `min`–`max` (lon/lat).
+    pub fn regions_in(
+        &self,
+        min: [f64; 2],
+        max: [f64; 2],
+        level: Level,
+    ) -> impl Iterator<Item = RegionIdx> + '_ {
+        let env = rstar::AABB::from_corners(min, max);
+        self.polygons
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .filter(move |&i| self.regions[i].level == level)
+    }
+
+    /// The regions at `level`.
+    pub fn at_level(&self, level: Level) -> impl Iterator<Item = RegionIdx> + '_ {
+        (0..self.regions.len()).filter(move |&i| self.regions[i].level == level)
     }
 
     /// How many regions of each level lie in the subtree of `idx` (itself included),

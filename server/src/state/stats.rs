@@ -1,13 +1,13 @@
-//! Figures for a region's subtree at a moment: a pure fold over the units in it.
-//!
-//! This is what `/api/stats` returns. Rates are fractions in 0..=1 and 0 when there is
+//! Figures for a region's subtree at a moment, as `/api/stats` returns them: the
+//! presentation of an [`Agg`]. Rates are fractions in 0..=1 and 0 when there is
 //! nothing to divide by.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::aggregate::{Agg, fold_region, kind_index, rate, stage_index};
 use super::{MapState, RegionIdx};
-use crate::domain::{Colour, Level, Stage, UnitKind, colour_of};
+use crate::domain::{Colour, Level, Stage, UnitKind};
 
 /// Units per kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -20,17 +20,6 @@ pub struct KindCounts {
     pub rental: u64,
     /// High-rise buildings.
     pub high_rise: u64,
-}
-
-impl KindCounts {
-    fn add(&mut self, kind: UnitKind) {
-        *match kind {
-            UnitKind::Enterprise => &mut self.enterprise,
-            UnitKind::StreetShop => &mut self.street_shop,
-            UnitKind::Rental => &mut self.rental,
-            UnitKind::HighRise => &mut self.high_rise,
-        } += 1;
-    }
 }
 
 /// Units per colour.
@@ -48,19 +37,6 @@ pub struct ColourCounts {
     pub black: u64,
     /// Not inspected yet.
     pub uninspected: u64,
-}
-
-impl ColourCounts {
-    fn add(&mut self, colour: Colour) {
-        *match colour {
-            Colour::Green => &mut self.green,
-            Colour::Yellow => &mut self.yellow,
-            Colour::Orange => &mut self.orange,
-            Colour::Red => &mut self.red,
-            Colour::Black => &mut self.black,
-            Colour::Uninspected => &mut self.uninspected,
-        } += 1;
-    }
 }
 
 /// Unit figures.
@@ -147,199 +123,79 @@ pub struct Stats {
     pub regions: RegionCounts,
 }
 
-fn rate(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+/// The figures of `region`'s subtree as of `at`, by a fold over its units (any moment).
+pub fn stats(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Stats {
+    present(state, region, &fold_region(state, region, at))
 }
 
-/// The figures of `region`'s subtree as of `at`.
-pub fn stats(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Stats {
-    let tree = &state.regions;
-    let mut units = UnitStats::default();
-    let mut inspected = 0;
-    let mut hz = HazardStats::default();
-    for e in &state.units {
-        if e.unit.registered_at > at || !tree.is_within(e.micro_grid, region) {
-            continue;
+/// The figures of `region`'s subtree from an aggregate already made for it (the live
+/// aggregates for the present, a fold for the past).
+pub fn present(state: &MapState, region: RegionIdx, a: &Agg) -> Stats {
+    let n = u64::from;
+    let stage = |s: Stage| {
+        let i = stage_index(s);
+        StageStats {
+            found: n(a.found[i]),
+            closed: n(a.closed[i]),
+            closure_rate: rate(a.closed[i], a.found[i]),
         }
-        units.total += 1;
-        units.by_kind.add(e.unit.kind);
-        if e.unit.is_factory_in_factory() {
-            units.factory_in_factory += 1;
-        }
-        let colour = colour_of(&e.facts(), at);
-        units.by_colour.add(colour);
-        if e.visited_by(at) {
-            inspected += 1;
-        }
-        for h in e.hazards.iter().filter(|h| h.is_found(at)) {
-            let stage = match h.stage {
-                Stage::Immediate => &mut hz.by_stage.immediate,
-                Stage::Concentrated => &mut hz.by_stage.concentrated,
-                Stage::Deadline => &mut hz.by_stage.deadline,
-            };
-            hz.found += 1;
-            stage.found += 1;
-            if h.is_closed(at) {
-                hz.closed += 1;
-                stage.closed += 1;
-            } else {
-                hz.open += 1;
-                if h.is_overdue(at) {
-                    hz.overdue += 1;
-                }
-                if h.severity == crate::domain::Severity::Major {
-                    hz.major_open += 1;
-                }
-            }
-        }
-    }
-    hz.closure_rate = rate(hz.closed, hz.found);
-    for s in [
-        &mut hz.by_stage.immediate,
-        &mut hz.by_stage.concentrated,
-        &mut hz.by_stage.deadline,
-    ] {
-        s.closure_rate = rate(s.closed, s.found);
-    }
-    let counts = tree.subtree_counts(region);
-    let n = |l: Level| counts[l.depth()] as u64;
+    };
+    let colour = |c: Colour| n(a.colour(c));
+    let kind = |k: UnitKind| n(a.by_kind[kind_index(k)]);
+    let counts = state.regions.subtree_counts(region);
+    let level = |l: Level| counts[l.depth()] as u64;
     Stats {
-        inspection_rate: rate(inspected, units.total),
-        units,
-        inspected,
-        hazards: hz,
+        units: UnitStats {
+            total: n(a.units),
+            by_kind: KindCounts {
+                enterprise: kind(UnitKind::Enterprise),
+                street_shop: kind(UnitKind::StreetShop),
+                rental: kind(UnitKind::Rental),
+                high_rise: kind(UnitKind::HighRise),
+            },
+            factory_in_factory: n(a.factory_in_factory),
+            by_colour: ColourCounts {
+                green: colour(Colour::Green),
+                yellow: colour(Colour::Yellow),
+                orange: colour(Colour::Orange),
+                red: colour(Colour::Red),
+                black: colour(Colour::Black),
+                uninspected: colour(Colour::Uninspected),
+            },
+        },
+        inspected: n(a.inspected),
+        inspection_rate: a.inspection_rate(),
+        hazards: HazardStats {
+            found: n(a.found_total()),
+            closed: n(a.closed_total()),
+            open: n(a.open()),
+            overdue: n(a.overdue),
+            major_open: n(a.major_open),
+            closure_rate: a.closure_rate(),
+            by_stage: ByStage {
+                immediate: stage(Stage::Immediate),
+                concentrated: stage(Stage::Concentrated),
+                deadline: stage(Stage::Deadline),
+            },
+        },
         regions: RegionCounts {
-            area: n(Level::Area),
-            group: n(Level::Group),
-            village: n(Level::Village),
-            grid: n(Level::Grid),
-            micro_grid: n(Level::MicroGrid),
+            area: level(Level::Area),
+            group: level(Level::Group),
+            village: level(Level::Village),
+            grid: level(Level::Grid),
+            micro_grid: level(Level::MicroGrid),
         },
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::{Duration, TimeZone};
-    use geo::{MultiPolygon, Point, polygon};
+    use chrono::Duration;
+    use geo::Point;
 
     use super::*;
-    use crate::domain::{
-        Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Region, RiskLevel,
-        Severity, Suspension, Unit, UnitId,
-    };
-    use crate::store::Dataset;
-
-    fn t(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2022, 7, day, 12, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
-
-    fn sq(x0: f64, x1: f64) -> Option<MultiPolygon<f64>> {
-        Some(MultiPolygon(vec![polygon![
-            (x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1.0), (x: x0, y: 1.0), (x: x0, y: 0.0)
-        ]]))
-    }
-
-    fn region(
-        id: &str,
-        level: Level,
-        parent: Option<&str>,
-        b: Option<MultiPolygon<f64>>,
-    ) -> Region {
-        Region {
-            id: id.parse().unwrap_or_else(|_| unreachable!()),
-            level,
-            parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
-            code: None,
-            name: id.into(),
-            boundary: b,
-        }
-    }
-
-    fn uid(n: i64) -> UnitId {
-        UnitId::new(n).unwrap_or_else(|_| unreachable!())
-    }
-
-    /// Two villages; unit 1 (village A) is found with a general and a major hazard on
-    /// the 2nd, closes the major on the 5th; unit 2 (village B) is inspected on the 3rd
-    /// and suspended from the 4th; unit 3 (village B) is registered on the 6th.
-    fn state() -> MapState {
-        MapState::build(dataset()).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn dataset() -> Dataset {
-        let unit = |n: i64, mg: &str, x: f64, kind, registered| Unit {
-            id: uid(n),
-            kind,
-            name: format!("u{n}"),
-            address: String::new(),
-            owner_name: String::new(),
-            owner_phone: String::new(),
-            location: Point::new(x, 0.5),
-            micro_grid: mg.parse().unwrap_or_else(|_| unreachable!()),
-            risk: RiskLevel::Blue,
-            batch: None,
-            host: None,
-            registered_at: registered,
-        };
-        let visit = |n: i64, u: i64, day| Inspection {
-            id: InspectionId::new(n).unwrap_or_else(|_| unreachable!()),
-            unit: uid(u),
-            kind: InspectionKind::Inspection,
-            inspector: String::new(),
-            at: t(day),
-            signature: None,
-            photos: vec![],
-        };
-        let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
-            id: HazardId::new(n).unwrap_or_else(|_| unreachable!()),
-            unit: uid(1),
-            inspection: InspectionId::new(1).unwrap_or_else(|_| unreachable!()),
-            category: Category::Fire,
-            hazard_type: "messy_wiring".into(),
-            severity,
-            stage,
-            found_at: t(2),
-            deadline: Some(t(4)),
-            yellow_card_at: None,
-            closed_at: closed,
-            evidence: None,
-        };
-        Dataset {
-            regions: vec![
-                region("T", Level::Town, None, sq(0.0, 2.0)),
-                region("A", Level::Area, Some("T"), None),
-                region("G", Level::Group, Some("A"), None),
-                region("VA", Level::Village, Some("G"), sq(0.0, 1.0)),
-                region("VB", Level::Village, Some("G"), sq(1.0, 2.0)),
-                region("VA-1", Level::Grid, Some("VA"), sq(0.0, 1.0)),
-                region("VB-1", Level::Grid, Some("VB"), sq(1.0, 2.0)),
-                region("VA-1-1", Level::MicroGrid, Some("VA-1"), sq(0.0, 1.0)),
-                region("VB-1-1", Level::MicroGrid, Some("VB-1"), sq(1.0, 2.0)),
-            ],
-            units: vec![
-                unit(1, "VA-1-1", 0.5, UnitKind::Enterprise, t(1)),
-                unit(2, "VB-1-1", 1.5, UnitKind::Rental, t(1)),
-                unit(3, "VB-1-1", 1.6, UnitKind::StreetShop, t(6)),
-            ],
-            inspections: vec![visit(1, 1, 2), visit(2, 2, 3)],
-            hazards: vec![
-                hazard(1, Severity::General, Stage::Concentrated, None),
-                hazard(2, Severity::Major, Stage::Deadline, Some(t(5))),
-            ],
-            suspensions: vec![Suspension {
-                unit: uid(2),
-                started_at: t(4),
-                ended_at: None,
-            }],
-        }
-    }
+    use crate::domain::UnitKind;
+    use crate::state::fixture::{dataset, state, t, uid};
 
     #[test]
     fn inconsistent_units_are_refused() {
@@ -347,7 +203,7 @@ mod tests {
         let mut d = dataset();
         d.units[2].host = Some(uid(2)); // a rental room cannot host a factory
         assert!(matches!(
-            MapState::build(d),
+            MapState::build(d, t(9)),
             Err(StateError::BadHost { .. })
         ));
         let mut d = dataset();
@@ -355,19 +211,19 @@ mod tests {
         d.units[2].kind = UnitKind::Enterprise;
         d.units[2].host = Some(uid(1));
         assert!(
-            MapState::build(d).is_ok(),
+            MapState::build(d, t(9)).is_ok(),
             "an enterprise in an enterprise is fine"
         );
         let mut d = dataset();
         d.units[1].micro_grid = "VB-1".parse().unwrap_or_else(|_| unreachable!());
         assert!(matches!(
-            MapState::build(d),
+            MapState::build(d, t(9)),
             Err(StateError::UnknownMicroGrid { .. })
         ));
         let mut d = dataset();
         d.hazards[0].unit = uid(99);
         assert!(matches!(
-            MapState::build(d),
+            MapState::build(d, t(9)),
             Err(StateError::UnknownUnit { what: "hazard", .. })
         ));
     }

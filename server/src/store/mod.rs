@@ -34,6 +34,20 @@ pub struct Dataset {
     pub suspensions: Vec<Suspension>,
 }
 
+/// A unit's text: what the map does not keep in memory (it is read from the store for
+/// the few units a page or a card shows).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UnitText {
+    /// Name as registered.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Owner or person responsible.
+    pub owner_name: String,
+    /// Owner's phone.
+    pub owner_phone: String,
+}
+
 /// What went wrong in a store, in the caller's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -95,6 +109,12 @@ pub trait Store: Send + Sync {
 
     /// Reads everything back, each table ordered by id.
     fn load(&self) -> impl Future<Output = Result<Dataset>> + Send;
+
+    /// The text of each of `ids` that exists (any number of ids; unknown ones are left out).
+    fn unit_texts(
+        &self,
+        ids: &[UnitId],
+    ) -> impl Future<Output = Result<std::collections::HashMap<UnitId, UnitText>>> + Send;
 
     /// Registers a unit.
     fn insert_unit(&self, unit: &Unit) -> impl Future<Output = Result<UnitId>> + Send;
@@ -178,6 +198,12 @@ impl Store for AnyStore {
     }
     async fn load(&self) -> Result<Dataset> {
         delegate!(self, s => s.load())
+    }
+    async fn unit_texts(
+        &self,
+        ids: &[UnitId],
+    ) -> Result<std::collections::HashMap<UnitId, UnitText>> {
+        delegate!(self, s => s.unit_texts(ids))
     }
     async fn insert_unit(&self, unit: &Unit) -> Result<UnitId> {
         delegate!(self, s => s.insert_unit(unit))

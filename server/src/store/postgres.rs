@@ -4,13 +4,15 @@
 //! points and polygons are stored as PostGIS geometries in SRID 4326 and come back as
 //! `lon`/`lat` or WKB, so decoding is shared with SQLite (`rows.rs`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
-use super::{Dataset, Result, Store, StoreError, geometry};
+use super::{Dataset, Result, Store, StoreError, UnitText, geometry};
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 /// A PostgreSQL + PostGIS store.
@@ -175,6 +177,19 @@ async fn exists(tx: &mut Transaction<'_, Postgres>, table: &'static str, id: i64
 }
 
 impl Store for PgStore {
+    async fn unit_texts(&self, ids: &[UnitId]) -> Result<HashMap<UnitId, UnitText>> {
+        let raw: Vec<i64> = ids.iter().map(|i| i.get()).collect();
+        let rows = sqlx::query_as::<_, (i64, String, String, String, String)>(
+            "SELECT id, name, address, owner_name, owner_phone FROM units WHERE id = ANY($1)",
+        )
+        .bind(&raw)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        rows::unit_texts(rows, &mut out)?;
+        Ok(out)
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM regions) + (SELECT count(*) FROM units)",

@@ -215,3 +215,27 @@ pub fn missing_or_conflict(
         }
     }
 }
+
+/// A unit's text row: id, name, address, owner name, owner phone.
+pub type UnitTextRow = (i64, String, String, String, String);
+
+/// Decodes unit text rows into `out`.
+pub fn unit_texts(
+    rows: Vec<UnitTextRow>,
+    out: &mut std::collections::HashMap<UnitId, super::UnitText>,
+) -> super::Result<()> {
+    for (id, name, address, owner_name, owner_phone) in rows {
+        let id = UnitId::new(id).map_err(|e| StoreError::Corrupt {
+            column: "units.id",
+            message: e.to_string(),
+        })?;
+        let text = super::UnitText {
+            name,
+            address,
+            owner_name,
+            owner_phone,
+        };
+        out.insert(id, text);
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL` so that an
 //! acknowledged write survives a crash.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
-use super::{Dataset, Result, Store, geometry};
+use super::{Dataset, Result, Store, UnitText, geometry};
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 /// A SQLite file store.
@@ -117,6 +118,23 @@ fn new_id<T: FromStr>(raw: i64, column: &'static str) -> Result<T> {
 }
 
 impl Store for SqliteStore {
+    async fn unit_texts(&self, ids: &[UnitId]) -> Result<HashMap<UnitId, UnitText>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        // SQLite takes a bounded number of bind parameters: ask in chunks.
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT id, name, address, owner_name, owner_phone FROM units WHERE id IN ({marks})"
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(id.get());
+            }
+            rows::unit_texts(q.fetch_all(&self.pool).await?, &mut out)?;
+        }
+        Ok(out)
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM regions) + (SELECT count(*) FROM units)",

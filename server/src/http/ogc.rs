@@ -1,0 +1,340 @@
+//! `GET /ogc…`: OGC API – Features Part 1 (Core + GeoJSON), so QGIS, GDAL's OAPIF
+//! driver and any other client read the map's units, regions and H3 cells with no
+//! plug-in. Handlers parse, call [`crate::views::ogc`] and add the links.
+//!
+//! Links are absolute (GDAL follows `next` as given), built from the request's `Host`
+//! header. Every bad parameter is a 400 naming it, unknown collections and ids are
+//! 404s, and `limit` above [`MAX_LIMIT`] is refused rather than clamped, so a client
+//! never believes it got more than it did. `f=json` (or `f=geojson`) is accepted for
+//! clients that add it; no other format is served.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
+use h3o::Resolution;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+use super::tiles::unit_filter;
+use crate::store::Store;
+use crate::views::ogc::{
+    Bbox, CRS84, Collection, DEFAULT_HEX_RESOLUTION, DEFAULT_LIMIT, ItemsQuery, MAX_LIMIT, extent,
+};
+
+/// The GeoJSON media type, of items and single features.
+pub const GEOJSON: &str = "application/geo+json";
+/// The JSON media type, of the landing page, conformance and collections.
+const JSON: &str = "application/json";
+
+/// The conformance classes implemented.
+pub const CONFORMANCE: [&str; 2] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+];
+
+/// `scheme://host` of the request, for absolute links.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
+    json!({"href": href, "rel": rel, "type": kind, "title": title})
+}
+
+/// Refuses parameters other than `allowed` and `f`, and any `f` but JSON.
+fn check_params(params: &Params, allowed: &[&str]) -> Result<(), ApiError> {
+    let mut all = allowed.to_vec();
+    all.push("f");
+    params.only(&all)?;
+    match params.get::<String>("f")?.as_deref() {
+        None | Some("json" | "geojson") => Ok(()),
+        Some(other) => Err(ApiError::bad(
+            "f",
+            format!("format `{other}` is not served; this service speaks json (GeoJSON)"),
+        )),
+    }
+}
+
+/// The collection named in the path; 404 when there is none of that name.
+fn collection_of(path: Result<Path<String>, PathRejection>) -> Result<Collection, ApiError> {
+    let Path(name) = path.map_err(|e| ApiError::bad("collection", e.body_text()))?;
+    name.parse().map_err(|id| ApiError::NotFound {
+        what: "collection",
+        id,
+    })
+}
+
+fn collection_json(base: &str, c: Collection, bbox: [f64; 4]) -> Value {
+    let url = format!("{base}/ogc/collections/{}", c.name());
+    json!({
+        "id": c.name(),
+        "title": c.title(),
+        "description": c.description(),
+        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            link(url.clone(), "self", JSON, c.title()),
+            link(format!("{url}/items"), "items", GEOJSON, c.title()),
+        ],
+    })
+}
+
+/// `GET /ogc`: the landing page.
+pub async fn landing(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    check_params(&params, &[])?;
+    let town = {
+        let (map, _) = app.read_now()?;
+        map.regions.get(map.regions.town()).name.clone()
+    };
+    let base = base_url(&headers);
+    Ok(Json(json!({
+        "title": format!("onemap: {town}"),
+        "description": "Every registered unit's hazard state and the figures of every village, \
+                        grid, micro-grid and H3 cell, live, as OGC API – Features",
+        "links": [
+            link(format!("{base}/ogc"), "self", JSON, "This document"),
+            link(format!("{base}/ogc/conformance"), "conformance", JSON, "Conformance classes"),
+            link(format!("{base}/ogc/collections"), "data", JSON, "The feature collections"),
+        ],
+    })))
+}
+
+/// `GET /ogc/conformance`: the conformance classes.
+pub async fn conformance(params: Params) -> Result<impl IntoResponse, ApiError> {
+    check_params(&params, &[])?;
+    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+}
+
+/// `GET /ogc/collections`: every collection.
+pub async fn collections(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    check_params(&params, &[])?;
+    let base = base_url(&headers);
+    let (map, _) = app.read_now()?;
+    let list: Vec<Value> = Collection::ALL
+        .into_iter()
+        .map(|c| collection_json(&base, c, extent(&map, c)))
+        .collect();
+    drop(map);
+    Ok(Json(json!({
+        "collections": list,
+        "links": [link(format!("{base}/ogc/collections"), "self", JSON, "The feature collections")],
+    })))
+}
+
+/// `GET /ogc/collections/{collection}`: one collection.
+pub async fn collection(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let c = collection_of(path)?;
+    check_params(&params, &[])?;
+    let bbox = {
+        let (map, _) = app.read_now()?;
+        extent(&map, c)
+    };
+    Ok(Json(collection_json(&base_url(&headers), c, bbox)))
+}
+
+/// `limit`: 1..=[`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
+fn parse_limit(params: &Params) -> Result<usize, ApiError> {
+    let Some(v) = params.get::<String>("limit")? else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    v.trim()
+        .parse::<i128>()
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad(
+                "limit",
+                format!("`{v}` is not a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })
+}
+
+/// `offset`: a whole number of features to skip, 0 when absent.
+fn parse_offset(params: &Params) -> Result<usize, ApiError> {
+    let Some(v) = params.get::<String>("offset")? else {
+        return Ok(0);
+    };
+    v.trim()
+        .parse::<usize>()
+        .map_err(|_| ApiError::bad("offset", format!("`{v}` is not a whole number of features")))
+}
+
+/// `resolution` of `hexes`: 7, 8 or 9.
+fn parse_resolution(params: &Params) -> Result<Resolution, ApiError> {
+    let Some(v) = params.get::<String>("resolution")? else {
+        return Ok(DEFAULT_HEX_RESOLUTION);
+    };
+    v.trim()
+        .parse::<u8>()
+        .ok()
+        .and_then(|r| Resolution::try_from(r).ok())
+        .filter(|r| crate::state::live::HEX_RESOLUTIONS.contains(r))
+        .ok_or_else(|| ApiError::bad("resolution", format!("`{v}` is not one of 7, 8, 9")))
+}
+
+/// The request's query with `offset` and `limit` set, for `next` and `prev` links.
+fn query_with(params: &Params, offset: usize, limit: usize) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(&params.query_string()).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "offset" && k != "limit");
+    pairs.push(("limit".into(), limit.to_string()));
+    pairs.push(("offset".into(), offset.to_string()));
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+fn geojson_response(body: Vec<u8>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+        body,
+    )
+}
+
+/// `GET /ogc/collections/{collection}/items`: a page of features as a GeoJSON
+/// FeatureCollection with `numberMatched`, `numberReturned`, `timeStamp` and links.
+pub async fn items(
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let c = collection_of(path)?;
+    let mut allowed = vec!["bbox", "limit", "offset", "kind", "colour", "region"];
+    if c == Collection::Hexes {
+        allowed.push("resolution");
+    }
+    check_params(&params, &allowed)?;
+    let bbox = params.get::<Bbox>("bbox")?;
+    let limit = parse_limit(&params)?;
+    let offset = parse_offset(&params)?;
+    let resolution = parse_resolution(&params)?;
+    let base = base_url(&headers);
+    // Thousands of features and a fold over every unit: off the async threads.
+    let (mut page, q, now) = tokio::task::spawn_blocking({
+        let app = app.clone();
+        let params_filter = params.clone();
+        move || -> Result<_, ApiError> {
+            let (map, now) = app.read_now()?;
+            let q = ItemsQuery {
+                bbox,
+                filter: unit_filter(&params_filter, &map)?,
+                resolution,
+                offset,
+                limit,
+            };
+            let page = crate::views::ogc::items(&map, c, &q);
+            Ok((page, q, now))
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("items task: {e}")))??;
+    if c == Collection::Units {
+        add_texts(&app, &mut page.features).await?;
+    }
+    let url = format!("{base}/ogc/collections/{}/items", c.name());
+    let here = params.query_string();
+    let mut links = vec![link(
+        if here.is_empty() {
+            url.clone()
+        } else {
+            format!("{url}?{here}")
+        },
+        "self",
+        GEOJSON,
+        "This page",
+    )];
+    if let Some(next) = page.next_offset(&q) {
+        let href = format!("{url}?{}", query_with(&params, next, limit));
+        links.push(link(href, "next", GEOJSON, "Next page"));
+    }
+    if let Some(prev) = page.prev_offset(&q) {
+        let href = format!("{url}?{}", query_with(&params, prev, limit));
+        links.push(link(href, "prev", GEOJSON, "Previous page"));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": page.number_matched,
+        "numberReturned": page.features.len(),
+        "timeStamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+        "features": page.features,
+    });
+    let body =
+        serde_json::to_vec(&body).map_err(|e| ApiError::Internal(format!("items JSON: {e}")))?;
+    Ok(geojson_response(body))
+}
+
+/// `GET /ogc/collections/{collection}/items/{id}`: one feature; 404 when the id does
+/// not parse or names nothing in the collection.
+pub async fn item(
+    State(app): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let Path((name, id)) = path.map_err(|e| ApiError::bad("id", e.body_text()))?;
+    let c = collection_of(Ok(Path(name)))?;
+    check_params(&params, &[])?;
+    let feature = {
+        let (map, _) = app.read_now()?;
+        crate::views::ogc::item(&map, c, &id)
+    };
+    let not_found = || ApiError::NotFound {
+        what: "feature",
+        id: format!("{}/{id}", c.name()),
+    };
+    let mut feature = feature.ok_or_else(not_found)?;
+    if c == Collection::Units {
+        add_texts(&app, std::slice::from_mut(&mut feature)).await?;
+    }
+    let base = base_url(&headers);
+    let url = format!("{base}/ogc/collections/{}", c.name());
+    let mut body = serde_json::to_value(&feature)
+        .map_err(|e| ApiError::Internal(format!("feature JSON: {e}")))?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(
+            "links".into(),
+            json!([
+                link(format!("{url}/items/{id}"), "self", GEOJSON, "This feature"),
+                link(url, "collection", JSON, c.title()),
+            ]),
+        );
+    }
+    let bytes =
+        serde_json::to_vec(&body).map_err(|e| ApiError::Internal(format!("feature JSON: {e}")))?;
+    Ok(geojson_response(bytes))
+}
+
+/// Adds names and addresses, which the map does not keep in memory, from the store.
+async fn add_texts(app: &AppState, features: &mut [geojson::Feature]) -> Result<(), ApiError> {
+    let ids = crate::views::ogc::unit_ids(features);
+    let texts = app
+        .store
+        .unit_texts(&ids)
+        .await
+        .map_err(|e| ApiError::Internal(format!("unit texts: {e}")))?;
+    crate::views::ogc::add_unit_texts(features, &texts);
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `GET /api/rankings?level=village|group|grid&metric=inspection_rate|closure_rate&at=`:
+//! the daily ranking, as of the end of day `at` (default: now), against a day earlier.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+use crate::domain::Level;
+use crate::domain::time::parse_moment;
+use crate::state::aggregate::{UnitFilter, fold_regions};
+use crate::views::rankings::{Metric, Ranked, ranking};
+
+/// The response body.
+#[derive(Debug, Serialize)]
+pub struct RankingResponse {
+    level: Level,
+    metric: Metric,
+    at: DateTime<Utc>,
+    previous_at: DateTime<Utc>,
+    regions: Vec<Ranked>,
+}
+
+/// Handler.
+pub async fn get_rankings(
+    State(app): State<AppState>,
+    params: Params,
+) -> Result<Json<RankingResponse>, ApiError> {
+    params.only(&["level", "metric", "at"])?;
+    let level: Level = params
+        .get("level")?
+        .ok_or_else(|| ApiError::bad("level", "required: village, group or grid"))?;
+    if !matches!(level, Level::Village | Level::Group | Level::Grid) {
+        return Err(ApiError::bad(
+            "level",
+            format!("rankings are by village, group or grid, not {level}"),
+        ));
+    }
+    let metric: Metric = params
+        .get("metric")?
+        .ok_or_else(|| ApiError::bad("metric", "required: inspection_rate or closure_rate"))?;
+    let at = params
+        .get::<String>("at")?
+        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
+        .transpose()?;
+    let (map, now) = app.read_now()?;
+    let all = UnitFilter::default();
+    let moment = at.unwrap_or(now);
+    let previous_at = moment - Duration::days(1);
+    let before = fold_regions(&map, previous_at, &all);
+    let regions = match at {
+        None => ranking(&map, level, metric, map.live().regions(), &before),
+        Some(at) => ranking(&map, level, metric, &fold_regions(&map, at, &all), &before),
+    };
+    Ok(Json(RankingResponse {
+        level,
+        metric,
+        at: moment,
+        previous_at,
+        regions,
+    }))
+}

@@ -1,0 +1,348 @@
+//! `GET /tiles/{layers}/{z}/{x}/{y}.mvt` and `GET /tiles/{layer}.json` (TileJSON 3.0).
+//!
+//! `layers` is one of `units`, `regions`, `hexes` or a comma list of them (a composite
+//! tile). Filters: `kind=`, `colour=` (comma lists), `region=`, and `at=` for a past
+//! moment. A tile with no feature is a 204. Tiles are gzipped when the client accepts
+//! it and carry a strong ETag (a hash of the bytes); `If-None-Match` gets a 304.
+//!
+//! Caching is exact: the cache holds tiles of one state version only and empties itself
+//! when the version moves (any write, any deadline passing), so the first request
+//! after a write renders afresh.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use onemap_tiles::{MAX_ZOOM, TileCoord};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+use crate::domain::RegionId;
+use crate::domain::time::parse_moment;
+use crate::state::MapState;
+use crate::state::aggregate::UnitFilter;
+use crate::views::tiles::{Layer, TileRequest, render};
+
+/// The MVT media type.
+pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+/// The deepest zoom the TileJSON advertises (tiles exist to [`MAX_ZOOM`]).
+pub const TILEJSON_MAX_ZOOM: u8 = 20;
+/// Bytes of tiles (plain and gzipped) kept per state version before the cache starts
+/// over: the cache's memory is bounded whatever the tiles asked for.
+const CACHE_BYTES: usize = 64 << 20;
+
+/// One encoded tile, ready to send.
+#[derive(Debug)]
+pub struct EncodedTile {
+    raw: Bytes,
+    gzip: Bytes,
+    etag: String,
+}
+
+/// Encoded tiles of the current state version.
+#[derive(Debug, Default)]
+pub struct TileCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    version: u64,
+    bytes: usize,
+    tiles: HashMap<String, Arc<EncodedTile>>,
+}
+
+impl TileCache {
+    fn get(&self, version: u64, key: &str) -> Option<Arc<EncodedTile>> {
+        let inner = self.inner.lock().ok()?;
+        (inner.version == version)
+            .then(|| inner.tiles.get(key).cloned())
+            .flatten()
+    }
+
+    fn put(&self, version: u64, key: String, tile: Arc<EncodedTile>) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let size = tile.raw.len() + tile.gzip.len() + key.len();
+        if inner.version != version || inner.bytes + size > CACHE_BYTES {
+            inner.version = version;
+            inner.bytes = 0;
+            inner.tiles.clear();
+        }
+        inner.bytes += size;
+        inner.tiles.insert(key, tile);
+    }
+}
+
+fn encode(raw: Vec<u8>) -> Result<EncodedTile, ApiError> {
+    let mut h = std::hash::DefaultHasher::new();
+    raw.hash(&mut h);
+    let etag = format!("\"{:016x}-{:x}\"", h.finish(), raw.len());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&raw)
+        .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
+    let gzip = gz
+        .finish()
+        .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
+    Ok(EncodedTile {
+        raw: raw.into(),
+        gzip: gzip.into(),
+        etag,
+    })
+}
+
+/// Parses `layers`: one name or a comma list, each once.
+fn parse_layers(s: &str) -> Result<Vec<Layer>, ApiError> {
+    let mut layers = Vec::new();
+    for name in s.split(',') {
+        let l: Layer = name
+            .parse()
+            .map_err(|e: String| ApiError::bad("layer", e))?;
+        if layers.contains(&l) {
+            return Err(ApiError::bad(
+                "layer",
+                format!("layer `{name}` given twice"),
+            ));
+        }
+        layers.push(l);
+    }
+    Ok(layers)
+}
+
+fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let y = y.strip_suffix(".mvt").ok_or_else(|| {
+        ApiError::bad(
+            "y",
+            "tile URLs end in `.mvt`: /tiles/{layer}/{z}/{x}/{y}.mvt",
+        )
+    })?;
+    let num = |name: &'static str, v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| ApiError::bad(name, format!("`{v}` is not a non-negative integer")))
+    };
+    let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
+    let z = u8::try_from(z)
+        .ok()
+        .filter(|&z| z <= MAX_ZOOM)
+        .ok_or_else(|| ApiError::bad("z", format!("zoom {z} is above the maximum {MAX_ZOOM}")))?;
+    TileCoord::new(z, x, y).map_err(|e| {
+        let field = if u64::from(x) >= 1u64 << z { "x" } else { "y" };
+        ApiError::bad(field, e.to_string())
+    })
+}
+
+/// Parses the unit filter shared by tiles and OGC items: `kind=`, `colour=` (comma
+/// lists) and `region=` (an id; 404 when it names no region).
+pub fn unit_filter(params: &Params, map: &MapState) -> Result<UnitFilter, ApiError> {
+    let mut f = UnitFilter::default();
+    if let Some(kinds) = params.list("kind")? {
+        f = f.with_kinds(&kinds);
+    }
+    if let Some(colours) = params.list("colour")? {
+        f = f.with_colours(&colours);
+    }
+    if let Some(id) = params.get::<RegionId>("region")? {
+        f.region = Some(map.regions.find(&id).ok_or(ApiError::NotFound {
+            what: "region",
+            id: id.to_string(),
+        })?);
+    }
+    Ok(f)
+}
+
+/// Handler of `/tiles/{layers}/{z}/{x}/{y}.mvt`.
+pub async fn get_tile(
+    State(app): State<AppState>,
+    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    params.only(&["kind", "colour", "region", "at"])?;
+    let layers = parse_layers(&layers)?;
+    let coord = parse_coord(&z, &x, &y)?;
+    let at = params
+        .get::<String>("at")?
+        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
+        .transpose()?;
+    let (key, version, filter) = {
+        let (map, _) = app.read_now()?;
+        let filter = unit_filter(&params, &map)?;
+        let key = format!(
+            "{layers:?}/{coord}/{}/{}/{:?}/{:?}",
+            filter.kinds, filter.colours, filter.region, at
+        );
+        (key, map.live().version(), filter)
+    };
+    let tile = match app.tiles.get(version, &key) {
+        Some(t) => t,
+        // Rendering a dense tile takes milliseconds: off the async workers.
+        None => tokio::task::spawn_blocking(move || {
+            let (map, _) = app.read_now()?;
+            let version = map.live().version();
+            let req = TileRequest {
+                layers,
+                coord,
+                filter,
+                at,
+            };
+            let raw = render(&map, &req).map_err(|e| ApiError::Internal(e.to_string()))?;
+            drop(map);
+            let t = Arc::new(encode(raw)?);
+            app.tiles.put(version, key, t.clone());
+            Ok::<_, ApiError>(t)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??,
+    };
+    Ok(respond(&tile, &headers))
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|enc| {
+            let mut parts = enc.trim().split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name == "gzip" || name == "*") && !refused
+        })
+}
+
+fn respond(tile: &EncodedTile, headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let common = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::VARY, HeaderValue::from_static("Accept-Encoding")),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == tile.etag || t.trim() == "*")
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    if tile.raw.is_empty() {
+        return (StatusCode::NO_CONTENT, common).into_response();
+    }
+    let mvt = [(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE))];
+    if accepts_gzip(headers) {
+        let gz = [(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))];
+        (common, mvt, gz, tile.gzip.clone()).into_response()
+    } else {
+        (common, mvt, tile.raw.clone()).into_response()
+    }
+}
+
+/// The fields of each layer, for TileJSON's `vector_layers`.
+fn fields(layer: Layer) -> Value {
+    let agg = json!({
+        "units": "Number", "inspected": "Number", "inspection_rate": "Number",
+        "found": "Number", "closed": "Number", "open": "Number", "closure_rate": "Number",
+        "overdue": "Number", "green": "Number", "yellow": "Number", "orange": "Number",
+        "red": "Number", "black": "Number", "uninspected": "Number"
+    });
+    let mut f = match layer {
+        Layer::Units => json!({
+            "id": "Number", "kind": "String", "colour": "String", "risk": "String",
+            "micro_grid": "String", "count": "Number", "green": "Number", "yellow": "Number",
+            "orange": "Number", "red": "Number", "black": "Number", "uninspected": "Number"
+        }),
+        Layer::Regions => json!({"id": "String", "level": "String", "name": "String"}),
+        Layer::Hexes => json!({"h3": "String", "resolution": "Number"}),
+    };
+    if layer != Layer::Units
+        && let (Some(f), Some(a)) = (f.as_object_mut(), agg.as_object())
+    {
+        f.extend(a.clone());
+    }
+    f
+}
+
+fn description(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Units => {
+            "Every unit as a point coloured by hazard state (z14+), or clusters with their colour mix"
+        }
+        Layer::Regions => "Town, villages, grids (z11+) and micro-grids (z14+) with their figures",
+        Layer::Hexes => "H3 cells (res 7, 8 from z11, 9 from z14) with their figures",
+    }
+}
+
+/// Handler of `/tiles/{layers}.json`: TileJSON 3.0 for a layer or a composite.
+pub async fn get_tilejson(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    params.only(&["kind", "colour", "region", "at"])?;
+    let Some(layers) = name.strip_suffix(".json") else {
+        return Err(ApiError::NotFound {
+            what: "endpoint",
+            id: format!("/tiles/{name}"),
+        });
+    };
+    let list = parse_layers(layers)?;
+    let (map, _) = app.read_now()?;
+    unit_filter(&params, &map)?;
+    let town = map.regions.get(map.regions.town());
+    let bounds = town
+        .boundary
+        .as_ref()
+        .and_then(geo::BoundingRect::bounding_rect)
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+        .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let query = params.query_string();
+    let tiles = format!(
+        "http://{host}/tiles/{layers}/{{z}}/{{x}}/{{y}}.mvt{}",
+        if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        }
+    );
+    let vector_layers: Vec<Value> = list
+        .iter()
+        .map(|&l| {
+            json!({"id": l.name(), "fields": fields(l), "description": description(l),
+                   "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM})
+        })
+        .collect();
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": format!("onemap {layers}"),
+        "description": format!("{} of {}", layers, town.name),
+        "scheme": "xyz",
+        "tiles": [tiles],
+        "minzoom": 0,
+        "maxzoom": TILEJSON_MAX_ZOOM,
+        "bounds": bounds,
+        "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 12],
+        "vector_layers": vector_layers,
+    })))
+}

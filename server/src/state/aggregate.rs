@@ -1,0 +1,255 @@
+//! Aggregates: the counters every figure of the map is made of, and the fold that makes
+//! them from units.
+//!
+//! A unit contributes one [`Agg`] at a moment (its kind, its colour, whether it was
+//! visited, its hazards by stage). A region's or an H3 cell's aggregate is the sum of
+//! its units' contributions, so it can be kept up to date by subtracting a unit's old
+//! contribution and adding its new one ([`super::live`]), or recomputed from scratch
+//! for any past moment by a fold ([`fold_regions`]). Both paths use [`contribution`],
+//! which is why they cannot disagree.
+
+use std::ops::{AddAssign, SubAssign};
+
+use chrono::{DateTime, Utc};
+
+use super::{MapState, RegionIdx, UnitEntry};
+use crate::domain::{Colour, Severity, Stage, UnitKind, colour_of};
+
+/// Counters for a set of units at one moment. Integers only: they add and subtract
+/// exactly, in any order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Agg {
+    /// Registered units.
+    pub units: u32,
+    /// Units per kind, indexed by [`kind_index`].
+    pub by_kind: [u32; 4],
+    /// Factory-in-factory enterprises.
+    pub factory_in_factory: u32,
+    /// Units per colour, indexed by [`colour_index`].
+    pub by_colour: [u32; 6],
+    /// Units visited at least once.
+    pub inspected: u32,
+    /// Hazards found, per stage ([`stage_index`]).
+    pub found: [u32; 3],
+    /// Hazards closed, per stage.
+    pub closed: [u32; 3],
+    /// Open hazards past their deadline.
+    pub overdue: u32,
+    /// Open major hazards.
+    pub major_open: u32,
+}
+
+macro_rules! each_counter {
+    ($a:ident, $b:ident, $op:tt) => {
+        $a.units $op $b.units;
+        for i in 0..4 { $a.by_kind[i] $op $b.by_kind[i]; }
+        $a.factory_in_factory $op $b.factory_in_factory;
+        for i in 0..6 { $a.by_colour[i] $op $b.by_colour[i]; }
+        $a.inspected $op $b.inspected;
+        for i in 0..3 { $a.found[i] $op $b.found[i]; $a.closed[i] $op $b.closed[i]; }
+        $a.overdue $op $b.overdue;
+        $a.major_open $op $b.major_open;
+    };
+}
+
+impl AddAssign<&Agg> for Agg {
+    fn add_assign(&mut self, o: &Agg) {
+        each_counter!(self, o, +=);
+    }
+}
+
+impl SubAssign<&Agg> for Agg {
+    fn sub_assign(&mut self, o: &Agg) {
+        each_counter!(self, o, -=);
+    }
+}
+
+impl Agg {
+    /// Hazards found, all stages.
+    pub fn found_total(&self) -> u32 {
+        self.found.iter().sum()
+    }
+
+    /// Hazards closed, all stages.
+    pub fn closed_total(&self) -> u32 {
+        self.closed.iter().sum()
+    }
+
+    /// Hazards found and not closed.
+    pub fn open(&self) -> u32 {
+        self.found_total() - self.closed_total()
+    }
+
+    /// inspected / units (排查率), 0 when there are no units.
+    pub fn inspection_rate(&self) -> f64 {
+        rate(self.inspected, self.units)
+    }
+
+    /// closed / found (销号率), 0 when nothing was found.
+    pub fn closure_rate(&self) -> f64 {
+        rate(self.closed_total(), self.found_total())
+    }
+
+    /// The number of units of `colour`.
+    pub fn colour(&self, colour: Colour) -> u32 {
+        self.by_colour[colour_index(colour)]
+    }
+
+    /// Whether no unit counts here.
+    pub fn is_empty(&self) -> bool {
+        self.units == 0
+    }
+}
+
+/// `part / whole`, 0 when `whole` is 0.
+pub fn rate(part: u32, whole: u32) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        f64::from(part) / f64::from(whole)
+    }
+}
+
+/// Position of a kind in [`Agg::by_kind`].
+pub fn kind_index(kind: UnitKind) -> usize {
+    match kind {
+        UnitKind::Enterprise => 0,
+        UnitKind::StreetShop => 1,
+        UnitKind::Rental => 2,
+        UnitKind::HighRise => 3,
+    }
+}
+
+/// Position of a colour in [`Agg::by_colour`] (also the cluster category in tiles).
+pub fn colour_index(colour: Colour) -> usize {
+    match colour {
+        Colour::Green => 0,
+        Colour::Yellow => 1,
+        Colour::Orange => 2,
+        Colour::Red => 3,
+        Colour::Black => 4,
+        Colour::Uninspected => 5,
+    }
+}
+
+/// Position of a stage in [`Agg::found`] and [`Agg::closed`].
+pub fn stage_index(stage: Stage) -> usize {
+    match stage {
+        Stage::Immediate => 0,
+        Stage::Concentrated => 1,
+        Stage::Deadline => 2,
+    }
+}
+
+/// Which units count: a set of kinds, a set of colours, a region's subtree. The
+/// default lets every unit through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitFilter {
+    /// Bit `kind_index(k)` set for each admitted kind.
+    pub kinds: u8,
+    /// Bit `colour_index(c)` set for each admitted colour.
+    pub colours: u8,
+    /// Only units in this region's subtree.
+    pub region: Option<RegionIdx>,
+}
+
+impl Default for UnitFilter {
+    fn default() -> Self {
+        UnitFilter {
+            kinds: 0b1111,
+            colours: 0b11_1111,
+            region: None,
+        }
+    }
+}
+
+impl UnitFilter {
+    /// Whether the filter lets every unit through.
+    pub fn is_all(&self) -> bool {
+        *self == UnitFilter::default()
+    }
+
+    /// Admits only `kinds`.
+    pub fn with_kinds(mut self, kinds: &[UnitKind]) -> Self {
+        self.kinds = kinds.iter().fold(0, |m, &k| m | 1 << kind_index(k));
+        self
+    }
+
+    /// Admits only `colours`.
+    pub fn with_colours(mut self, colours: &[Colour]) -> Self {
+        self.colours = colours.iter().fold(0, |m, &c| m | 1 << colour_index(c));
+        self
+    }
+
+    /// Whether a unit of this kind, colour and micro-grid passes.
+    pub fn admits(&self, state: &MapState, e: &UnitEntry, colour: Colour) -> bool {
+        self.kinds & (1 << kind_index(e.unit.kind)) != 0
+            && self.colours & (1 << colour_index(colour)) != 0
+            && self
+                .region
+                .is_none_or(|r| state.regions.is_within(e.micro_grid, r))
+    }
+}
+
+/// One unit's share of every aggregate at `at`, with its colour then; `None` before it
+/// was registered.
+pub fn contribution(e: &UnitEntry, at: DateTime<Utc>) -> Option<(Colour, Agg)> {
+    if e.unit.registered_at > at {
+        return None;
+    }
+    let colour = colour_of(&e.facts(), at);
+    let mut a = Agg {
+        units: 1,
+        ..Agg::default()
+    };
+    a.by_kind[kind_index(e.unit.kind)] = 1;
+    a.factory_in_factory = u32::from(e.unit.is_factory_in_factory());
+    a.by_colour[colour_index(colour)] = 1;
+    a.inspected = u32::from(e.visited_by(at));
+    for h in e.hazards.iter().filter(|h| h.is_found(at)) {
+        let s = stage_index(h.stage);
+        a.found[s] += 1;
+        if h.is_closed(at) {
+            a.closed[s] += 1;
+        } else {
+            a.overdue += u32::from(h.is_overdue(at));
+            a.major_open += u32::from(h.severity == Severity::Major);
+        }
+    }
+    Some((colour, a))
+}
+
+/// The aggregate of every region (indexed by [`RegionIdx`]) at `at`, counting only the
+/// units `filter` admits: one pass over the units, each added to its micro-grid and
+/// every region above it.
+pub fn fold_regions(state: &MapState, at: DateTime<Utc>, filter: &UnitFilter) -> Vec<Agg> {
+    let mut out = vec![Agg::default(); state.regions.all().len()];
+    for e in &state.units {
+        let Some((colour, a)) = contribution(e, at) else {
+            continue;
+        };
+        if !filter.admits(state, e, colour) {
+            continue;
+        }
+        let mut r = Some(e.micro_grid);
+        while let Some(i) = r {
+            out[i] += &a;
+            r = state.regions.parent(i);
+        }
+    }
+    out
+}
+
+/// The aggregate of one region's subtree at `at` (a fold over its units only).
+pub fn fold_region(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Agg {
+    let mut out = Agg::default();
+    for e in &state.units {
+        if !state.regions.is_within(e.micro_grid, region) {
+            continue;
+        }
+        if let Some((_, a)) = contribution(e, at) {
+            out += &a;
+        }
+    }
+    out
+}

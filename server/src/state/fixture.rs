@@ -1,0 +1,120 @@
+//! A small hand-made dataset for the state's unit tests: a town of two villages, three
+//! units whose facts change over a few days of July 2022.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use geo::{MultiPolygon, Point, polygon};
+
+use super::MapState;
+use crate::domain::{
+    Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level, Region, RiskLevel,
+    Severity, Stage, Suspension, Unit, UnitId, UnitKind,
+};
+use crate::store::Dataset;
+
+pub fn t(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, 7, day, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub fn sq(x0: f64, x1: f64) -> Option<MultiPolygon<f64>> {
+    Some(MultiPolygon(vec![polygon![
+        (x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 1.0), (x: x0, y: 1.0), (x: x0, y: 0.0)
+    ]]))
+}
+
+pub fn region(
+    id: &str,
+    level: Level,
+    parent: Option<&str>,
+    b: Option<MultiPolygon<f64>>,
+) -> Region {
+    Region {
+        id: id.parse().unwrap_or_else(|_| unreachable!()),
+        level,
+        parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
+        code: None,
+        name: id.into(),
+        boundary: b,
+    }
+}
+
+pub fn uid(n: i64) -> UnitId {
+    UnitId::new(n).unwrap_or_else(|_| unreachable!())
+}
+
+/// Two villages; unit 1 (village A) is found with a general and a major hazard on
+/// the 2nd, closes the major on the 5th; unit 2 (village B) is inspected on the 3rd
+/// and suspended from the 4th; unit 3 (village B) is registered on the 6th.
+pub fn state() -> MapState {
+    MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn dataset() -> Dataset {
+    let unit = |n: i64, mg: &str, x: f64, kind, registered| Unit {
+        id: uid(n),
+        kind,
+        name: format!("u{n}"),
+        address: String::new(),
+        owner_name: String::new(),
+        owner_phone: String::new(),
+        location: Point::new(x, 0.5),
+        micro_grid: mg.parse().unwrap_or_else(|_| unreachable!()),
+        risk: RiskLevel::Blue,
+        batch: None,
+        host: None,
+        registered_at: registered,
+    };
+    let visit = |n: i64, u: i64, day| Inspection {
+        id: InspectionId::new(n).unwrap_or_else(|_| unreachable!()),
+        unit: uid(u),
+        kind: InspectionKind::Inspection,
+        inspector: String::new(),
+        at: t(day),
+        signature: None,
+        photos: vec![],
+    };
+    let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
+        id: HazardId::new(n).unwrap_or_else(|_| unreachable!()),
+        unit: uid(1),
+        inspection: InspectionId::new(1).unwrap_or_else(|_| unreachable!()),
+        category: Category::Fire,
+        hazard_type: "messy_wiring".into(),
+        severity,
+        stage,
+        found_at: t(2),
+        deadline: Some(t(4)),
+        yellow_card_at: None,
+        closed_at: closed,
+        evidence: None,
+    };
+    Dataset {
+        regions: vec![
+            region("T", Level::Town, None, sq(0.0, 2.0)),
+            region("A", Level::Area, Some("T"), None),
+            region("G", Level::Group, Some("A"), None),
+            region("VA", Level::Village, Some("G"), sq(0.0, 1.0)),
+            region("VB", Level::Village, Some("G"), sq(1.0, 2.0)),
+            region("VA-1", Level::Grid, Some("VA"), sq(0.0, 1.0)),
+            region("VB-1", Level::Grid, Some("VB"), sq(1.0, 2.0)),
+            region("VA-1-1", Level::MicroGrid, Some("VA-1"), sq(0.0, 1.0)),
+            region("VB-1-1", Level::MicroGrid, Some("VB-1"), sq(1.0, 2.0)),
+        ],
+        units: vec![
+            unit(1, "VA-1-1", 0.5, UnitKind::Enterprise, t(1)),
+            unit(2, "VB-1-1", 1.5, UnitKind::Rental, t(1)),
+            unit(3, "VB-1-1", 1.6, UnitKind::StreetShop, t(6)),
+        ],
+        inspections: vec![visit(1, 1, 2), visit(2, 2, 3)],
+        hazards: vec![
+            hazard(1, Severity::General, Stage::Concentrated, None),
+            hazard(2, Severity::Major, Stage::Deadline, Some(t(5))),
+        ],
+        suspensions: vec![Suspension {
+            unit: uid(2),
+            started_at: t(4),
+            ended_at: None,
+        }],
+    }
+}

@@ -1,0 +1,384 @@
+//! The present, kept up to date: every unit's colour now, the aggregate of every region
+//! and of every H3 cell (resolutions 7, 8 and 9), maintained incrementally.
+//!
+//! A unit's contribution ([`contribution`]) only changes when one of its facts is
+//! written, or when the clock passes one of its timestamps (a deadline, a suspension's
+//! end, a fact recorded with a future time). Writes go through
+//! [`MapState::update_unit`], which subtracts the old contribution from the unit's
+//! micro-grid, every region above it and its three cells, and adds the new one. Clock
+//! moments wait in a timer wheel (`BTreeSet` of `(time, unit)`); [`MapState::advance`]
+//! re-evaluates just the units whose moment has come. Nothing is ever rebuilt on a
+//! write, and the figures are never stale: a reader that finds a due moment advances
+//! first.
+//!
+//! `version` goes up whenever anything visible changes; tile caches and ETags key on it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use h3o::{CellIndex, Resolution};
+
+use super::aggregate::{Agg, contribution};
+use super::{MapState, RegionIdx, RegionTree, UnitEntry, UnitIdx};
+use crate::domain::Colour;
+use crate::domain::time::Stamp;
+
+/// The H3 resolutions whose aggregates are kept, coarse to fine.
+pub const HEX_RESOLUTIONS: [Resolution; 3] =
+    [Resolution::Seven, Resolution::Eight, Resolution::Nine];
+
+/// Aggregates and colours at one moment, `at`.
+#[derive(Debug)]
+pub struct Live {
+    at: DateTime<Utc>,
+    regions: Vec<Agg>,
+    hexes: [HashMap<CellIndex, Agg>; 3],
+    colours: Vec<Option<Colour>>,
+    /// Moments to re-evaluate units at. An entry can be stale (the unit's facts changed
+    /// since it was put in); re-evaluating a unit is exact at any time, so a stale
+    /// entry costs one needless re-evaluation and nothing else — and saves keeping each
+    /// unit's due time in memory.
+    wheel: BTreeSet<(DateTime<Utc>, UnitIdx)>,
+    version: u64,
+}
+
+impl Live {
+    /// Nothing counted yet.
+    pub fn empty(regions: &RegionTree, at: DateTime<Utc>) -> Self {
+        Live {
+            at,
+            regions: vec![Agg::default(); regions.all().len()],
+            hexes: Default::default(),
+            colours: Vec::new(),
+            wheel: BTreeSet::new(),
+            version: 0,
+        }
+    }
+
+    /// The moment these figures are for.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Goes up with every visible change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The aggregate of a region's subtree.
+    pub fn region(&self, idx: RegionIdx) -> &Agg {
+        &self.regions[idx]
+    }
+
+    /// Every region's aggregate, by index.
+    pub fn regions(&self) -> &[Agg] {
+        &self.regions
+    }
+
+    /// The non-empty cells of one of [`HEX_RESOLUTIONS`] and their aggregates.
+    pub fn hexes(&self, res: Resolution) -> Option<&HashMap<CellIndex, Agg>> {
+        HEX_RESOLUTIONS
+            .iter()
+            .position(|&r| r == res)
+            .map(|i| &self.hexes[i])
+    }
+
+    /// A unit's colour now; `None` if it is not registered yet.
+    pub fn colour(&self, unit: UnitIdx) -> Option<Colour> {
+        self.colours.get(unit as usize).copied().flatten()
+    }
+
+    /// The next moment at which some unit's contribution changes by itself.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.wheel.first().map(|&(t, _)| t)
+    }
+}
+
+/// The earliest timestamp among a unit's facts that lies after `t`: the next moment its
+/// contribution may change without a write.
+fn next_moment(e: &UnitEntry, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let hazards = e.hazards.iter().flat_map(|h| {
+        [Some(h.found_at), h.deadline, h.yellow_card_at, h.closed_at].map(|s| s.map(Stamp::time))
+    });
+    let suspensions = e
+        .suspensions
+        .iter()
+        .flat_map(|s| [Some(s.started_at), s.ended_at]);
+    [
+        Some(e.unit.registered_at),
+        e.first_inspected_at.map(Stamp::time),
+    ]
+    .into_iter()
+    .chain(hazards)
+    .chain(suspensions)
+    .flatten()
+    .filter(|&m| m > t)
+    .min()
+}
+
+impl MapState {
+    /// Recomputes the live figures from scratch at `now` (at start only).
+    pub(super) fn rebuild_live(&mut self, now: DateTime<Utc>) {
+        let n = self.units.len();
+        self.live = Live::empty(&self.regions, now);
+        self.live.colours = vec![None; n];
+        for u in 0..n as UnitIdx {
+            self.apply(u, 1);
+            self.schedule(u);
+        }
+        self.live.version = 1;
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) a unit's contribution at `live.at`.
+    fn apply(&mut self, u: UnitIdx, sign: i8) {
+        let e = &self.units[u as usize];
+        let contrib = contribution(e, self.live.at);
+        let mg = e.micro_grid;
+        let cell = e.cell;
+        if sign > 0 {
+            self.live.colours[u as usize] = contrib.map(|(c, _)| c);
+        }
+        let Some((_, a)) = contrib else { return };
+        let mut r = Some(mg);
+        while let Some(i) = r {
+            if sign > 0 {
+                self.live.regions[i] += &a;
+            } else {
+                self.live.regions[i] -= &a;
+            }
+            r = self.regions.parent(i);
+        }
+        for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
+            let Some(c) = cell.parent(res) else { continue };
+            let map = &mut self.live.hexes[k];
+            if sign > 0 {
+                *map.entry(c).or_default() += &a;
+            } else if let Some(h) = map.get_mut(&c) {
+                *h -= &a;
+                if h.is_empty() {
+                    map.remove(&c);
+                }
+            }
+        }
+    }
+
+    /// Puts the unit's next moment into the wheel.
+    fn schedule(&mut self, u: UnitIdx) {
+        if let Some(t) = next_moment(&self.units[u as usize], self.live.at) {
+            self.live.wheel.insert((t, u));
+        }
+    }
+
+    /// Changes one unit's facts with `change` and updates every aggregate it counts in.
+    /// Only this unit is re-evaluated.
+    pub fn update_unit<R>(&mut self, u: UnitIdx, change: impl FnOnce(&mut UnitEntry) -> R) -> R {
+        self.apply(u, -1);
+        let out = change(&mut self.units[u as usize]);
+        self.apply(u, 1);
+        self.schedule(u);
+        self.live.version += 1;
+        out
+    }
+
+    /// Registers a new unit's slot in the live figures (the entry is already pushed).
+    pub(super) fn live_push(&mut self) -> UnitIdx {
+        let u = (self.units.len() - 1) as UnitIdx;
+        self.live.colours.push(None);
+        self.apply(u, 1);
+        self.schedule(u);
+        self.live.version += 1;
+        u
+    }
+
+    /// Whether the clock has passed a moment the live figures have not taken in yet.
+    pub fn needs_advance(&self, now: DateTime<Utc>) -> bool {
+        self.live.next_due().is_some_and(|t| t <= now)
+    }
+
+    /// Moves the live figures to `now`, re-evaluating only the units with a moment due.
+    /// Returns the units whose colour changed, with old and new colour.
+    pub fn advance(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Vec<(UnitIdx, Option<Colour>, Option<Colour>)> {
+        if now <= self.live.at {
+            return Vec::new();
+        }
+        let mut due = Vec::new();
+        while let Some(&(t, u)) = self.live.wheel.first() {
+            if t > now {
+                break;
+            }
+            self.live.wheel.pop_first();
+            due.push(u);
+        }
+        due.sort_unstable();
+        due.dedup();
+        for &u in &due {
+            self.apply(u, -1);
+        }
+        let before: Vec<_> = due.iter().map(|&u| self.live.colour(u)).collect();
+        self.live.at = now;
+        let mut changed = Vec::new();
+        for (&u, old) in due.iter().zip(before) {
+            self.apply(u, 1);
+            self.schedule(u);
+            let new = self.live.colour(u);
+            if new != old {
+                changed.push((u, old, new));
+            }
+        }
+        if !due.is_empty() {
+            self.live.version += 1;
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use geo::Point;
+
+    use super::*;
+    use crate::domain::{
+        Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, RiskLevel, Severity,
+        Stage, Unit, UnitKind,
+    };
+    use crate::state::aggregate::{UnitFilter, fold_regions};
+    use crate::state::fixture::{dataset, t, uid};
+
+    /// The live figures must equal a fold from scratch at the same moment: every
+    /// region, every cell, every colour.
+    fn assert_consistent(s: &MapState) {
+        let at = s.live().at();
+        let fold = fold_regions(s, at, &UnitFilter::default());
+        assert_eq!(s.live().regions(), &fold[..], "regions at {at}");
+        for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
+            let mut cells: HashMap<CellIndex, Agg> = HashMap::new();
+            for e in &s.units {
+                if let (Some(c), Some((_, a))) = (e.cell.parent(res), contribution(e, at)) {
+                    *cells.entry(c).or_default() += &a;
+                }
+            }
+            assert_eq!(s.live().hexes[k], cells, "cells at {res} at {at}");
+        }
+        for (i, e) in s.units.iter().enumerate() {
+            let c = contribution(e, at).map(|(c, _)| c);
+            assert_eq!(s.live().colour(i as UnitIdx), c, "unit {i} at {at}");
+        }
+    }
+
+    #[test]
+    fn the_clock_alone_moves_the_figures_exactly() {
+        let mut s = MapState::build(dataset(), t(1)).unwrap_or_else(|e| panic!("{e}"));
+        assert_consistent(&s);
+        let mut now = t(1);
+        let mut changes = 0;
+        while now < t(8) {
+            now += Duration::minutes(90);
+            if s.needs_advance(now) {
+                changes += s.advance(now).len();
+            } else {
+                s.advance(now);
+            }
+            assert_consistent(&s);
+        }
+        // Unit 1 red on the 2nd, yellow on the 5th; unit 2 green on the 3rd, black on
+        // the 4th; unit 3 appears on the 6th.
+        assert!(changes >= 5, "only {changes} colour changes seen");
+        // The exact moment a deadline passes: overdue at the deadline, not before.
+        let mut s = MapState::build(dataset(), t(4) - Duration::seconds(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let town = s.regions.town();
+        assert_eq!(s.live().region(town).overdue, 0);
+        s.advance(t(4));
+        assert_eq!(s.live().region(town).overdue, 2);
+        assert_consistent(&s);
+    }
+
+    #[test]
+    fn every_write_updates_only_what_it_touches_and_stays_exact() {
+        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
+        let v0 = s.live().version();
+        let u2 = uid(2);
+        let hazard = Hazard {
+            id: HazardId::new(10).unwrap_or_else(|_| unreachable!()),
+            unit: u2,
+            inspection: InspectionId::new(5).unwrap_or_else(|_| unreachable!()),
+            category: Category::Fire,
+            hazard_type: "blocked_exit".into(),
+            severity: Severity::General,
+            stage: Stage::Deadline,
+            found_at: t(3),
+            deadline: Some(t(3) + Duration::hours(2)),
+            yellow_card_at: None,
+            closed_at: None,
+            evidence: None,
+        };
+        let visit = Inspection {
+            id: InspectionId::new(5).unwrap_or_else(|_| unreachable!()),
+            unit: u2,
+            kind: InspectionKind::Reinspection,
+            inspector: "w".into(),
+            at: t(3),
+            signature: None,
+            photos: vec![],
+        };
+        s.record_inspection(&visit, std::slice::from_ref(&hazard))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_consistent(&s);
+        let u = s.unit_idx(u2).unwrap_or_else(|| unreachable!());
+        assert_eq!(s.live().colour(u), Some(Colour::Yellow));
+        s.issue_yellow_card(hazard.id, t(3), t(3) + Duration::hours(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_consistent(&s);
+        // The yellow-card deadline passes: orange, by the clock alone.
+        let changed = s.advance(t(3) + Duration::hours(1));
+        assert_eq!(
+            changed,
+            vec![(u, Some(Colour::Yellow), Some(Colour::Orange))]
+        );
+        assert_consistent(&s);
+        s.close_hazard(hazard.id, t(3) + Duration::hours(2))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.advance(t(3) + Duration::hours(3));
+        assert_eq!(s.live().colour(u), Some(Colour::Green));
+        assert_consistent(&s);
+        s.suspend(u2, t(3) + Duration::hours(3))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.live().colour(u), Some(Colour::Black));
+        s.resume(u2, t(3) + Duration::hours(3))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.live().colour(u), Some(Colour::Green));
+        assert_consistent(&s);
+        let new = s
+            .insert_unit(Unit {
+                id: uid(50),
+                kind: UnitKind::HighRise,
+                name: "tower".into(),
+                address: String::new(),
+                owner_name: String::new(),
+                owner_phone: String::new(),
+                location: Point::new(0.25, 0.25),
+                micro_grid: "VA-1-1".parse().unwrap_or_else(|_| unreachable!()),
+                risk: RiskLevel::Red,
+                batch: None,
+                host: None,
+                registered_at: t(3),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.live().colour(new), Some(Colour::Uninspected));
+        assert_eq!(s.points().size(), 4);
+        assert_consistent(&s);
+        assert!(s.live().version() > v0);
+        // Refused: unknown hazard, duplicate unit; nothing changes.
+        let before = s.live().regions().to_vec();
+        assert!(
+            s.close_hazard(HazardId::new(999).unwrap_or_else(|_| unreachable!()), t(3))
+                .is_err()
+        );
+        assert!(s.insert_unit(dataset().units[0].clone()).is_err());
+        assert_eq!(s.live().regions(), &before[..]);
+    }
+}

@@ -1,0 +1,414 @@
+//! Where a tile is made: a pure function of the map state, a tile coordinate, the
+//! layers asked for, a filter and a moment.
+//!
+//! Layers:
+//! - `units`: one point per unit (`id`, `kind`, `colour`, `risk`, `micro_grid`) from
+//!   zoom [`POINT_MIN_ZOOM`] when the tile holds at most [`MAX_FEATURES`] of them;
+//!   otherwise clusters on a grid, each carrying `count` and one count per colour (and
+//!   `colour`, the most urgent colour present), so every unit is counted and none is
+//!   dropped. Clusters are at most `CLUSTER_CELLS²` (64) per tile below
+//!   [`POINT_MIN_ZOOM`] and `DENSE_CELLS²` (4,096) above it.
+//! - `regions`: the town and villages at every zoom, grids from zoom
+//!   [`GRID_MIN_ZOOM`], micro-grids from [`MICRO_GRID_MIN_ZOOM`], each with its
+//!   aggregates as properties.
+//! - `hexes`: H3 cells with the same aggregates, resolution by zoom ([`hex_resolution`]).
+//!
+//! Bounds: at most [`MAX_FEATURES`] features per layer in any tile, checked before
+//! encoding (a tile that would exceed it is clustered more coarsely, never truncated).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use h3o::{CellIndex, Resolution};
+use onemap_tiles::{
+    BUFFER, CATEGORIES, Clusterer, EXTENT, LayerEncoder, LonLat, MvtError, Prop, TileCoord,
+    TileEncoder,
+};
+
+use crate::domain::{Colour, Level};
+use crate::state::aggregate::{Agg, UnitFilter, colour_index, contribution, fold_regions};
+use crate::state::{MapState, UnitIdx};
+
+/// Units show as single points from this zoom (when the tile is not too dense).
+pub const POINT_MIN_ZOOM: u8 = 14;
+/// Grids join the regions layer from this zoom.
+pub const GRID_MIN_ZOOM: u8 = 11;
+/// Micro-grids join the regions layer from this zoom.
+pub const MICRO_GRID_MIN_ZOOM: u8 = 14;
+/// The most features any layer of a tile holds.
+pub const MAX_FEATURES: usize = 4096;
+/// Cluster cells across a tile below [`POINT_MIN_ZOOM`] (a cell is 32 px of a 256 px tile).
+pub const CLUSTER_CELLS: u32 = 8;
+/// Up to this zoom, unfiltered present-day clusters are made from res-9 H3 cell
+/// aggregates (a cell, ~0.1 km², is small beside a cluster cell of 32 px here).
+pub const CELL_CLUSTER_MAX_ZOOM: u8 = 12;
+/// Cluster cells across a tile too dense for points at high zoom.
+pub const DENSE_CELLS: u32 = 64;
+
+/// A layer of the tile service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    /// Units and clusters of units.
+    Units,
+    /// Town, village, grid and micro-grid polygons with aggregates.
+    Regions,
+    /// H3 cells with aggregates.
+    Hexes,
+}
+
+impl Layer {
+    /// Every layer.
+    pub const ALL: [Layer; 3] = [Layer::Units, Layer::Regions, Layer::Hexes];
+
+    /// Its name in URLs and in the tiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Units => "units",
+            Layer::Regions => "regions",
+            Layer::Hexes => "hexes",
+        }
+    }
+}
+
+impl FromStr for Layer {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Layer::ALL
+            .into_iter()
+            .find(|l| l.name() == s)
+            .ok_or_else(|| format!("no layer `{s}` (layers: units, regions, hexes)"))
+    }
+}
+
+/// What a tile request asks for.
+#[derive(Debug, Clone)]
+pub struct TileRequest {
+    /// Layers, each once, in the order asked.
+    pub layers: Vec<Layer>,
+    /// The tile.
+    pub coord: TileCoord,
+    /// Which units count.
+    pub filter: UnitFilter,
+    /// A past moment; `None` for the present.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The H3 resolution of the `hexes` layer at zoom `z`: about a grid (res 8) where grids
+/// appear, about a micro-grid (res 9) where micro-grids appear.
+pub fn hex_resolution(z: u8) -> Resolution {
+    if z >= MICRO_GRID_MIN_ZOOM {
+        Resolution::Nine
+    } else if z >= GRID_MIN_ZOOM {
+        Resolution::Eight
+    } else {
+        Resolution::Seven
+    }
+}
+
+/// The tile's bounds widened by its buffer, as (min, max) lon/lat corners.
+pub fn buffered_bounds(coord: TileCoord) -> ([f64; 2], [f64; 2]) {
+    let [w, s, e, n] = coord.bounds();
+    let f = f64::from(BUFFER) / f64::from(EXTENT);
+    let (dx, dy) = ((e - w) * f, (n - s) * f);
+    ([w - dx, s - dy], [e + dx, n + dy])
+}
+
+/// The most urgent colour with members, for a cluster's balloon.
+fn most_urgent(by_colour: &[u32]) -> Colour {
+    [
+        Colour::Red,
+        Colour::Orange,
+        Colour::Black,
+        Colour::Yellow,
+        Colour::Uninspected,
+        Colour::Green,
+    ]
+    .into_iter()
+    .find(|&c| by_colour[colour_index(c)] > 0)
+    .unwrap_or(Colour::Green)
+}
+
+/// The units admitted by `filter` in the buffered tile, with their colour at the moment.
+fn units_in(state: &MapState, req: &TileRequest) -> Vec<(UnitIdx, Colour)> {
+    let (min, max) = buffered_bounds(req.coord);
+    let env = rstar::AABB::from_corners(min, max);
+    state
+        .points()
+        .locate_in_envelope(&env)
+        .filter_map(|p| {
+            let u = p.data;
+            let e = &state.units[u as usize];
+            let colour = match req.at {
+                None => state.live().colour(u)?,
+                Some(at) => contribution(e, at)?.0,
+            };
+            req.filter.admits(state, e, colour).then_some((u, colour))
+        })
+        .collect()
+}
+
+/// Clusters from the live res-9 cell aggregates instead of single units: at low zoom
+/// a tile covers thousands of units but only hundreds of cells, each already counted
+/// per colour. A cell's units join the cluster cell holding the cell's centre.
+fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Option<Clusterer> {
+    let cells = state.live().hexes(Resolution::Nine)?;
+    let [w, s, e, n] = coord.bounds();
+    let mut clusterer = Clusterer::new(coord, CLUSTER_CELLS);
+    for (cell, a) in cells {
+        let ll = h3o::LatLng::from(*cell);
+        if ll.lng() < w || ll.lng() > e || ll.lat() < s || ll.lat() > n {
+            continue;
+        }
+        let mut by = [0u32; CATEGORIES];
+        by[..6].copy_from_slice(&a.by_colour);
+        clusterer.add_many(
+            LonLat {
+                lon: ll.lng(),
+                lat: ll.lat(),
+            },
+            &by,
+        );
+    }
+    Some(clusterer)
+}
+
+fn units_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
+    let coord = req.coord;
+    let mut layer = LayerEncoder::new(Layer::Units.name(), coord);
+    if coord.z() <= CELL_CLUSTER_MAX_ZOOM
+        && req.at.is_none()
+        && req.filter.is_all()
+        && let Some(clusterer) = clusters_from_cells(state, coord)
+    {
+        add_clusters(&mut layer, clusterer);
+        return layer;
+    }
+    let units = units_in(state, req);
+    if coord.z() >= POINT_MIN_ZOOM && units.len() <= MAX_FEATURES {
+        for (u, colour) in units {
+            let e = &state.units[u as usize];
+            let p = LonLat {
+                lon: e.unit.location.x(),
+                lat: e.unit.location.y(),
+            };
+            let id = e.unit.id.get();
+            layer.add_point(
+                p,
+                u64::try_from(id).ok(),
+                &[
+                    ("id", Prop::Int(id)),
+                    ("kind", Prop::Str(e.unit.kind.as_str())),
+                    ("colour", Prop::Str(colour.as_str())),
+                    ("risk", Prop::Str(e.unit.risk.as_str())),
+                    (
+                        "micro_grid",
+                        Prop::Str(state.regions.get(e.micro_grid).id.as_str()),
+                    ),
+                ],
+            );
+        }
+        return layer;
+    }
+    let cells = if coord.z() >= POINT_MIN_ZOOM {
+        DENSE_CELLS
+    } else {
+        CLUSTER_CELLS
+    };
+    let mut clusterer = Clusterer::new(coord, cells);
+    for (u, colour) in units {
+        let loc = state.units[u as usize].unit.location;
+        clusterer.add(
+            LonLat {
+                lon: loc.x(),
+                lat: loc.y(),
+            },
+            colour_index(colour),
+        );
+    }
+    add_clusters(&mut layer, clusterer);
+    layer
+}
+
+fn add_clusters(layer: &mut LayerEncoder, clusterer: Clusterer) {
+    for c in clusterer.finish() {
+        let n = |col: Colour| Prop::UInt(u64::from(c.by_category[colour_index(col)]));
+        let urgent = most_urgent(&c.by_category[..CATEGORIES]);
+        layer.add_point(
+            c.position,
+            None,
+            &[
+                ("count", Prop::UInt(u64::from(c.count))),
+                ("colour", Prop::Str(urgent.as_str())),
+                ("green", n(Colour::Green)),
+                ("yellow", n(Colour::Yellow)),
+                ("orange", n(Colour::Orange)),
+                ("red", n(Colour::Red)),
+                ("black", n(Colour::Black)),
+                ("uninspected", n(Colour::Uninspected)),
+            ],
+        );
+    }
+}
+
+/// The aggregate properties shared by regions and hexes.
+fn agg_props(a: &Agg) -> [(&'static str, Prop<'static>); 14] {
+    let u = |v: u32| Prop::UInt(u64::from(v));
+    [
+        ("units", u(a.units)),
+        ("inspected", u(a.inspected)),
+        ("inspection_rate", Prop::Float(a.inspection_rate())),
+        ("found", u(a.found_total())),
+        ("closed", u(a.closed_total())),
+        ("open", u(a.open())),
+        ("closure_rate", Prop::Float(a.closure_rate())),
+        ("overdue", u(a.overdue)),
+        ("green", u(a.colour(Colour::Green))),
+        ("yellow", u(a.colour(Colour::Yellow))),
+        ("orange", u(a.colour(Colour::Orange))),
+        ("red", u(a.colour(Colour::Red))),
+        ("black", u(a.colour(Colour::Black))),
+        ("uninspected", u(a.colour(Colour::Uninspected))),
+    ]
+}
+
+/// Levels drawn in the regions layer at zoom `z`, coarse first.
+pub fn region_levels(z: u8) -> Vec<Level> {
+    let mut levels = vec![Level::Town, Level::Village];
+    if z >= GRID_MIN_ZOOM {
+        levels.push(Level::Grid);
+    }
+    if z >= MICRO_GRID_MIN_ZOOM {
+        levels.push(Level::MicroGrid);
+    }
+    levels
+}
+
+fn regions_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
+    let mut layer = LayerEncoder::new(Layer::Regions.name(), req.coord);
+    let folded;
+    let aggs: &[Agg] = if req.at.is_none() && req.filter.is_all() {
+        state.live().regions()
+    } else {
+        folded = fold_regions(state, req.at.unwrap_or(state.live().at()), &req.filter);
+        &folded
+    };
+    let (min, max) = buffered_bounds(req.coord);
+    for level in region_levels(req.coord.z()) {
+        for i in state.regions.regions_in(min, max, level) {
+            if layer.len() >= MAX_FEATURES {
+                break;
+            }
+            if req
+                .filter
+                .region
+                .is_some_and(|r| !state.regions.is_within(i, r))
+            {
+                continue;
+            }
+            let r = state.regions.get(i);
+            let Some(boundary) = &r.boundary else {
+                continue;
+            };
+            let mut props = vec![
+                ("id", Prop::Str(r.id.as_str())),
+                ("level", Prop::Str(r.level.as_str())),
+                ("name", Prop::Str(&r.name)),
+            ];
+            props.extend(agg_props(&aggs[i]));
+            layer.add_polygon(boundary, None, &props);
+        }
+    }
+    layer
+}
+
+/// Edge length of a cell at `res`, in degrees of latitude, with a margin.
+fn cell_reach_degrees(res: Resolution) -> f64 {
+    res.edge_length_km() * 1.1 / 111.0
+}
+
+fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
+    let mut layer = LayerEncoder::new(Layer::Hexes.name(), req.coord);
+    let res = hex_resolution(req.coord.z());
+    let (min, max) = buffered_bounds(req.coord);
+    // Any cell meeting the tile has its centre within one circumradius (= edge length)
+    // of it; its units lie within two. Widen in longitude by 1/cos(latitude).
+    let reach = cell_reach_degrees(res);
+    let lat = (min[1] + max[1]) / 2.0;
+    let reach_lon = reach / lat.to_radians().cos().max(0.01);
+    let near = |c: CellIndex, k: f64| {
+        let ll = h3o::LatLng::from(c);
+        ll.lng() >= min[0] - k * reach_lon
+            && ll.lng() <= max[0] + k * reach_lon
+            && ll.lat() >= min[1] - k * reach
+            && ll.lat() <= max[1] + k * reach
+    };
+    let env = rstar::AABB::from_corners(
+        [min[0] - 2.0 * reach_lon, min[1] - 2.0 * reach],
+        [max[0] + 2.0 * reach_lon, max[1] + 2.0 * reach],
+    );
+    let mut cells: Vec<(CellIndex, Agg)> = if req.at.is_none() && req.filter.is_all() {
+        let live = state.live().hexes(res);
+        let live = live.into_iter().flatten();
+        if req.coord.z() >= MICRO_GRID_MIN_ZOOM {
+            // A small tile: the cells of the units near it, looked up.
+            let mut seen: Vec<CellIndex> = state
+                .points()
+                .locate_in_envelope(&env)
+                .filter_map(|p| state.units[p.data as usize].cell.parent(res))
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            let map = state.live().hexes(res);
+            seen.into_iter()
+                .filter(|&c| near(c, 1.0))
+                .filter_map(|c| map.and_then(|m| m.get(&c)).map(|a| (c, *a)))
+                .collect()
+        } else {
+            live.filter(|(c, _)| near(**c, 1.0))
+                .map(|(c, a)| (*c, *a))
+                .collect()
+        }
+    } else {
+        let at = req.at.unwrap_or(state.live().at());
+        let mut m: HashMap<CellIndex, Agg> = HashMap::new();
+        for p in state.points().locate_in_envelope(&env) {
+            let e = &state.units[p.data as usize];
+            let Some((colour, a)) = contribution(e, at) else {
+                continue;
+            };
+            if !req.filter.admits(state, e, colour) {
+                continue;
+            }
+            if let Some(c) = e.cell.parent(res).filter(|&c| near(c, 1.0)) {
+                *m.entry(c).or_default() += &a;
+            }
+        }
+        m.into_iter().collect()
+    };
+    cells.sort_by_key(|(c, _)| *c);
+    for (cell, a) in cells.iter().take(MAX_FEATURES) {
+        let poly = geo::MultiPolygon(vec![super::cell_polygon(*cell)]);
+        let h3 = cell.to_string();
+        let mut props = vec![
+            ("h3", Prop::Str(&h3)),
+            ("resolution", Prop::UInt(u64::from(u8::from(res)))),
+        ];
+        props.extend(agg_props(a));
+        layer.add_polygon(&poly, Some(u64::from(*cell)), &props);
+    }
+    layer
+}
+
+/// Encodes the tile; an empty vector when no layer has a feature.
+pub fn render(state: &MapState, req: &TileRequest) -> Result<Vec<u8>, MvtError> {
+    let mut tile = TileEncoder::new(req.coord);
+    for &layer in &req.layers {
+        tile.add_layer(match layer {
+            Layer::Units => units_layer(state, req),
+            Layer::Regions => regions_layer(state, req),
+            Layer::Hexes => hexes_layer(state, req),
+        });
+    }
+    tile.encode()
+}

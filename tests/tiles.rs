@@ -1,0 +1,436 @@
+//! Vector tiles end to end: the Guali demo in a real SQLite file and a real PostGIS
+//! database, served on loopback, tiles fetched over HTTP and decoded with a maintained
+//! decoder (mvt-reader). Checks that clusters count every unit, that a write through
+//! the store interface shows in the very next tile, the bounds, and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::{Duration, Utc};
+use common::{Server, TestDb};
+use mvt_reader::Reader;
+use mvt_reader::feature::Value as MvtValue;
+use onemap::demo::DEFAULT_SEED;
+use onemap::domain::{
+    Category, Colour, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
+};
+use onemap_tiles::{LonLat, TileCoord};
+use serde_json::Value;
+
+/// A decoded layer: each feature's id and properties.
+type Features = Vec<(Option<u64>, HashMap<String, MvtValue>)>;
+
+async fn fetch(server: &Server, path: &str, gzip: bool) -> reqwest::Response {
+    let enc = if gzip { "gzip" } else { "identity" };
+    reqwest::Client::new()
+        .get(server.url(path))
+        .header("Accept-Encoding", enc)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The tile's layers, decoded; empty for a 204.
+async fn tile(server: &Server, path: &str) -> HashMap<String, Features> {
+    let resp = fetch(server, path, false).await;
+    let status = resp.status().as_u16();
+    assert!(status == 200 || status == 204, "{path}: {status}");
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    if status == 204 {
+        assert!(bytes.is_empty());
+        return HashMap::new();
+    }
+    decode(&bytes)
+}
+
+fn decode(bytes: &[u8]) -> HashMap<String, Features> {
+    let reader = Reader::new(bytes.to_vec()).expect("a valid tile");
+    let names = reader.get_layer_names().expect("layer names");
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let feats = reader
+                .get_features(i)
+                .expect("features")
+                .into_iter()
+                .map(|f| (f.id, f.properties.unwrap_or_default()))
+                .collect();
+            (name, feats)
+        })
+        .collect()
+}
+
+fn uint(props: &HashMap<String, MvtValue>, key: &str) -> u64 {
+    match props.get(key) {
+        Some(MvtValue::UInt(v)) => *v,
+        Some(MvtValue::Int(v)) => u64::try_from(*v).unwrap(),
+        Some(MvtValue::SInt(v)) => u64::try_from(*v).unwrap(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+fn string(props: &HashMap<String, MvtValue>, key: &str) -> String {
+    match props.get(key) {
+        Some(MvtValue::String(s)) => s.clone(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+fn n(v: &Value, path: &str) -> u64 {
+    path.split('.')
+        .fold(v, |v, k| &v[k])
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} missing in {v}"))
+}
+
+/// Every tile at zoom `z` that the town's bounds touch.
+fn town_tiles(bounds: [f64; 4], z: u8) -> Vec<TileCoord> {
+    let nw = TileCoord::containing(
+        LonLat {
+            lon: bounds[0],
+            lat: bounds[3],
+        },
+        z,
+    )
+    .unwrap();
+    let se = TileCoord::containing(
+        LonLat {
+            lon: bounds[2],
+            lat: bounds[1],
+        },
+        z,
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for x in nw.x()..=se.x() {
+        for y in nw.y()..=se.y() {
+            out.push(TileCoord::new(z, x, y).unwrap());
+        }
+    }
+    out
+}
+
+async fn town_bounds(server: &Server) -> [f64; 4] {
+    let (status, tj) = server.get_json("/tiles/units.json").await;
+    assert_eq!(status, 200);
+    let b: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    [b[0], b[1], b[2], b[3]]
+}
+
+/// The colour a tile at `z` shows for unit `id` (whose location is `p`).
+async fn colour_in_tile(server: &Server, p: LonLat, id: i64) -> (String, String) {
+    let t = TileCoord::containing(p, 16).unwrap();
+    let resp = fetch(server, &format!("/tiles/units/{t}.mvt"), false).await;
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    let layers = decode(&resp.bytes().await.unwrap());
+    let f = layers["units"]
+        .iter()
+        .find(|(fid, _)| *fid == Some(id as u64))
+        .unwrap_or_else(|| panic!("unit {id} not in tile {t}"));
+    (string(&f.1, "colour"), etag)
+}
+
+async fn check_store(db: TestDb) {
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let app = onemap::load_state(&db.store).await.unwrap();
+    let server = Server::serve(app.clone()).await;
+    let (_, stats) = server.get_json("/api/stats").await;
+    let total = n(&stats, "units.total");
+
+    // TileJSON 3.0 for each layer and the composite.
+    for layer in ["units", "regions", "hexes", "units,regions,hexes"] {
+        let (status, tj) = server.get_json(&format!("/tiles/{layer}.json")).await;
+        assert_eq!(status, 200, "{layer}");
+        assert_eq!(tj["tilejson"], "3.0.0");
+        let url = tj["tiles"][0].as_str().unwrap();
+        assert!(
+            url.ends_with(&format!("/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt")),
+            "{url}"
+        );
+        assert_eq!(
+            tj["vector_layers"].as_array().unwrap().len(),
+            layer.split(',').count()
+        );
+    }
+    let bounds = town_bounds(&server).await;
+
+    // At low zoom every unit is in exactly one cluster, colours and all.
+    for z in [9, 11, 13] {
+        let mut count = 0;
+        let mut by_colour: HashMap<String, u64> = HashMap::new();
+        for t in town_tiles(bounds, z) {
+            let layers = tile(&server, &format!("/tiles/units/{t}.mvt")).await;
+            for (_, props) in layers.get("units").into_iter().flatten() {
+                let c = uint(props, "count");
+                count += c;
+                let mut sum = 0;
+                for colour in Colour::ALL {
+                    let k = uint(props, colour.as_str());
+                    sum += k;
+                    *by_colour.entry(colour.as_str().into()).or_default() += k;
+                }
+                assert_eq!(sum, c, "a cluster's colours add up to its count");
+            }
+        }
+        assert_eq!(count, total, "clusters at z{z} count every unit once");
+        for colour in Colour::ALL {
+            let key = colour.as_str();
+            assert_eq!(
+                by_colour.get(key).copied().unwrap_or(0),
+                n(&stats, &format!("units.by_colour.{key}")),
+                "{key} at z{z}"
+            );
+        }
+    }
+
+    // Regions at z11: the 74 villages, whose units add up to the town's.
+    let mut villages: HashMap<String, u64> = HashMap::new();
+    for t in town_tiles(bounds, 11) {
+        let layers = tile(&server, &format!("/tiles/regions/{t}.mvt")).await;
+        for (_, props) in layers.get("regions").into_iter().flatten() {
+            if string(props, "level") == "village" {
+                villages.insert(string(props, "id"), uint(props, "units"));
+            }
+        }
+    }
+    assert_eq!(villages.len(), 74);
+    assert_eq!(villages.values().sum::<u64>(), total);
+
+    // A write through the store interface shows in the next tile, the regions layer
+    // and /api/stats, with a new ETag.
+    let (unit, p) = {
+        let map = app.map.read().unwrap();
+        let (i, e) = map
+            .units
+            .iter()
+            .enumerate()
+            .find(|(i, _)| map.live().colour(*i as u32) == Some(Colour::Green))
+            .expect("a green unit");
+        let _ = i;
+        (
+            e.unit.id,
+            LonLat {
+                lon: e.unit.location.x(),
+                lat: e.unit.location.y(),
+            },
+        )
+    };
+    let (before, etag0) = colour_in_tile(&server, p, unit.get()).await;
+    assert_eq!(before, "green");
+    let now = Utc::now();
+    let hazard = Hazard {
+        id: HazardId::new(1).unwrap(),
+        unit,
+        inspection: InspectionId::new(1).unwrap(),
+        category: Category::Fire,
+        hazard_type: "blocked_escape_route".into(),
+        severity: Severity::Major,
+        stage: Stage::Deadline,
+        found_at: now,
+        deadline: Some(now + Duration::days(7)),
+        yellow_card_at: None,
+        closed_at: None,
+        evidence: None,
+    };
+    let visit = Inspection {
+        id: InspectionId::new(1).unwrap(),
+        unit,
+        kind: InspectionKind::Reinspection,
+        inspector: "test".into(),
+        at: now,
+        signature: None,
+        photos: vec![],
+    };
+    let (_, hids) = app.record_inspection(visit, vec![hazard]).await.unwrap();
+    let (after, etag1) = colour_in_tile(&server, p, unit.get()).await;
+    assert_eq!(after, "red", "the next tile shows the major hazard");
+    assert_ne!(etag0, etag1);
+    let (_, stats2) = server.get_json("/api/stats").await;
+    assert_eq!(n(&stats2, "hazards.found"), n(&stats, "hazards.found") + 1);
+    assert_eq!(
+        n(&stats2, "units.by_colour.red"),
+        n(&stats, "units.by_colour.red") + 1
+    );
+    app.close_hazard(hids[0], Utc::now(), "fixed")
+        .await
+        .unwrap();
+    assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "green");
+    app.suspend(unit, Utc::now()).await.unwrap();
+    assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "black");
+    // And after a restart from the store, the same.
+    let reloaded = onemap::load_state(&db.store).await.unwrap();
+    let idx = reloaded.map.read().unwrap().unit_idx(unit).unwrap();
+    assert_eq!(
+        reloaded.map.read().unwrap().live().colour(idx),
+        Some(Colour::Black)
+    );
+
+    server.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_tiles_count_every_unit_and_show_writes_at_once() {
+    check_store(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgis_tiles_count_every_unit_and_show_writes_at_once() {
+    check_store(TestDb::postgis().await).await;
+}
+
+/// HTTP behaviour, bounds and bad input, on one SQLite demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
+    let db = TestDb::sqlite().await;
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let server = Server::start(&db.store).await;
+    let bounds = town_bounds(&server).await;
+
+    // Bounds: no layer of any tile over the town beyond 4,096 features, z8–z16.
+    let mut largest = (0usize, String::new());
+    let mut points_seen = false;
+    for z in 8..=16u8 {
+        for t in town_tiles(bounds, z) {
+            let path = format!("/tiles/units,regions,hexes/{t}.mvt");
+            let resp = fetch(&server, &path, false).await;
+            let status = resp.status().as_u16();
+            assert!(status == 200 || status == 204, "{path}: {status}");
+            let bytes = resp.bytes().await.unwrap();
+            if bytes.len() > largest.0 {
+                largest = (bytes.len(), path.clone());
+            }
+            if status == 204 {
+                continue;
+            }
+            for (name, feats) in decode(&bytes) {
+                assert!(
+                    feats.len() <= onemap::views::tiles::MAX_FEATURES,
+                    "{path} {name}: {}",
+                    feats.len()
+                );
+                if name == "units" && z >= 14 {
+                    points_seen |= feats.iter().any(|(_, p)| p.contains_key("kind"));
+                }
+            }
+        }
+    }
+    assert!(points_seen, "single units appear from z14");
+    assert!(
+        largest.0 <= 512 * 1024,
+        "largest tile {} bytes at {}",
+        largest.0,
+        largest.1
+    );
+
+    // gzip when accepted, the same bytes inside.
+    let t = TileCoord::containing(
+        LonLat {
+            lon: (bounds[0] + bounds[2]) / 2.0,
+            lat: (bounds[1] + bounds[3]) / 2.0,
+        },
+        12,
+    )
+    .unwrap();
+    let path = format!("/tiles/units,regions/{t}.mvt");
+    let plain = fetch(&server, &path, false).await;
+    assert_eq!(
+        plain.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(plain.headers().get("content-encoding").is_none());
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let plain = plain.bytes().await.unwrap();
+    let gz = fetch(&server, &path, true).await;
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let gz = gz.bytes().await.unwrap();
+    assert!(gz.len() < plain.len());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.to_vec());
+    // A client holding the ETag gets a 304.
+    let again = reqwest::Client::new()
+        .get(server.url(&path))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+
+    // Filters: only rentals, only red.
+    let t14 = TileCoord::containing(
+        LonLat {
+            lon: (bounds[0] + bounds[2]) / 2.0,
+            lat: (bounds[1] + bounds[3]) / 2.0,
+        },
+        15,
+    )
+    .unwrap();
+    let layers = tile(
+        &server,
+        &format!("/tiles/units/{t14}.mvt?kind=rental,street_shop"),
+    )
+    .await;
+    for (_, p) in layers.get("units").into_iter().flatten() {
+        if p.contains_key("kind") {
+            assert!(["rental", "street_shop"].contains(&string(p, "kind").as_str()));
+        }
+    }
+    // A past day: on 2022-06-14, before the campaign, every unit is uninspected.
+    for (_, p) in tile(&server, &format!("/tiles/units/{t}.mvt?at=2022-06-14"))
+        .await
+        .get("units")
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(uint(p, "count"), uint(p, "uninspected"));
+    }
+
+    // Far from Guali: nothing, 204.
+    assert_eq!(
+        fetch(&server, "/tiles/units/10/0/0.mvt", false)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+
+    // Bad input: a 400 naming the field, or a 404; never a 500.
+    for (path, status, field) in [
+        ("/tiles/units/25/0/0.mvt", 400, Some("z")),
+        ("/tiles/units/3/8/0.mvt", 400, Some("x")),
+        ("/tiles/units/3/0/8.mvt", 400, Some("y")),
+        ("/tiles/units/3/0/-1.mvt", 400, Some("y")),
+        ("/tiles/units/3/0/0.png", 400, Some("y")),
+        ("/tiles/units/a/0/0.mvt", 400, Some("z")),
+        ("/tiles/castles/3/0/0.mvt", 400, Some("layer")),
+        ("/tiles/units,units/3/0/0.mvt", 400, Some("layer")),
+        ("/tiles/units/3/0/0.mvt?kind=castle", 400, Some("kind")),
+        ("/tiles/units/3/0/0.mvt?colour=purple", 400, Some("colour")),
+        ("/tiles/units/3/0/0.mvt?colour=", 400, Some("colour")),
+        ("/tiles/units/3/0/0.mvt?at=yesterday", 400, Some("at")),
+        ("/tiles/units/3/0/0.mvt?zoom=3", 400, Some("zoom")),
+        ("/tiles/units/3/0/0.mvt?region=nowhere", 404, None),
+        ("/tiles/castles.json", 400, Some("layer")),
+        ("/tiles/units.xml", 404, None),
+    ] {
+        let (s, body) = server.get_json(path).await;
+        assert_eq!(s, status, "{path}: {body}");
+        if let Some(field) = field {
+            assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        }
+    }
+    server.stop().await;
+    db.finish().await;
+}
