@@ -250,7 +250,10 @@ async fn check_store(db: TestDb) {
         signature: None,
         photos: vec![],
     };
-    let (_, hids) = app.record_inspection(visit, vec![hazard]).await.unwrap();
+    let (_, hids) = app
+        .record_inspection(visit.clone(), vec![hazard.clone()])
+        .await
+        .unwrap();
     let (after, etag1) = colour_in_tile(&server, p, unit.get()).await;
     assert_eq!(after, "red", "the next tile shows the major hazard");
     assert_ne!(etag0, etag1);
@@ -264,6 +267,31 @@ async fn check_store(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "green");
+    // A yellow card whose deadline passes turns the unit orange with no write at all:
+    // the clock alone, seen by the very next tile.
+    let soon = Utc::now();
+    let general = Hazard {
+        severity: Severity::General,
+        found_at: soon,
+        deadline: Some(soon + Duration::days(3)),
+        ..hazard.clone()
+    };
+    let revisit = Inspection {
+        at: soon,
+        ..visit.clone()
+    };
+    let (_, hids) = app.record_inspection(revisit, vec![general]).await.unwrap();
+    app.issue_yellow_card(hids[0], soon, soon + Duration::milliseconds(1500))
+        .await
+        .unwrap();
+    assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "yellow");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "orange");
+    let (_, st) = server.get_json("/api/stats").await;
+    assert_eq!(n(&st, "hazards.overdue"), n(&stats, "hazards.overdue") + 1);
+    app.close_hazard(hids[0], Utc::now(), "fixed")
+        .await
+        .unwrap();
     app.suspend(unit, Utc::now()).await.unwrap();
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "black");
     // And after a restart from the store, the same.
@@ -396,6 +424,36 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
     {
         assert_eq!(uint(p, "count"), uint(p, "uninspected"));
     }
+
+    // The same filters on /api/stats: only those units, and their hazards.
+    let (_, all) = server.get_json("/api/stats").await;
+    let (_, rentals) = server.get_json("/api/stats?kind=rental").await;
+    assert_eq!(n(&rentals, "units.total"), n(&all, "units.by_kind.rental"));
+    assert_eq!(n(&rentals, "units.by_kind.enterprise"), 0);
+    assert!(n(&rentals, "hazards.found") < n(&all, "hazards.found"));
+    let (_, hot) = server.get_json("/api/stats?colour=red,orange").await;
+    assert_eq!(
+        n(&hot, "units.total"),
+        n(&all, "units.by_colour.red") + n(&all, "units.by_colour.orange")
+    );
+    let (s, body) = server.get_json("/api/stats?kind=castle").await;
+    assert_eq!((s, body["error"]["field"].as_str()), (400, Some("kind")));
+
+    // Behind a TLS proxy, TileJSON links say so.
+    let tj: Value = reqwest::Client::new()
+        .get(server.url("/tiles/units.json?kind=rental"))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "map.example.org")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tj["tiles"][0],
+        "https://map.example.org/tiles/units/{z}/{x}/{y}.mvt?kind=rental"
+    );
 
     // Far from Guali: nothing, 204.
     assert_eq!(

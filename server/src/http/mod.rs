@@ -51,6 +51,27 @@ impl AppState {
     }
 }
 
+/// The server's address as the client sees it, for absolute links (TileJSON, OGC API):
+/// `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy win over the request's
+/// own `Host`, so links stay right behind a TLS proxy.
+pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let proto = get("x-forwarded-proto")
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    let host = get("x-forwarded-host")
+        .or_else(|| get("host"))
+        .unwrap_or("localhost");
+    format!("{proto}://{host}")
+}
+
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -16,10 +16,10 @@ use axum::response::IntoResponse;
 use h3o::Resolution;
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use super::tiles::unit_filter;
+use super::{AppState, base_url};
 use crate::store::Store;
 use crate::views::ogc::{
     Bbox, CRS84, Collection, DEFAULT_HEX_RESOLUTION, DEFAULT_LIMIT, ItemsQuery, MAX_LIMIT, extent,
@@ -35,15 +35,6 @@ pub const CONFORMANCE: [&str; 2] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ];
-
-/// `scheme://host` of the request, for absolute links.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({"href": href, "rel": rel, "type": kind, "title": title})

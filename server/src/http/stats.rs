@@ -1,5 +1,6 @@
-//! `GET /api/stats?region=ID&at=DATE|TIMESTAMP`: figures for the town or a region's
-//! subtree, as of the end of day `at` in Guali (default: now).
+//! `GET /api/stats?region=ID&at=DATE|TIMESTAMP&kind=&colour=`: figures for the town or a
+//! region's subtree, as of the end of day `at` in Guali (default: now), optionally for
+//! some kinds or colours of unit only.
 
 use axum::Json;
 use axum::extract::State;
@@ -9,9 +10,11 @@ use serde::Serialize;
 use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
+use super::tiles::unit_filter;
 use crate::domain::time::parse_moment;
 use crate::domain::{Level, RegionId};
-use crate::state::stats::{Stats, present, stats};
+use crate::state::aggregate::{UnitFilter, fold_filtered};
+use crate::state::stats::{Stats, present};
 
 /// The region a figure set is about.
 #[derive(Debug, Serialize)]
@@ -35,7 +38,7 @@ pub async fn get_stats(
     State(app): State<AppState>,
     params: Params,
 ) -> Result<Json<StatsResponse>, ApiError> {
-    params.only(&["region", "at"])?;
+    params.only(&["region", "at", "kind", "colour"])?;
     let region: Option<RegionId> = params.get("region")?;
     let at = params
         .get::<String>("at")?
@@ -49,6 +52,11 @@ pub async fn get_stats(
         })?,
         None => map.regions.town(),
     };
+    // `kind=` and `colour=` count only those units (and their hazards).
+    let filter = UnitFilter {
+        region: None,
+        ..unit_filter(&params, &map)?
+    };
     let r = map.regions.get(idx);
     Ok(Json(StatsResponse {
         region: RegionRef {
@@ -59,8 +67,9 @@ pub async fn get_stats(
         at: at.unwrap_or(now),
         // The present comes from the live aggregates; a past moment is folded.
         stats: match at {
-            Some(at) => stats(&map, idx, at),
-            None => present(&map, idx, map.live().region(idx)),
+            None if filter.is_all() => present(&map, idx, map.live().region(idx)),
+            None => present(&map, idx, &fold_filtered(&map, idx, now, &filter)),
+            Some(at) => present(&map, idx, &fold_filtered(&map, idx, at, &filter)),
         },
     }))
 }

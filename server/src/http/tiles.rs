@@ -313,13 +313,10 @@ pub async fn get_tilejson(
         .and_then(geo::BoundingRect::bounding_rect)
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
         .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
     let query = params.query_string();
     let tiles = format!(
-        "http://{host}/tiles/{layers}/{{z}}/{{x}}/{{y}}.mvt{}",
+        "{}/tiles/{layers}/{{z}}/{{x}}/{{y}}.mvt{}",
+        super::base_url(&headers),
         if query.is_empty() {
             String::new()
         } else {

@@ -242,12 +242,24 @@ pub fn fold_regions(state: &MapState, at: DateTime<Utc>, filter: &UnitFilter) ->
 
 /// The aggregate of one region's subtree at `at` (a fold over its units only).
 pub fn fold_region(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Agg {
+    fold_filtered(state, region, at, &UnitFilter::default())
+}
+
+/// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`.
+pub fn fold_filtered(
+    state: &MapState,
+    region: RegionIdx,
+    at: DateTime<Utc>,
+    filter: &UnitFilter,
+) -> Agg {
     let mut out = Agg::default();
     for e in &state.units {
         if !state.regions.is_within(e.micro_grid, region) {
             continue;
         }
-        if let Some((_, a)) = contribution(e, at) {
+        if let Some((colour, a)) = contribution(e, at)
+            && filter.admits(state, e, colour)
+        {
             out += &a;
         }
     }
