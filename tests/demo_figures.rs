@@ -173,7 +173,9 @@ async fn bad_parameters_get_a_400_naming_them() {
         ("?at=2022-02-30", "at"),
         ("?region=a%20b", "region"),
         ("?region=<script>", "region"),
-        ("?colour=red", "colour"),
+        ("?colour=purple", "colour"),
+        ("?kind=castle", "kind"),
+        ("?hue=red", "hue"),
         ("?at=2022-07-01&at=2022-07-02", "at"),
     ] {
         let (status, body) = server.get_json(&format!("/api/stats{q}")).await;

@@ -455,6 +455,26 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
         "https://map.example.org/tiles/units/{z}/{x}/{y}.mvt?kind=rental"
     );
 
+    // Prometheus metrics: tile time per zoom, cache hits, requests by route.
+    let text = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "onemap_tile_seconds_bucket{zoom=\"12\"",
+        "onemap_tile_cache_total{result=\"hit\"}",
+        "onemap_tile_cache_total{result=\"miss\"}",
+        "onemap_http_requests_total{route=\"/tiles/{layers}/{z}/{x}/{y}\"",
+        "onemap_units 25553",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing from /metrics:\n{text}"
+        );
+    }
+
     // Far from Guali: nothing, 204.
     assert_eq!(
         fetch(&server, "/tiles/units/10/0/0.mvt", false)

@@ -42,6 +42,8 @@ pub enum StartError {
 
 /// The application: every route, with its state.
 pub fn app(state: AppState) -> Router {
+    // The Prometheus recorder must be in place before the first metric is recorded.
+    let _ = http::metrics::handle();
     http::router(state)
 }
 

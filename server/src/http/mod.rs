@@ -2,6 +2,7 @@
 
 pub mod error;
 mod health;
+pub mod metrics;
 mod ogc;
 mod params;
 mod rankings;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ogc/collections/{collection}/items", get(ogc::items))
         .route("/ogc/collections/{collection}/items/{id}", get(ogc::item))
         .route("/api/rankings", get(rankings::get_rankings))
+        .route("/metrics", get(metrics::get_metrics))
         .fallback(|uri: axum::http::Uri| async move {
             error::ApiError::NotFound {
                 what: "endpoint",
@@ -93,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

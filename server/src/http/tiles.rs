@@ -61,6 +61,14 @@ struct CacheInner {
 }
 
 impl TileCache {
+    /// How many tiles and bytes the cache holds.
+    pub fn size(&self) -> (usize, usize) {
+        self.inner
+            .lock()
+            .map(|i| (i.tiles.len(), i.bytes))
+            .unwrap_or_default()
+    }
+
     fn get(&self, version: u64, key: &str) -> Option<Arc<EncodedTile>> {
         let inner = self.inner.lock().ok()?;
         (inner.version == version)
@@ -166,6 +174,7 @@ pub async fn get_tile(
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     params.only(&["kind", "colour", "region", "at"])?;
     let layers = parse_layers(&layers)?;
     let coord = parse_coord(&z, &x, &y)?;
@@ -182,10 +191,15 @@ pub async fn get_tile(
         );
         (key, map.live().version(), filter)
     };
+    let zoom = coord.z().to_string();
     let tile = match app.tiles.get(version, &key) {
-        Some(t) => t,
+        Some(t) => {
+            metrics::counter!("onemap_tile_cache_total", "result" => "hit").increment(1);
+            t
+        }
         // Rendering a dense tile takes milliseconds: off the async workers.
         None => tokio::task::spawn_blocking(move || {
+            metrics::counter!("onemap_tile_cache_total", "result" => "miss").increment(1);
             let (map, _) = app.read_now()?;
             let version = map.live().version();
             let req = TileRequest {
@@ -203,7 +217,9 @@ pub async fn get_tile(
         .await
         .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??,
     };
-    Ok(respond(&tile, &headers))
+    let response = respond(&tile, &headers);
+    metrics::histogram!("onemap_tile_seconds", "zoom" => zoom).record(started.elapsed());
+    Ok(response)
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
