@@ -186,16 +186,6 @@ fn parse_resolution(params: &Params) -> Result<Resolution, ApiError> {
         .ok_or_else(|| ApiError::bad("resolution", format!("`{v}` is not one of 7, 8, 9")))
 }
 
-/// The request's query with `offset` and `limit` set, for `next` and `prev` links.
-fn query_with(params: &Params, offset: usize, limit: usize) -> String {
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(&params.query_string()).unwrap_or_default();
-    pairs.retain(|(k, _)| k != "offset" && k != "limit");
-    pairs.push(("limit".into(), limit.to_string()));
-    pairs.push(("offset".into(), offset.to_string()));
-    serde_urlencoded::to_string(&pairs).unwrap_or_default()
-}
-
 fn geojson_response(body: Vec<u8>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
@@ -257,11 +247,17 @@ pub async fn items(
         "This page",
     )];
     if let Some(next) = page.next_offset(&q) {
-        let href = format!("{url}?{}", query_with(&params, next, limit));
+        let href = format!(
+            "{url}?{}",
+            params.query_with(&[("limit", limit.to_string()), ("offset", next.to_string())])
+        );
         links.push(link(href, "next", GEOJSON, "Next page"));
     }
     if let Some(prev) = page.prev_offset(&q) {
-        let href = format!("{url}?{}", query_with(&params, prev, limit));
+        let href = format!(
+            "{url}?{}",
+            params.query_with(&[("limit", limit.to_string()), ("offset", prev.to_string())])
+        );
         links.push(link(href, "prev", GEOJSON, "Previous page"));
     }
     let body = json!({

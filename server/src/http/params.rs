@@ -7,7 +7,10 @@ use std::str::FromStr;
 use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
+use chrono::{DateTime, Utc};
+
 use super::error::ApiError;
+use crate::domain::time::parse_moment;
 
 /// The query string of a request, as name → value.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +84,25 @@ impl Params {
             })
             .collect::<Result<Vec<T>, _>>()
             .map(Some)
+    }
+
+    /// The value of `name` as a moment (`YYYY-MM-DD`: the end of that day in Guali, or
+    /// an RFC 3339 timestamp), if present.
+    pub fn moment(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.0
+            .get(name)
+            .map(|s| parse_moment(s).map_err(|e| ApiError::bad(name, e.to_string())))
+            .transpose()
+    }
+
+    /// The query string with `set` replacing (or adding) those parameters, for links
+    /// to other pages of the same query.
+    pub fn query_with(&self, set: &[(&str, String)]) -> String {
+        let mut map = self.0.clone();
+        for (k, v) in set {
+            map.insert((*k).to_owned(), v.clone());
+        }
+        serde_urlencoded::to_string(&map).unwrap_or_default()
     }
 
     /// The parameters again as a query string (sorted by name).

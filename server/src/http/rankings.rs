@@ -10,7 +10,6 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use crate::domain::Level;
-use crate::domain::time::parse_moment;
 use crate::state::aggregate::{UnitFilter, fold_regions};
 use crate::views::rankings::{Metric, Ranked, ranking};
 
@@ -42,10 +41,7 @@ pub async fn get_rankings(
     let metric: Metric = params
         .get("metric")?
         .ok_or_else(|| ApiError::bad("metric", "required: inspection_rate or closure_rate"))?;
-    let at = params
-        .get::<String>("at")?
-        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
-        .transpose()?;
+    let at = params.moment("at")?;
     let (map, now) = app.read_now()?;
     let all = UnitFilter::default();
     let moment = at.unwrap_or(now);

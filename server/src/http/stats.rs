@@ -11,9 +11,8 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use super::tiles::unit_filter;
-use crate::domain::time::parse_moment;
 use crate::domain::{Level, RegionId};
-use crate::state::aggregate::{UnitFilter, fold_filtered};
+use crate::state::aggregate::fold_filtered;
 use crate::state::stats::{Stats, present};
 
 /// The region a figure set is about.
@@ -39,24 +38,12 @@ pub async fn get_stats(
     params: Params,
 ) -> Result<Json<StatsResponse>, ApiError> {
     params.only(&["region", "at", "kind", "colour"])?;
-    let region: Option<RegionId> = params.get("region")?;
-    let at = params
-        .get::<String>("at")?
-        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
-        .transpose()?;
+    let at = params.moment("at")?;
     let (map, now) = app.read_now()?;
-    let idx = match region {
-        Some(id) => map.regions.find(&id).ok_or(ApiError::NotFound {
-            what: "region",
-            id: id.to_string(),
-        })?,
-        None => map.regions.town(),
-    };
-    // `kind=` and `colour=` count only those units (and their hazards).
-    let filter = UnitFilter {
-        region: None,
-        ..unit_filter(&params, &map)?
-    };
+    // `region=` picks the subtree; `kind=` and `colour=` count only those units (and
+    // their hazards).
+    let mut filter = unit_filter(&params, &map)?;
+    let idx = filter.region.take().unwrap_or(map.regions.town());
     let r = map.regions.get(idx);
     Ok(Json(StatsResponse {
         region: RegionRef {

@@ -26,7 +26,6 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use crate::domain::RegionId;
-use crate::domain::time::parse_moment;
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
 use crate::views::tiles::{Layer, TileRequest, render};
@@ -178,10 +177,7 @@ pub async fn get_tile(
     params.only(&["kind", "colour", "region", "at"])?;
     let layers = parse_layers(&layers)?;
     let coord = parse_coord(&z, &x, &y)?;
-    let at = params
-        .get::<String>("at")?
-        .map(|s| parse_moment(&s).map_err(|e| ApiError::bad("at", e.to_string())))
-        .transpose()?;
+    let at = params.moment("at")?;
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
         let filter = unit_filter(&params, &map)?;

@@ -240,11 +240,6 @@ pub fn fold_regions(state: &MapState, at: DateTime<Utc>, filter: &UnitFilter) ->
     out
 }
 
-/// The aggregate of one region's subtree at `at` (a fold over its units only).
-pub fn fold_region(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Agg {
-    fold_filtered(state, region, at, &UnitFilter::default())
-}
-
 /// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`.
 pub fn fold_filtered(
     state: &MapState,

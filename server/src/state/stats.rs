@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::aggregate::{Agg, fold_region, kind_index, rate, stage_index};
+use super::aggregate::{Agg, UnitFilter, fold_filtered, kind_index, rate, stage_index};
 use super::{MapState, RegionIdx};
 use crate::domain::{Colour, Level, Stage, UnitKind};
 
@@ -125,7 +125,11 @@ pub struct Stats {
 
 /// The figures of `region`'s subtree as of `at`, by a fold over its units (any moment).
 pub fn stats(state: &MapState, region: RegionIdx, at: DateTime<Utc>) -> Stats {
-    present(state, region, &fold_region(state, region, at))
+    present(
+        state,
+        region,
+        &fold_filtered(state, region, at, &UnitFilter::default()),
+    )
 }
 
 /// The figures of `region`'s subtree from an aggregate already made for it (the live

@@ -349,7 +349,6 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     );
     let mut cells: Vec<(CellIndex, Agg)> = if req.at.is_none() && req.filter.is_all() {
         let live = state.live().hexes(res);
-        let live = live.into_iter().flatten();
         if req.coord.z() >= MICRO_GRID_MIN_ZOOM {
             // A small tile: the cells of the units near it, looked up.
             let mut seen: Vec<CellIndex> = state
@@ -359,13 +358,14 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
                 .collect();
             seen.sort_unstable();
             seen.dedup();
-            let map = state.live().hexes(res);
             seen.into_iter()
                 .filter(|&c| near(c, 1.0))
-                .filter_map(|c| map.and_then(|m| m.get(&c)).map(|a| (c, *a)))
+                .filter_map(|c| live.and_then(|m| m.get(&c)).map(|a| (c, *a)))
                 .collect()
         } else {
-            live.filter(|(c, _)| near(**c, 1.0))
+            live.into_iter()
+                .flatten()
+                .filter(|(c, _)| near(**c, 1.0))
                 .map(|(c, a)| (*c, *a))
                 .collect()
         }
