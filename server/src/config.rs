@@ -37,6 +37,28 @@ pub struct ServerArgs {
     /// Directory for the default SQLite file and other local data.
     #[arg(long, env = "ONEMAP_DATA_DIR", default_value = "onemap-data")]
     pub data_dir: PathBuf,
+    /// Where notices to owners go (hazard found, yellow card): `log` writes them to the
+    /// log; `command:PATH` runs PATH once per notice with the notice as one JSON line on
+    /// its standard input (an SMS gateway's client, say; a non-zero exit is retried).
+    #[arg(long, env = "ONEMAP_NOTICES", default_value = "log", value_parser = parse_notices)]
+    pub notices: Notices,
+}
+
+/// Where notices go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notices {
+    /// To the log.
+    Log,
+    /// To a program.
+    Command(PathBuf),
+}
+
+fn parse_notices(s: &str) -> Result<Notices, String> {
+    match s.split_once(':') {
+        None if s == "log" => Ok(Notices::Log),
+        Some(("command", path)) if !path.is_empty() => Ok(Notices::Command(path.into())),
+        _ => Err("`log` or `command:PATH`".into()),
+    }
 }
 
 impl ServerArgs {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod live;
 pub mod state;
 pub mod store;
 pub mod views;
@@ -48,15 +49,24 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Loads everything from `store` into a fresh map state.
+///
+/// The map is built as of the clock watermark (the moment up to which every colour the
+/// clock changed has been logged), so the scheduler's first tick logs what changed
+/// while the server was down.
 pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let data = store.load().await?;
-    let map =
-        tokio::task::spawn_blocking(move || MapState::build(data, chrono::Utc::now())).await??;
+    let watermark = store.watermark().await?;
+    let last_seq = store.last_event_seq().await?;
+    let now = chrono::Utc::now();
+    let built_at = watermark.filter(|&w| w < now).unwrap_or(now);
+    let map = tokio::task::spawn_blocking(move || MapState::build(data, built_at)).await??;
     Ok(AppState {
         map: Arc::new(RwLock::new(map)),
         store: store.clone(),
         backend: store.backend(),
         tiles: Arc::default(),
+        feed: Arc::new(live::Feed::new(last_seq)),
+        notices: Arc::new(live::outbox::LogSender),
     })
 }
 
@@ -77,7 +87,29 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = move || {
+        let mut rx = stopped.clone();
+        async move {
+            let _ = rx.wait_for(|&s| s).await;
+        }
+    };
+    let scheduler = tokio::spawn(live::scheduler::run(state.clone(), until_stopped()));
+    let outbox = tokio::spawn(live::outbox::run(
+        state.clone(),
+        state.notices.clone(),
+        until_stopped(),
+    ));
+    let feed = state.feed.clone();
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Event streams never end by themselves: close them so requests drain.
+            feed.close();
+            let _ = stop.send(true);
+        })
+        .await;
+    let _ = scheduler.await;
+    let _ = outbox.await;
+    served
 }

@@ -63,7 +63,12 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(args: &ServerArgs, store: &AnyStore) -> anyhow::Result<()> {
-    let state = onemap::load_state(store).await?;
+    let mut state = onemap::load_state(store).await?;
+    if let onemap::config::Notices::Command(program) = &args.notices {
+        state.notices = std::sync::Arc::new(onemap::live::outbox::CommandSender {
+            program: program.clone(),
+        });
+    }
     let units = state.map.read().map(|m| m.units.len()).unwrap_or(0);
     let listener = TcpListener::bind(args.listen)
         .await

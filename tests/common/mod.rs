@@ -161,3 +161,86 @@ impl Server {
         self.task.await.expect("server task").expect("server ran");
     }
 }
+
+/// A Server-Sent Events client: `GET` a stream and read its events one by one.
+pub struct EventStream {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+/// One event as received: its `id:` and its `data:` parsed as JSON.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The event id (the log's sequence number).
+    pub id: i64,
+    /// The data.
+    pub data: serde_json::Value,
+    /// When it arrived.
+    pub at: std::time::Instant,
+}
+
+impl EventStream {
+    /// Connects to `url`, resuming after `last_id` if given.
+    pub async fn connect(url: &str, last_id: Option<i64>) -> EventStream {
+        let mut req = reqwest::Client::new()
+            .get(url)
+            .header("Accept", "text/event-stream");
+        if let Some(id) = last_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let resp = req.send().await.expect("connect to the event stream");
+        assert_eq!(resp.status(), 200, "event stream status");
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(ct.starts_with("text/event-stream"), "content type {ct}");
+        EventStream {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event with data, or `None` if none arrives within `wait`.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<Received> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if let (Some(id), false) = (id, data.is_empty()) {
+                    let data = serde_json::from_str(&data).expect("event data is JSON");
+                    return Some(Received {
+                        id,
+                        data,
+                        at: std::time::Instant::now(),
+                    });
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every event that arrives until `quiet` passes with none.
+    pub async fn drain(&mut self, quiet: std::time::Duration) -> Vec<Received> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next(quiet).await {
+            out.push(e);
+        }
+        out
+    }
+}

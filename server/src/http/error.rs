@@ -26,6 +26,29 @@ pub enum ApiError {
     },
     /// The path exists but not for this method.
     MethodNotAllowed,
+    /// The write contradicts what is recorded (409).
+    Conflict(String),
+    /// The body is over the size limit (413).
+    TooLarge {
+        /// What was too large.
+        field: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body is not of a type this endpoint takes (415).
+    UnsupportedType {
+        /// What was wrong.
+        field: String,
+        /// Why.
+        message: String,
+    },
+    /// The request is well-formed but cannot be taken as it is (422).
+    Unprocessable {
+        /// The field or header.
+        field: String,
+        /// Why.
+        message: String,
+    },
     /// Something broke on our side; the cause goes to the log only.
     Internal(String),
 }
@@ -55,6 +78,23 @@ impl IntoResponse for ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"status": 405, "code": "method_not_allowed", "message": "this endpoint does not take that method"}),
             ),
+            ApiError::Conflict(message) => (
+                StatusCode::CONFLICT,
+                json!({"status": 409, "code": "conflict", "message": message}),
+            ),
+            ApiError::TooLarge { field, limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"status": 413, "code": "too_large", "field": field,
+                       "message": format!("over the limit of {limit} bytes")}),
+            ),
+            ApiError::UnsupportedType { field, message } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"status": 415, "code": "unsupported_type", "field": field, "message": message}),
+            ),
+            ApiError::Unprocessable { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"status": 422, "code": "unprocessable", "field": field, "message": message}),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
@@ -64,5 +104,31 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(json!({ "error": body }))).into_response()
+    }
+}
+
+impl From<crate::writes::WriteError> for ApiError {
+    fn from(e: crate::writes::WriteError) -> Self {
+        use crate::store::StoreError;
+        use crate::writes::WriteError as W;
+        match e {
+            W::Invalid { field, message } => ApiError::BadParameter { field, message },
+            W::NotFound { what, id } | W::Store(StoreError::NotFound { what, id }) => {
+                ApiError::NotFound { what, id }
+            }
+            W::Conflict(m) | W::Store(StoreError::Conflict(m)) => ApiError::Conflict(m),
+            W::KeyReused(key) => ApiError::Unprocessable {
+                field: "Idempotency-Key".into(),
+                message: format!("the key `{key}` was already used for a different request"),
+            },
+            W::Store(StoreError::InvalidReference(m)) => ApiError::bad("body", m),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }

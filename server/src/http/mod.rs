@@ -1,18 +1,25 @@
 //! HTTP: one file per resource; handlers parse, call the state and respond.
 
+mod body;
 pub mod error;
+mod events;
+mod hazards;
 mod health;
 pub mod metrics;
 mod ogc;
 mod params;
 mod rankings;
 mod stats;
+mod targets;
 pub mod tiles;
+mod units;
+mod web;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use tower_http::trace::TraceLayer;
 
@@ -31,6 +38,10 @@ pub struct AppState {
     pub backend: &'static str,
     /// Encoded tiles of the current state version.
     pub tiles: Arc<tiles::TileCache>,
+    /// The writer lock, the event feed and the background tasks' wake-ups.
+    pub feed: Arc<crate::live::Feed>,
+    /// Where owners' notices go.
+    pub notices: Arc<dyn crate::live::outbox::NoticeSender>,
 }
 
 impl AppState {
@@ -48,6 +59,8 @@ impl AppState {
             }
         }
         self.map.write().map_err(poisoned)?.advance(now);
+        // The colours the clock changed wait in the map for the scheduler to log them.
+        self.feed.clock.notify_one();
         Ok((self.map.read().map_err(poisoned)?, now))
     }
 }
@@ -88,6 +101,24 @@ pub fn router(state: AppState) -> Router {
         .route("/ogc/collections/{collection}/items/{id}", get(ogc::item))
         .route("/api/rankings", get(rankings::get_rankings))
         .route("/metrics", get(metrics::get_metrics))
+        .route("/api/units", post(units::register))
+        .route("/api/units/{id}", get(units::card).patch(units::edit))
+        .route("/api/units/{id}/history", get(units::history))
+        .route("/api/units/{id}/inspections", post(units::inspect))
+        .route("/api/units/{id}/reinspections", post(units::reinspect))
+        .route("/api/units/{id}/suspend", post(units::suspend))
+        .route("/api/units/{id}/resume", post(units::resume))
+        .route(
+            "/api/units/{id}/attachments",
+            post(units::attach).layer(DefaultBodyLimit::max(units::ATTACHMENT_LIMIT)),
+        )
+        .route("/api/attachments/{hash}", get(units::attachment))
+        .route("/api/hazards/{id}/yellow-card", post(hazards::yellow_card))
+        .route("/api/hazards/{id}/close", post(hazards::close))
+        .route("/api/events", get(events::list))
+        .route("/api/events/stream", get(events::stream))
+        .route("/api/targets", get(targets::get).post(targets::set))
+        .merge(web::routes())
         .fallback(|uri: axum::http::Uri| async move {
             error::ApiError::NotFound {
                 what: "endpoint",

@@ -40,6 +40,22 @@ pub struct Live {
     /// unit's due time in memory.
     wheel: BTreeSet<(DateTime<Utc>, UnitIdx)>,
     version: u64,
+    /// Colour changes made by the clock and not yet taken by the scheduler (which logs
+    /// them as events); whoever advanced the figures, the changes wait here.
+    pending: Vec<ClockChange>,
+}
+
+/// A colour changed by the clock alone: a deadline passed, a dated fact took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockChange {
+    /// The unit.
+    pub unit: UnitIdx,
+    /// The moment it changed (the deadline, not when it was noticed).
+    pub at: DateTime<Utc>,
+    /// Colour before.
+    pub old: Option<Colour>,
+    /// Colour after.
+    pub new: Option<Colour>,
 }
 
 impl Live {
@@ -52,6 +68,7 @@ impl Live {
             colours: Vec::new(),
             wheel: BTreeSet::new(),
             version: 0,
+            pending: Vec::new(),
         }
     }
 
@@ -190,6 +207,18 @@ impl MapState {
         u
     }
 
+    /// Whether clock-driven colour changes wait to be logged.
+    pub fn has_clock_changes(&self) -> bool {
+        !self.live.pending.is_empty()
+    }
+
+    /// Takes the clock-driven colour changes not yet logged, oldest first.
+    pub fn take_clock_changes(&mut self) -> Vec<ClockChange> {
+        let mut out = std::mem::take(&mut self.live.pending);
+        out.sort_by_key(|c| (c.at, c.unit));
+        out
+    }
+
     /// Whether the clock has passed a moment the live figures have not taken in yet.
     pub fn needs_advance(&self, now: DateTime<Utc>) -> bool {
         self.live.next_due().is_some_and(|t| t <= now)
@@ -210,22 +239,31 @@ impl MapState {
                 break;
             }
             self.live.wheel.pop_first();
-            due.push(u);
+            due.push((u, t));
         }
+        // One re-evaluation per unit, dated by its latest moment that came.
         due.sort_unstable();
-        due.dedup();
-        for &u in &due {
+        due.reverse();
+        due.dedup_by_key(|&mut (u, _)| u);
+        due.reverse();
+        for &(u, _) in &due {
             self.apply(u, -1);
         }
-        let before: Vec<_> = due.iter().map(|&u| self.live.colour(u)).collect();
+        let before: Vec<_> = due.iter().map(|&(u, _)| self.live.colour(u)).collect();
         self.live.at = now;
         let mut changed = Vec::new();
-        for (&u, old) in due.iter().zip(before) {
+        for (&(u, at), old) in due.iter().zip(before) {
             self.apply(u, 1);
             self.schedule(u);
             let new = self.live.colour(u);
             if new != old {
                 changed.push((u, old, new));
+                self.live.pending.push(ClockChange {
+                    unit: u,
+                    at,
+                    old,
+                    new,
+                });
             }
         }
         if !due.is_empty() {
@@ -380,5 +418,97 @@ mod tests {
         );
         assert!(s.insert_unit(dataset().units[0].clone()).is_err());
         assert_eq!(s.live().regions(), &before[..]);
+    }
+
+    #[test]
+    fn previews_match_what_is_applied_and_clock_changes_wait_dated() {
+        use crate::state::writes::FactChange;
+        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
+        let u2 = uid(2);
+        let hazard = Hazard {
+            id: HazardId::new(20).unwrap_or_else(|_| unreachable!()),
+            unit: u2,
+            inspection: InspectionId::new(9).unwrap_or_else(|_| unreachable!()),
+            category: Category::Fire,
+            hazard_type: "wiring".into(),
+            severity: Severity::Major,
+            stage: Stage::Deadline,
+            found_at: t(3),
+            deadline: None,
+            yellow_card_at: None,
+            closed_at: None,
+            evidence: None,
+        };
+        let visit = Inspection {
+            id: InspectionId::new(9).unwrap_or_else(|_| unreachable!()),
+            unit: u2,
+            kind: InspectionKind::Reinspection,
+            inspector: "w".into(),
+            at: t(3),
+            signature: None,
+            photos: vec![],
+        };
+        let change = FactChange::Inspect(&visit, std::slice::from_ref(&hazard));
+        let before = s.live().regions().to_vec();
+        let (u, old, new) = s.preview(change).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.live().regions(), &before[..], "a preview changes nothing");
+        assert_eq!((old, new), (Some(Colour::Green), Some(Colour::Red)));
+        assert_eq!(s.apply_change(change).ok(), Some(u));
+        assert_eq!(s.live().colour(u), new);
+        // A yellow card on it, then the clock passes its deadline: the change waits,
+        // dated at the deadline, until taken.
+        s.close_hazard(hazard.id, t(3))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let general = Hazard {
+            id: HazardId::new(21).unwrap_or_else(|_| unreachable!()),
+            severity: Severity::General,
+            ..hazard.clone()
+        };
+        s.record_inspection(&visit, std::slice::from_ref(&general))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let deadline = t(3) + Duration::hours(2);
+        s.issue_yellow_card(general.id, t(3), deadline)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.has_clock_changes());
+        s.advance(t(3) + Duration::hours(5));
+        let changes = s.take_clock_changes();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].at, deadline);
+        assert_eq!(
+            (changes[0].old, changes[0].new),
+            (Some(Colour::Yellow), Some(Colour::Orange))
+        );
+        assert!(s.take_clock_changes().is_empty(), "taken once");
+        assert_consistent(&s);
+    }
+
+    #[test]
+    fn an_edit_moves_a_unit_to_its_new_micro_grid_and_point() {
+        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
+        let mut unit = dataset().units[0].clone();
+        unit.location = Point::new(1.4, 0.5);
+        unit.micro_grid = "VB-1-1".parse().unwrap_or_else(|_| unreachable!());
+        let u = s.edit_unit(unit).unwrap_or_else(|e| panic!("{e}"));
+        let vb = s
+            .regions
+            .find(&"VB".parse().unwrap_or_else(|_| unreachable!()));
+        assert_eq!(
+            s.regions.get(s.units[u as usize].micro_grid).id.as_str(),
+            "VB-1-1"
+        );
+        // Unit 2 was there already (unit 3 registers later, on the 6th).
+        assert_eq!(s.live().region(vb.unwrap_or_default()).units, 2);
+        let va = s
+            .regions
+            .find(&"VA".parse().unwrap_or_else(|_| unreachable!()));
+        assert_eq!(s.live().region(va.unwrap_or_default()).units, 0);
+        let found: Vec<_> = s
+            .points()
+            .locate_within_distance([1.4, 0.5], 1e-9)
+            .map(|p| p.data)
+            .collect();
+        assert_eq!(found, vec![u]);
+        assert_eq!(s.points().size(), 3);
+        assert_consistent(&s);
     }
 }

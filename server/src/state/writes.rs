@@ -7,9 +7,83 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{MapState, StateError, UnitIdx, UnitPoint};
+use super::aggregate::contribution;
+use super::{MapState, StateError, UnitEntry, UnitIdx, UnitPoint};
 use crate::domain::time::Stamp;
-use crate::domain::{Hazard, HazardFacts, HazardId, Inspection, Suspension, Unit, UnitId};
+use crate::domain::{Colour, Hazard, HazardFacts, HazardId, Inspection, Suspension, Unit, UnitId};
+
+/// Adds a visit and its hazards to a unit's facts.
+fn add_visit(e: &mut UnitEntry, inspection: &Inspection, hazards: &[Hazard]) {
+    let at = Stamp::of(inspection.at);
+    e.first_inspected_at = Some(e.first_inspected_at.map_or(at, |f| f.min(at)));
+    let mut all = std::mem::take(&mut e.hazards).into_vec();
+    all.extend(hazards.iter().map(HazardFacts::from));
+    e.hazards = all.into_boxed_slice();
+}
+
+/// Adds an open suspension order from `at`.
+fn add_suspension(e: &mut UnitEntry, at: DateTime<Utc>) {
+    let mut all = std::mem::take(&mut e.suspensions).into_vec();
+    all.push(Suspension {
+        unit: e.unit.id,
+        started_at: at,
+        ended_at: None,
+    });
+    e.suspensions = all.into_boxed_slice();
+}
+
+/// Ends the order in force at `at` (an order dated later stays as it is).
+fn end_suspension(e: &mut UnitEntry, at: DateTime<Utc>) {
+    if let Some(s) = e.suspensions.iter_mut().find(|s| s.in_force(at)) {
+        s.ended_at = Some(at);
+    }
+}
+
+/// A change of one unit's facts that the write path previews (colour after, before
+/// the store commits) and then applies (after it committed).
+#[derive(Debug, Clone, Copy)]
+pub enum FactChange<'a> {
+    /// A visit and what it found.
+    Inspect(&'a Inspection, &'a [Hazard]),
+    /// A yellow card with its deadline.
+    YellowCard(HazardId, DateTime<Utc>, DateTime<Utc>),
+    /// A hazard closed.
+    Close(HazardId, DateTime<Utc>),
+    /// A suspension from `at`.
+    Suspend(UnitId, DateTime<Utc>),
+    /// The suspension in force ends at `at`.
+    Resume(UnitId, DateTime<Utc>),
+}
+
+impl FactChange<'_> {
+    fn unit_idx(&self, m: &MapState) -> Result<UnitIdx, StateError> {
+        match *self {
+            FactChange::Inspect(i, _) => m.idx("inspection", i.unit),
+            FactChange::YellowCard(h, ..) | FactChange::Close(h, _) => {
+                m.hazard_slot(h).map(|(u, _)| u)
+            }
+            FactChange::Suspend(u, _) | FactChange::Resume(u, _) => m.idx("suspension", u),
+        }
+    }
+
+    fn mutate(&self, m: &MapState, e: &mut UnitEntry) -> Result<(), StateError> {
+        match *self {
+            FactChange::Inspect(i, hazards) => add_visit(e, i, hazards),
+            FactChange::YellowCard(h, at, deadline) => {
+                let k = m.hazard_slot(h)?.1;
+                e.hazards[k].yellow_card_at = Some(at.into());
+                e.hazards[k].deadline = Some(deadline.into());
+            }
+            FactChange::Close(h, at) => {
+                let k = m.hazard_slot(h)?.1;
+                e.hazards[k].closed_at = Some(at.into());
+            }
+            FactChange::Suspend(_, at) => add_suspension(e, at),
+            FactChange::Resume(_, at) => end_suspension(e, at),
+        }
+        Ok(())
+    }
+}
 
 impl MapState {
     fn idx(&self, what: &'static str, unit: UnitId) -> Result<UnitIdx, StateError> {
@@ -47,21 +121,12 @@ impl MapState {
         for h in hazards {
             self.hazard_at.insert(h.id, u);
         }
-        self.update_unit(u, |e| {
-            let at = Stamp::of(inspection.at);
-            e.first_inspected_at = Some(e.first_inspected_at.map_or(at, |f| f.min(at)));
-            let mut all = std::mem::take(&mut e.hazards).into_vec();
-            all.extend(hazards.iter().map(HazardFacts::from));
-            e.hazards = all.into_boxed_slice();
-        });
+        self.update_unit(u, |e| add_visit(e, inspection, hazards));
         Ok(())
     }
 
-    fn hazard_mut(
-        &mut self,
-        hazard: HazardId,
-        change: impl FnOnce(&mut HazardFacts),
-    ) -> Result<UnitIdx, StateError> {
+    /// Where a hazard's facts are: its unit and its position among the unit's hazards.
+    pub fn hazard_slot(&self, hazard: HazardId) -> Result<(UnitIdx, usize), StateError> {
         let u = self
             .hazard_at
             .get(hazard)
@@ -71,7 +136,70 @@ impl MapState {
             .iter()
             .position(|h| h.id == hazard)
             .ok_or(StateError::BadHazard(hazard))?;
+        Ok((u, k))
+    }
+
+    fn hazard_mut(
+        &mut self,
+        hazard: HazardId,
+        change: impl FnOnce(&mut HazardFacts),
+    ) -> Result<UnitIdx, StateError> {
+        let (u, k) = self.hazard_slot(hazard)?;
         self.update_unit(u, |e| change(&mut e.hazards[k]));
+        Ok(u)
+    }
+
+    /// The unit a change concerns and its colour now and after the change, without
+    /// changing anything (the write path logs both before the store commits).
+    pub fn preview(
+        &self,
+        change: FactChange<'_>,
+    ) -> Result<(UnitIdx, Option<Colour>, Option<Colour>), StateError> {
+        let u = change.unit_idx(self)?;
+        let mut e = self.units[u as usize].clone();
+        change.mutate(self, &mut e)?;
+        let after = contribution(&e, self.live.at()).map(|(c, _)| c);
+        Ok((u, self.live.colour(u), after))
+    }
+
+    /// The colour a unit about to be registered will have now.
+    pub fn preview_new(&self, unit: &Unit) -> Result<Option<Colour>, StateError> {
+        let e = Self::entry(&self.regions, unit.clone())?;
+        Self::check_host(&self.units, &self.by_id, &e)?;
+        Ok(contribution(&e, self.live.at()).map(|(c, _)| c))
+    }
+
+    /// Applies a previewed change after the store committed it.
+    pub fn apply_change(&mut self, change: FactChange<'_>) -> Result<UnitIdx, StateError> {
+        match change {
+            FactChange::Inspect(i, hazards) => {
+                self.record_inspection(i, hazards)?;
+                self.idx("inspection", i.unit)
+            }
+            FactChange::YellowCard(h, at, deadline) => self.issue_yellow_card(h, at, deadline),
+            FactChange::Close(h, at) => self.close_hazard(h, at),
+            FactChange::Suspend(u, at) => self.suspend(u, at),
+            FactChange::Resume(u, at) => self.resume(u, at),
+        }
+    }
+
+    /// Replaces a unit's standing facts (a move re-derives its micro-grid and cell).
+    pub fn edit_unit(&mut self, unit: Unit) -> Result<UnitIdx, StateError> {
+        let u = self.idx("edit", unit.id)?;
+        let new = Self::entry(&self.regions, unit)?;
+        Self::check_host(&self.units, &self.by_id, &new)?;
+        let old = &self.units[u as usize].unit.location;
+        let old_p = [old.x(), old.y()];
+        let new_p = [new.unit.location.x(), new.unit.location.y()];
+        self.update_unit(u, |e| {
+            e.unit = new.unit;
+            e.micro_grid = new.micro_grid;
+            e.cell = new.cell;
+        });
+        if old_p != new_p {
+            self.points.remove(&UnitPoint::new(old_p, u));
+            self.points.insert(UnitPoint::new(new_p, u));
+        }
         Ok(u)
     }
 
@@ -100,27 +228,14 @@ impl MapState {
     /// A suspension order from `at`.
     pub fn suspend(&mut self, unit: UnitId, at: DateTime<Utc>) -> Result<UnitIdx, StateError> {
         let u = self.idx("suspension", unit)?;
-        self.update_unit(u, |e| {
-            let mut all = std::mem::take(&mut e.suspensions).into_vec();
-            all.push(Suspension {
-                unit,
-                started_at: at,
-                ended_at: None,
-            });
-            e.suspensions = all.into_boxed_slice();
-        });
+        self.update_unit(u, |e| add_suspension(e, at));
         Ok(u)
     }
 
     /// The open suspension order ends at `at`.
     pub fn resume(&mut self, unit: UnitId, at: DateTime<Utc>) -> Result<UnitIdx, StateError> {
         let u = self.idx("suspension", unit)?;
-        self.update_unit(u, |e| {
-            // The order in force at `at`; an order dated later stays as it is.
-            if let Some(s) = e.suspensions.iter_mut().find(|s| s.in_force(at)) {
-                s.ended_at = Some(at);
-            }
-        });
+        self.update_unit(u, |e| end_suspension(e, at));
         Ok(u)
     }
 }

@@ -9,6 +9,7 @@
 //! is one transaction: it either lands whole or not at all.
 
 mod geometry;
+pub mod journal;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -18,6 +19,24 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Region, Suspension, Unit, UnitId};
+pub use journal::{
+    Assigned, Attachment, AttachmentInfo, Change, Event, EventKind, EventQuery, Journal, NewEvent,
+    NewNotice, Notice, Replay, Target, UnitRecord,
+};
+
+/// How a notice's delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeOutcome {
+    /// Sent at this moment.
+    Delivered(DateTime<Utc>),
+    /// Not sent; try again at `retry_at`.
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// When to try again.
+        retry_at: DateTime<Utc>,
+    },
+}
 
 /// Everything a store holds: what `import` writes and `load` reads back.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -116,15 +135,88 @@ pub trait Store: Send + Sync {
         ids: &[UnitId],
     ) -> impl Future<Output = Result<std::collections::HashMap<UnitId, UnitText>>> + Send;
 
-    /// Registers a unit.
-    fn insert_unit(&self, unit: &Unit) -> impl Future<Output = Result<UnitId>> + Send;
+    /// Commits a change of facts and what `journal` makes of the ids assigned (events,
+    /// notices, the idempotent replay, the clock watermark) in ONE transaction. Returns
+    /// the ids and the events' sequence numbers.
+    fn commit<F>(
+        &self,
+        change: Change<'_>,
+        journal: F,
+    ) -> impl Future<Output = Result<(Assigned, Vec<i64>)>> + Send
+    where
+        F: FnOnce(&Assigned) -> Journal + Send;
+
+    /// Events of the log.
+    fn events(&self, query: EventQuery) -> impl Future<Output = Result<Vec<Event>>> + Send;
+
+    /// The last sequence number of the log (0 when empty).
+    fn last_event_seq(&self) -> impl Future<Output = Result<i64>> + Send;
+
+    /// The response recorded for an idempotency key.
+    fn replay(&self, key: &str) -> impl Future<Output = Result<Option<Replay>>> + Send;
+
+    /// The clock watermark: every clock-driven change up to it is logged.
+    fn watermark(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
+
+    /// A unit with every fact recorded about it.
+    fn unit_record(&self, id: UnitId) -> impl Future<Output = Result<Option<UnitRecord>>> + Send;
+
+    /// An attachment's media type and bytes.
+    fn blob(&self, hash: &str) -> impl Future<Output = Result<Option<(String, Vec<u8>)>>> + Send;
+
+    /// The targets set for an ISO week (`YYYY-Www`).
+    fn targets(&self, week: &str) -> impl Future<Output = Result<Vec<Target>>> + Send;
+
+    /// Undelivered notices whose next attempt is due.
+    fn due_notices(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Notice>>> + Send;
+
+    /// Records a delivery attempt.
+    fn notice_outcome(
+        &self,
+        id: i64,
+        outcome: NoticeOutcome,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Registers a unit (no event: bulk tools and tests; the API goes through `commit`).
+    fn insert_unit(&self, unit: &Unit) -> impl Future<Output = Result<UnitId>> + Send {
+        async move {
+            let (assigned, _) = self
+                .commit(Change::RegisterUnit(unit), |_| Journal::default())
+                .await?;
+            assigned.unit.ok_or_else(|| StoreError::Corrupt {
+                column: "units.id",
+                message: "no id assigned".into(),
+            })
+        }
+    }
 
     /// Records a visit and the hazards it found (their `inspection` field is ignored).
     fn record_inspection(
         &self,
         inspection: &Inspection,
         hazards: &[Hazard],
-    ) -> impl Future<Output = Result<(InspectionId, Vec<HazardId>)>> + Send;
+    ) -> impl Future<Output = Result<(InspectionId, Vec<HazardId>)>> + Send {
+        async move {
+            let (assigned, _) = self
+                .commit(
+                    Change::Inspect {
+                        inspection,
+                        hazards,
+                    },
+                    |_| Journal::default(),
+                )
+                .await?;
+            let id = assigned.inspection.ok_or_else(|| StoreError::Corrupt {
+                column: "inspections.id",
+                message: "no id assigned".into(),
+            })?;
+            Ok((id, assigned.hazards))
+        }
+    }
 
     /// Issues a yellow card for an open hazard with a new deadline.
     fn issue_yellow_card(
@@ -132,7 +224,13 @@ pub trait Store: Send + Sync {
         hazard: HazardId,
         at: DateTime<Utc>,
         deadline: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.commit_plain(Change::YellowCard {
+            hazard,
+            at,
+            deadline,
+        })
+    }
 
     /// Closes (销号) an open hazard with its evidence.
     fn close_hazard(
@@ -140,13 +238,31 @@ pub trait Store: Send + Sync {
         hazard: HazardId,
         at: DateTime<Utc>,
         evidence: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.commit_plain(Change::Close {
+            hazard,
+            at,
+            evidence,
+        })
+    }
 
     /// Orders a unit to suspend business from `at`; a conflict if already suspended.
-    fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+    fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send {
+        self.commit_plain(Change::Suspend { unit, at })
+    }
 
     /// Lets a suspended unit resume at `at`; a conflict if not suspended.
-    fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
+    fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send {
+        self.commit_plain(Change::Resume { unit, at })
+    }
+
+    /// Commits a change with no journal.
+    fn commit_plain(&self, change: Change<'_>) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            self.commit(change, |_| Journal::default()).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Either backend, chosen by URL at run time.
@@ -205,36 +321,37 @@ impl Store for AnyStore {
     ) -> Result<std::collections::HashMap<UnitId, UnitText>> {
         delegate!(self, s => s.unit_texts(ids))
     }
-    async fn insert_unit(&self, unit: &Unit) -> Result<UnitId> {
-        delegate!(self, s => s.insert_unit(unit))
+    async fn commit<F>(&self, change: Change<'_>, journal: F) -> Result<(Assigned, Vec<i64>)>
+    where
+        F: FnOnce(&Assigned) -> Journal + Send,
+    {
+        delegate!(self, s => s.commit(change, journal))
     }
-    async fn record_inspection(
-        &self,
-        inspection: &Inspection,
-        hazards: &[Hazard],
-    ) -> Result<(InspectionId, Vec<HazardId>)> {
-        delegate!(self, s => s.record_inspection(inspection, hazards))
+    async fn events(&self, query: EventQuery) -> Result<Vec<Event>> {
+        delegate!(self, s => s.events(query))
     }
-    async fn issue_yellow_card(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        deadline: DateTime<Utc>,
-    ) -> Result<()> {
-        delegate!(self, s => s.issue_yellow_card(hazard, at, deadline))
+    async fn last_event_seq(&self) -> Result<i64> {
+        delegate!(self, s => s.last_event_seq())
     }
-    async fn close_hazard(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        evidence: &str,
-    ) -> Result<()> {
-        delegate!(self, s => s.close_hazard(hazard, at, evidence))
+    async fn replay(&self, key: &str) -> Result<Option<Replay>> {
+        delegate!(self, s => s.replay(key))
     }
-    async fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
-        delegate!(self, s => s.suspend(unit, at))
+    async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
+        delegate!(self, s => s.watermark())
     }
-    async fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
-        delegate!(self, s => s.resume(unit, at))
+    async fn unit_record(&self, id: UnitId) -> Result<Option<UnitRecord>> {
+        delegate!(self, s => s.unit_record(id))
+    }
+    async fn blob(&self, hash: &str) -> Result<Option<(String, Vec<u8>)>> {
+        delegate!(self, s => s.blob(hash))
+    }
+    async fn targets(&self, week: &str) -> Result<Vec<Target>> {
+        delegate!(self, s => s.targets(week))
+    }
+    async fn due_notices(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notice>> {
+        delegate!(self, s => s.due_notices(now, limit))
+    }
+    async fn notice_outcome(&self, id: i64, outcome: NoticeOutcome) -> Result<()> {
+        delegate!(self, s => s.notice_outcome(id, outcome))
     }
 }

@@ -11,8 +11,17 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::rows::{self, HazardRow, InspectionRow, RegionRow, SuspensionRow, UnitRow};
-use super::{Dataset, Result, Store, StoreError, UnitText, geometry};
+use super::journal::{
+    Assigned, Change, Event, EventQuery, Journal, Notice, Replay, Target, UnitRecord,
+};
+use super::rows::{
+    self, AttachmentRow, EventRow, HazardRow, InspectionRow, NoticeRow, RegionRow, SuspensionRow,
+    TargetRow, UnitRow,
+};
+use super::{Dataset, NoticeOutcome, Result, Store, StoreError, UnitText, geometry};
+
+const EVENT_COLUMNS: &str = "seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, colour_before, \
+     colour_after, before::text AS before, after::text AS after";
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 /// A PostgreSQL + PostGIS store.
@@ -290,163 +299,426 @@ impl Store for PgStore {
         })
     }
 
-    async fn insert_unit(&self, unit: &Unit) -> Result<UnitId> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO units (kind, name, address, owner_name, owner_phone, geom, micro_grid_id, \
-             risk_level, batch, host_id, registered_at) \
-             VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12) \
-             RETURNING id",
-        )
-        .bind(unit.kind.as_str())
-        .bind(&unit.name)
-        .bind(&unit.address)
-        .bind(&unit.owner_name)
-        .bind(&unit.owner_phone)
-        .bind(unit.location.x())
-        .bind(unit.location.y())
-        .bind(unit.micro_grid.as_str())
-        .bind(unit.risk.as_str())
-        .bind(unit.batch.map(|b| b.as_str()))
-        .bind(unit.host.map(UnitId::get))
-        .bind(unit.registered_at)
-        .fetch_one(&self.pool)
-        .await?;
-        new_id(id, "units.id")
-    }
-
-    async fn record_inspection(
-        &self,
-        inspection: &Inspection,
-        hazards: &[Hazard],
-    ) -> Result<(InspectionId, Vec<HazardId>)> {
+    async fn commit<F>(&self, change: Change<'_>, journal: F) -> Result<(Assigned, Vec<i64>)>
+    where
+        F: FnOnce(&Assigned) -> Journal + Send,
+    {
         let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, signature, photos) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(inspection.unit.get())
-        .bind(inspection.kind.as_str())
-        .bind(&inspection.inspector)
-        .bind(inspection.at)
-        .bind(&inspection.signature)
-        .bind(rows::photos_json(&inspection.photos))
-        .fetch_one(&mut *tx)
-        .await?;
-        let inspection_id: InspectionId = new_id(id, "inspections.id")?;
-        let ids = insert_hazards(&mut tx, hazards, inspection_id).await?;
-        tx.commit().await?;
-        Ok((inspection_id, ids))
-    }
-
-    async fn issue_yellow_card(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        deadline: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE hazards SET yellow_card_at = $1, deadline = $2 WHERE id = $3 AND closed_at IS NULL",
-        )
-        .bind(at)
-        .bind(deadline)
-        .bind(hazard.get())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let found = exists(&mut tx, "hazards", hazard.get()).await?;
-            return Err(rows::missing_or_conflict(
-                found,
-                "hazard",
-                hazard.get(),
-                "hazard is already closed",
-            ));
+        let assigned = apply_change(&mut tx, change).await?;
+        let journal = journal(&assigned);
+        let mut seqs = Vec::with_capacity(journal.events.len());
+        for Event { seq, event: e } in &journal.events {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO events (seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, colour_before, \
+                 colour_after, before, after) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb) RETURNING seq",
+            )
+            .bind(seq)
+            .bind(e.at)
+            .bind(e.kind.as_str())
+            .bind(&e.actor)
+            .bind(e.unit.map(UnitId::get))
+            .bind(e.unit_name.as_deref())
+            .bind(e.hazard.map(HazardId::get))
+            .bind(e.region.as_ref().map(|r| r.as_str()))
+            .bind(e.colour_before.map(|c| c.as_str()))
+            .bind(e.colour_after.map(|c| c.as_str()))
+            .bind(e.before.to_string())
+            .bind(e.after.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            seqs.push(seq);
         }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn close_hazard(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        evidence: &str,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE hazards SET closed_at = $1, evidence = $2 WHERE id = $3 AND closed_at IS NULL",
-        )
-        .bind(at)
-        .bind(evidence)
-        .bind(hazard.get())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let found = exists(&mut tx, "hazards", hazard.get()).await?;
-            return Err(rows::missing_or_conflict(
-                found,
-                "hazard",
-                hazard.get(),
-                "hazard is already closed",
-            ));
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        // Lock the unit row so two concurrent orders cannot both pass the check.
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM units WHERE id = $1 FOR UPDATE")
-                .bind(unit.get())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if found.is_none() {
-            return Err(rows::missing_or_conflict(false, "unit", unit.get(), ""));
-        }
-        let open: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM suspensions WHERE unit_id = $1 AND ended_at IS NULL)",
-        )
-        .bind(unit.get())
-        .fetch_one(&mut *tx)
-        .await?;
-        if open {
-            return Err(rows::missing_or_conflict(
-                true,
-                "unit",
-                unit.get(),
-                "unit is already suspended",
-            ));
-        }
-        sqlx::query("INSERT INTO suspensions (unit_id, started_at) VALUES ($1, $2)")
-            .bind(unit.get())
-            .bind(at)
+        let now = Utc::now();
+        for n in &journal.notices {
+            sqlx::query(
+                "INSERT INTO notices (event_seq, unit_id, recipient, phone, message, created_at, \
+                 next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(seqs.first().copied())
+            .bind(n.unit.get())
+            .bind(&n.recipient)
+            .bind(&n.phone)
+            .bind(&n.message)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE suspensions SET ended_at = $1 WHERE unit_id = $2 AND ended_at IS NULL",
-        )
-        .bind(at)
-        .bind(unit.get())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let found = exists(&mut tx, "units", unit.get()).await?;
-            return Err(rows::missing_or_conflict(
-                found,
-                "unit",
-                unit.get(),
-                "unit is not suspended",
-            ));
+        }
+        if let Some(r) = &journal.replay {
+            sqlx::query(
+                "INSERT INTO idempotency (key, fingerprint, status, response, created_at) \
+                 VALUES ($1, $2, $3, $4::jsonb, $5)",
+            )
+            .bind(&r.key)
+            .bind(&r.fingerprint)
+            .bind(i32::from(r.status))
+            .bind(r.response.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(w) = journal.watermark {
+            sqlx::query(
+                "INSERT INTO clock (id, watermark) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
+            )
+            .bind(w)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
+        Ok((assigned, seqs))
+    }
+
+    async fn events(&self, q: EventQuery) -> Result<Vec<Event>> {
+        let order = if q.newest_first { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE ($1::bigint IS NULL OR unit_id = $1) \
+             AND seq > $2 ORDER BY seq {order} LIMIT $3"
+        );
+        let after = if q.newest_first {
+            0
+        } else {
+            q.after.unwrap_or(0)
+        };
+        let rows: Vec<EventRow> = sqlx::query_as(&sql)
+            .bind(q.unit.map(UnitId::get))
+            .bind(after)
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows::convert(rows)
+    }
+
+    async fn last_event_seq(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM events")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    async fn replay(&self, key: &str) -> Result<Option<Replay>> {
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT key, fingerprint, status::bigint, response::text FROM idempotency WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(key, fingerprint, status, response)| {
+            rows::replay(key, fingerprint, status, &response)
+        })
+        .transpose()
+    }
+
+    async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(
+            sqlx::query_scalar("SELECT watermark FROM clock WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn unit_record(&self, id: UnitId) -> Result<Option<UnitRecord>> {
+        let mut tx = self.pool.begin().await?;
+        let unit: Option<UnitRow> = sqlx::query_as(
+            "SELECT id, kind, name, address, owner_name, owner_phone, ST_X(geom) AS lon, \
+             ST_Y(geom) AS lat, micro_grid_id, risk_level, batch, host_id, registered_at \
+             FROM units WHERE id = $1",
+        )
+        .bind(id.get())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(unit) = unit else { return Ok(None) };
+        let inspections: Vec<InspectionRow> = sqlx::query_as(
+            "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos FROM inspections \
+             WHERE unit_id = $1 ORDER BY id",
+        )
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await?;
+        let hazards: Vec<HazardRow> = sqlx::query_as(
+            "SELECT id, unit_id, inspection_id, category, hazard_type, severity, stage, found_at, \
+             deadline, yellow_card_at, closed_at, evidence FROM hazards WHERE unit_id = $1 ORDER BY id",
+        )
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await?;
+        let suspensions: Vec<SuspensionRow> = sqlx::query_as(
+            "SELECT unit_id, started_at, ended_at FROM suspensions WHERE unit_id = $1 ORDER BY id",
+        )
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await?;
+        let attachments: Vec<AttachmentRow> = sqlx::query_as(
+            "SELECT a.hash, a.kind, b.content_type, b.size, a.created_at FROM attachments a \
+             JOIN blobs b ON b.hash = a.hash WHERE a.unit_id = $1 ORDER BY a.id",
+        )
+        .bind(id.get())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(UnitRecord {
+            unit: unit.try_into()?,
+            inspections: rows::convert(inspections)?,
+            hazards: rows::convert(hazards)?,
+            suspensions: rows::convert(suspensions)?,
+            attachments: attachments.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn blob(&self, hash: &str) -> Result<Option<(String, Vec<u8>)>> {
+        Ok(
+            sqlx::query_as("SELECT content_type, data FROM blobs WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn targets(&self, week: &str) -> Result<Vec<Target>> {
+        let rows: Vec<TargetRow> = sqlx::query_as(
+            "SELECT group_id, week, closures::bigint AS closures, set_by, set_at FROM targets \
+             WHERE week = $1 ORDER BY group_id",
+        )
+        .bind(week)
+        .fetch_all(&self.pool)
+        .await?;
+        rows::convert(rows)
+    }
+
+    async fn due_notices(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notice>> {
+        let rows: Vec<NoticeRow> = sqlx::query_as(
+            "SELECT id, event_seq, unit_id, recipient, phone, message, attempts FROM notices \
+             WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows::convert(rows)
+    }
+
+    async fn notice_outcome(&self, id: i64, outcome: NoticeOutcome) -> Result<()> {
+        let q = match outcome {
+            NoticeOutcome::Delivered(at) => sqlx::query(
+                "UPDATE notices SET delivered_at = $1, attempts = attempts + 1, last_error = NULL \
+                 WHERE id = $2",
+            )
+            .bind(at),
+            NoticeOutcome::Failed { error, retry_at } => sqlx::query(
+                "UPDATE notices SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+                 WHERE id = $3",
+            )
+            .bind(error)
+            .bind(retry_at),
+        };
+        q.bind(id).execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Applies a change inside the write transaction.
+async fn apply_change(tx: &mut Transaction<'_, Postgres>, change: Change<'_>) -> Result<Assigned> {
+    let mut assigned = Assigned::default();
+    match change {
+        Change::Nothing => {}
+        Change::RegisterUnit(unit) => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO units (kind, name, address, owner_name, owner_phone, geom, micro_grid_id, \
+                 risk_level, batch, host_id, registered_at) \
+                 VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12) \
+                 RETURNING id",
+            )
+            .bind(unit.kind.as_str())
+            .bind(&unit.name)
+            .bind(&unit.address)
+            .bind(&unit.owner_name)
+            .bind(&unit.owner_phone)
+            .bind(unit.location.x())
+            .bind(unit.location.y())
+            .bind(unit.micro_grid.as_str())
+            .bind(unit.risk.as_str())
+            .bind(unit.batch.map(|b| b.as_str()))
+            .bind(unit.host.map(UnitId::get))
+            .bind(unit.registered_at)
+            .fetch_one(&mut **tx)
+            .await?;
+            assigned.unit = Some(new_id(id, "units.id")?);
+        }
+        Change::EditUnit(u) => {
+            let done = sqlx::query(
+                "UPDATE units SET kind = $1, name = $2, address = $3, owner_name = $4, owner_phone = $5, \
+                 geom = ST_SetSRID(ST_MakePoint($6, $7), 4326), micro_grid_id = $8, risk_level = $9, \
+                 batch = $10, host_id = $11 WHERE id = $12",
+            )
+            .bind(u.kind.as_str())
+            .bind(&u.name)
+            .bind(&u.address)
+            .bind(&u.owner_name)
+            .bind(&u.owner_phone)
+            .bind(u.location.x())
+            .bind(u.location.y())
+            .bind(u.micro_grid.as_str())
+            .bind(u.risk.as_str())
+            .bind(u.batch.map(|b| b.as_str()))
+            .bind(u.host.map(UnitId::get))
+            .bind(u.id.get())
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(rows::missing_or_conflict(false, "unit", u.id.get(), ""));
+            }
+        }
+        Change::Inspect {
+            inspection,
+            hazards,
+        } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, signature, photos) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(inspection.unit.get())
+            .bind(inspection.kind.as_str())
+            .bind(&inspection.inspector)
+            .bind(inspection.at)
+            .bind(&inspection.signature)
+            .bind(rows::photos_json(&inspection.photos))
+            .fetch_one(&mut **tx)
+            .await?;
+            let inspection_id: InspectionId = new_id(id, "inspections.id")?;
+            assigned.inspection = Some(inspection_id);
+            assigned.hazards = insert_hazards(tx, hazards, inspection_id).await?;
+        }
+        Change::YellowCard {
+            hazard,
+            at,
+            deadline,
+        } => {
+            let done = sqlx::query(
+                "UPDATE hazards SET yellow_card_at = $1, deadline = $2 WHERE id = $3 AND closed_at IS NULL",
+            )
+            .bind(at)
+            .bind(deadline)
+            .bind(hazard.get())
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(hazard_refused(tx, hazard).await);
+            }
+        }
+        Change::Close {
+            hazard,
+            at,
+            evidence,
+        } => {
+            let done = sqlx::query(
+                "UPDATE hazards SET closed_at = $1, evidence = $2 WHERE id = $3 AND closed_at IS NULL",
+            )
+            .bind(at)
+            .bind(evidence)
+            .bind(hazard.get())
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(hazard_refused(tx, hazard).await);
+            }
+        }
+        Change::Suspend { unit, at } => {
+            // Lock the unit row so two concurrent orders cannot both pass the check.
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM units WHERE id = $1 FOR UPDATE")
+                    .bind(unit.get())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if found.is_none() {
+                return Err(rows::missing_or_conflict(false, "unit", unit.get(), ""));
+            }
+            let open: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM suspensions WHERE unit_id = $1 AND ended_at IS NULL)",
+            )
+            .bind(unit.get())
+            .fetch_one(&mut **tx)
+            .await?;
+            if open {
+                return Err(rows::missing_or_conflict(
+                    true,
+                    "unit",
+                    unit.get(),
+                    "unit is already suspended",
+                ));
+            }
+            sqlx::query("INSERT INTO suspensions (unit_id, started_at) VALUES ($1, $2)")
+                .bind(unit.get())
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Change::Resume { unit, at } => {
+            let done = sqlx::query(
+                "UPDATE suspensions SET ended_at = $1 WHERE unit_id = $2 AND ended_at IS NULL",
+            )
+            .bind(at)
+            .bind(unit.get())
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                let found = exists(tx, "units", unit.get()).await?;
+                return Err(rows::missing_or_conflict(
+                    found,
+                    "unit",
+                    unit.get(),
+                    "unit is not suspended",
+                ));
+            }
+        }
+        Change::SetTarget(t) => {
+            sqlx::query(
+                "INSERT INTO targets (group_id, week, closures, set_at, set_by) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (group_id, week) DO UPDATE SET closures = excluded.closures, \
+                 set_at = excluded.set_at, set_by = excluded.set_by",
+            )
+            .bind(t.group.as_str())
+            .bind(&t.week)
+            .bind(i32::try_from(t.closures).unwrap_or(i32::MAX))
+            .bind(t.set_at)
+            .bind(&t.set_by)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Change::Attach(a) => {
+            sqlx::query(
+                "INSERT INTO blobs (hash, content_type, size, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(&a.hash)
+            .bind(a.content_type)
+            .bind(a.data.len() as i64)
+            .bind(a.data.as_ref())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO attachments (unit_id, hash, kind, created_at, actor) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(a.unit.get())
+            .bind(&a.hash)
+            .bind(a.kind)
+            .bind(a.at)
+            .bind(&a.actor)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(assigned)
+}
+
+/// Why an update of an open hazard touched nothing: it is unknown, or already closed.
+async fn hazard_refused(tx: &mut Transaction<'_, Postgres>, hazard: HazardId) -> StoreError {
+    match exists(tx, "hazards", hazard.get()).await {
+        Ok(found) => {
+            rows::missing_or_conflict(found, "hazard", hazard.get(), "hazard is already closed")
+        }
+        Err(e) => e,
     }
 }

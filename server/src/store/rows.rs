@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use geo::Point;
 
+use super::journal::{AttachmentInfo, Event, NewEvent, NewNotice, Notice, Replay, Target};
 use super::{StoreError, geometry};
 use crate::domain::{
     Hazard, HazardId, Inspection, InspectionId, Region, RegionId, Suspension, Unit, UnitId,
@@ -186,6 +187,156 @@ impl TryFrom<SuspensionRow> for Suspension {
             unit: id("suspensions.unit_id", r.unit_id)?,
             started_at: r.started_at,
             ended_at: r.ended_at,
+        })
+    }
+}
+
+/// `events` as read (the JSON columns as text).
+#[derive(sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub hazard_id: Option<i64>,
+    pub region_id: Option<String>,
+    pub colour_before: Option<String>,
+    pub colour_after: Option<String>,
+    pub before: String,
+    pub after: String,
+}
+
+fn json(column: &'static str, text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        column,
+        message: e.to_string(),
+    })
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(Event {
+            seq: r.seq,
+            event: NewEvent {
+                at: r.at,
+                kind: parse("events.kind", &r.kind)?,
+                actor: r.actor,
+                unit: r.unit_id.map(|u| id("events.unit_id", u)).transpose()?,
+                unit_name: r.unit_name,
+                hazard: r.hazard_id.map(|h| id("events.hazard_id", h)).transpose()?,
+                region: r
+                    .region_id
+                    .map(|g| parse("events.region_id", &g))
+                    .transpose()?,
+                colour_before: r
+                    .colour_before
+                    .map(|c| parse("events.colour_before", &c))
+                    .transpose()?,
+                colour_after: r
+                    .colour_after
+                    .map(|c| parse("events.colour_after", &c))
+                    .transpose()?,
+                before: json("events.before", &r.before)?,
+                after: json("events.after", &r.after)?,
+            },
+        })
+    }
+}
+
+/// An idempotency record as read.
+pub fn replay(
+    key: String,
+    fingerprint: String,
+    status: i64,
+    response: &str,
+) -> Result<Replay, StoreError> {
+    Ok(Replay {
+        key,
+        fingerprint,
+        status: u16::try_from(status).map_err(|e| StoreError::Corrupt {
+            column: "idempotency.status",
+            message: e.to_string(),
+        })?,
+        response: json("idempotency.response", response)?,
+    })
+}
+
+/// An attachment listed with its blob's type and size.
+#[derive(sqlx::FromRow)]
+pub struct AttachmentRow {
+    pub hash: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AttachmentRow> for AttachmentInfo {
+    fn from(r: AttachmentRow) -> Self {
+        AttachmentInfo {
+            hash: r.hash,
+            kind: r.kind,
+            content_type: r.content_type,
+            size: r.size,
+            at: r.created_at,
+        }
+    }
+}
+
+/// `targets` as read.
+#[derive(sqlx::FromRow)]
+pub struct TargetRow {
+    pub group_id: String,
+    pub week: String,
+    pub closures: i64,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+impl TryFrom<TargetRow> for Target {
+    type Error = StoreError;
+    fn try_from(r: TargetRow) -> Result<Self, StoreError> {
+        Ok(Target {
+            group: parse("targets.group_id", &r.group_id)?,
+            week: r.week,
+            closures: u32::try_from(r.closures).map_err(|e| StoreError::Corrupt {
+                column: "targets.closures",
+                message: e.to_string(),
+            })?,
+            set_by: r.set_by,
+            set_at: r.set_at,
+        })
+    }
+}
+
+/// `notices` as read by the sender.
+#[derive(sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub event_seq: i64,
+    pub unit_id: i64,
+    pub recipient: String,
+    pub phone: String,
+    pub message: String,
+    pub attempts: i32,
+}
+
+impl TryFrom<NoticeRow> for Notice {
+    type Error = StoreError;
+    fn try_from(r: NoticeRow) -> Result<Self, StoreError> {
+        Ok(Notice {
+            id: r.id,
+            event_seq: r.event_seq,
+            attempts: r.attempts,
+            notice: NewNotice {
+                unit: id("notices.unit_id", r.unit_id)?,
+                recipient: r.recipient,
+                phone: r.phone,
+                message: r.message,
+            },
         })
     }
 }

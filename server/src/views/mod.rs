@@ -3,6 +3,8 @@
 
 pub mod ogc;
 pub mod rankings;
+pub mod records;
+pub mod targets;
 pub mod tiles;
 
 /// An H3 cell's outline as a polygon (closed ring, lon/lat), for tiles and GeoJSON.

@@ -1,0 +1,140 @@
+//! Request bodies of the write endpoints: size-limited, JSON parsed with the path of a
+//! bad field in the error (`hazards[0].severity`), unknown fields refused, and the
+//! `Idempotency-Key` header with a fingerprint of the request it keys.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use crate::writes::Idempotency;
+
+/// The largest JSON body a write takes.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// The longest idempotency key.
+const KEY_MAX: usize = 200;
+
+/// A write's parsed body and its idempotency key, if the client sent one.
+#[derive(Debug)]
+pub struct WriteBody<T> {
+    /// The body.
+    pub body: T,
+    /// `Idempotency-Key` with the request's fingerprint.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// SHA-256 of `parts`, hex.
+pub fn fingerprint(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    hex(&h.finalize())
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `Idempotency-Key` header, checked.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= KEY_MAX)
+        .ok_or_else(|| {
+            ApiError::bad(
+                "Idempotency-Key",
+                format!("a key is 1 to {KEY_MAX} visible ASCII characters"),
+            )
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Reads a body of at most `limit` bytes.
+pub async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::TooLarge {
+            field: "body".into(),
+            limit,
+        })
+}
+
+/// Parses JSON, naming the field that is wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+        // An empty body is an empty object: `POST /suspend` needs no fields.
+        &b"{}"[..]
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        let inner = e.into_inner();
+        // serde's messages end with " at line 1 column 42": the field says where.
+        let message = inner.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_owned();
+        // An unknown field is named by the message, not the path.
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned());
+        let field = match (unknown, field.as_str()) {
+            (Some(name), "body") => name,
+            (Some(name), path) if !path.ends_with(name.as_str()) => format!("{path}.{name}"),
+            _ => field,
+        };
+        ApiError::bad(field, message)
+    })
+}
+
+impl<S, T> FromRequest<S> for WriteBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let key = idempotency_key(req.headers())?;
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|ct| ct.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::UnsupportedType {
+                field: "Content-Type".into(),
+                message: "send the body as application/json".into(),
+            });
+        }
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
+        let bytes = read_limited(req, JSON_LIMIT).await?;
+        let body = parse_json(&bytes)?;
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: fingerprint(&[method.as_bytes(), path.as_bytes(), &bytes]),
+            key,
+        });
+        Ok(WriteBody { body, idempotency })
+    }
+}

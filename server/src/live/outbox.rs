@@ -1,0 +1,173 @@
+//! The notice outbox: a hazard found or a yellow card queues a message to the unit's
+//! owner in the same transaction as the write (the reports send an SMS); this task
+//! delivers them through a pluggable [`NoticeSender`]. A failed delivery stays queued
+//! and is retried with a growing delay, so nothing is lost when the SMS gateway is down.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::http::AppState;
+use crate::store::{Notice, NoticeOutcome, Store};
+
+/// Delivers one notice; an error leaves it queued for a retry.
+pub trait NoticeSender: Send + Sync + std::fmt::Debug {
+    /// Sends it.
+    fn send(&self, notice: &Notice) -> Result<(), String>;
+}
+
+/// The default sender: writes each notice to the log.
+#[derive(Debug, Default)]
+pub struct LogSender;
+
+impl NoticeSender for LogSender {
+    fn send(&self, n: &Notice) -> Result<(), String> {
+        tracing::info!(
+            target: "onemap::notice",
+            id = n.id,
+            unit = %n.notice.unit,
+            to = %n.notice.recipient,
+            phone = %n.notice.phone,
+            message = %n.notice.message,
+            "notice sent"
+        );
+        Ok(())
+    }
+}
+
+/// Hands each notice to a program (an SMS gateway's client, say) as one JSON line on its
+/// standard input; a non-zero exit is a failed delivery.
+#[derive(Debug)]
+pub struct CommandSender {
+    /// The program.
+    pub program: std::path::PathBuf,
+}
+
+impl NoticeSender for CommandSender {
+    fn send(&self, n: &Notice) -> Result<(), String> {
+        use std::io::Write;
+        let mut child = std::process::Command::new(&self.program)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
+        let line = serde_json::to_string(n).map_err(|e| e.to_string())?;
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{line}").map_err(|e| e.to_string())?;
+        }
+        let status = child.wait().map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} exited with {status}", self.program.display()))
+        }
+    }
+}
+
+/// The delay before attempt `n + 1`: 2 s, 4 s, 8 s … capped at 10 minutes.
+pub fn backoff(attempts: i32) -> Duration {
+    let secs = 2u64.saturating_pow(attempts.clamp(1, 20) as u32);
+    Duration::from_secs(secs.min(600))
+}
+
+/// Delivers due notices until `shutdown` resolves; polls every few seconds for retries
+/// and wakes at once when a write queues one.
+pub async fn run(
+    app: AppState,
+    sender: Arc<dyn NoticeSender>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        match app.store.due_notices(Utc::now(), 100).await {
+            Ok(due) => {
+                for n in due {
+                    let s = sender.clone();
+                    let n2 = n.clone();
+                    let sent = tokio::task::spawn_blocking(move || s.send(&n2))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    let now = Utc::now();
+                    let outcome = match sent {
+                        Ok(()) => NoticeOutcome::Delivered(now),
+                        Err(error) => {
+                            tracing::warn!(id = n.id, %error, "notice not delivered; will retry");
+                            let delay = chrono::Duration::from_std(backoff(n.attempts + 1))
+                                .unwrap_or_default();
+                            NoticeOutcome::Failed {
+                                error,
+                                retry_at: now + delay,
+                            }
+                        }
+                    };
+                    if let Err(e) = app.store.notice_outcome(n.id, outcome).await {
+                        tracing::error!(error = %e, "outbox: recording a delivery failed");
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "outbox: reading due notices failed"),
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = app.feed.outbox.notified() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+    use crate::domain::UnitId;
+    use crate::store::NewNotice;
+
+    fn notice() -> Notice {
+        Notice {
+            id: 7,
+            event_seq: 3,
+            attempts: 0,
+            notice: NewNotice {
+                unit: UnitId::new(5).unwrap(),
+                recipient: "傅海燕".into(),
+                phone: "159****6816".into(),
+                message: "本次检查发现隐患1处".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_command_gets_each_notice_as_a_json_line_and_its_failure_is_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("onemap_outbox_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("sent.jsonl");
+        let script = dir.join("sms");
+        std::fs::write(&script, format!("#!/bin/sh\ncat >> {}\n", out.display())).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sender = CommandSender { program: script };
+        sender.send(&notice()).unwrap();
+        let line = std::fs::read_to_string(&out).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["phone"], "159****6816");
+        assert_eq!(v["message"], "本次检查发现隐患1处");
+        assert_eq!(v["unit"], 5);
+        let failing = CommandSender {
+            program: "/bin/false".into(),
+        };
+        assert!(failing.send(&notice()).is_err());
+        let missing = CommandSender {
+            program: dir.join("nowhere"),
+        };
+        assert!(missing.send(&notice()).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn retries_back_off_and_are_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(2));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(40), Duration::from_secs(600));
+    }
+}

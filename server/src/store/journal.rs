@@ -1,0 +1,272 @@
+//! What a write commits beside its facts: the event it appends to the log, the notices
+//! it queues, the response an `Idempotency-Key` replays, and the clock watermark — all
+//! in the same transaction as the facts, so none exists without the others.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::{Colour, Hazard, HazardId, Inspection, InspectionId, RegionId, Unit, UnitId};
+
+/// A change of facts, as the write path hands it to a store.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// Nothing but the journal (clock-driven colour changes).
+    Nothing,
+    /// A new unit (its id is assigned by the store).
+    RegisterUnit(&'a Unit),
+    /// A unit's standing facts replaced (same id).
+    EditUnit(&'a Unit),
+    /// A visit and the hazards it found (ids assigned by the store).
+    Inspect {
+        /// The visit.
+        inspection: &'a Inspection,
+        /// What it found.
+        hazards: &'a [Hazard],
+    },
+    /// A yellow card for an open hazard.
+    YellowCard {
+        /// The hazard.
+        hazard: HazardId,
+        /// When issued.
+        at: DateTime<Utc>,
+        /// The new deadline.
+        deadline: DateTime<Utc>,
+    },
+    /// An open hazard closed (销号).
+    Close {
+        /// The hazard.
+        hazard: HazardId,
+        /// When closed.
+        at: DateTime<Utc>,
+        /// Evidence of rectification.
+        evidence: &'a str,
+    },
+    /// A suspension order.
+    Suspend {
+        /// The unit.
+        unit: UnitId,
+        /// From when.
+        at: DateTime<Utc>,
+    },
+    /// The open order ended.
+    Resume {
+        /// The unit.
+        unit: UnitId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A group's weekly closure target, set or replaced.
+    SetTarget(&'a Target),
+    /// A file attached to a unit (stored once per content hash).
+    Attach(&'a Attachment),
+}
+
+/// Ids the store assigned while committing a change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assigned {
+    /// A registered unit's id.
+    pub unit: Option<UnitId>,
+    /// A recorded visit's id.
+    pub inspection: Option<InspectionId>,
+    /// The found hazards' ids, in order.
+    pub hazards: Vec<HazardId>,
+}
+
+crate::domain::vocabulary! {
+    /// The kinds of event in the log.
+    EventKind, "event type" {
+        /// A unit registered.
+        UnitRegistered = "unit_registered",
+        /// A unit's facts edited.
+        UnitEdited = "unit_edited",
+        /// A visit that found nothing.
+        Inspection = "inspection",
+        /// A visit that found hazards.
+        HazardFound = "hazard_found",
+        /// A yellow card.
+        YellowCard = "yellow_card",
+        /// A hazard closed.
+        HazardClosed = "hazard_closed",
+        /// A suspension order.
+        Suspended = "suspended",
+        /// A suspension lifted.
+        Resumed = "resumed",
+        /// A colour changed by the clock alone (a deadline passed).
+        ColourChanged = "colour_changed",
+        /// A weekly target set.
+        TargetSet = "target_set",
+        /// A file attached.
+        AttachmentAdded = "attachment_added",
+    }
+}
+
+/// An event to append (its sequence number is assigned by the store).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewEvent {
+    /// When it happened (commit time, or the moment a deadline passed).
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// Who did it (`system` for the clock).
+    #[serde(rename = "by")]
+    pub actor: String,
+    /// The unit concerned.
+    pub unit: Option<UnitId>,
+    /// Its name when the event happened (for tickers; names are text, never markup).
+    pub unit_name: Option<String>,
+    /// The hazard concerned.
+    pub hazard: Option<HazardId>,
+    /// The region it happened in (a unit's micro-grid, a target's group).
+    pub region: Option<RegionId>,
+    /// The unit's colour before.
+    pub colour_before: Option<Colour>,
+    /// The unit's colour after.
+    pub colour_after: Option<Colour>,
+    /// The record before the change (`null` when created).
+    pub before: Value,
+    /// The record after.
+    pub after: Value,
+}
+
+/// An event as logged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Position in the log: strictly increasing in commit order.
+    pub seq: i64,
+    /// The rest.
+    #[serde(flatten)]
+    pub event: NewEvent,
+}
+
+/// A message to a unit's owner, queued in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewNotice {
+    /// The unit.
+    pub unit: UnitId,
+    /// The owner's name.
+    pub recipient: String,
+    /// The owner's phone.
+    pub phone: String,
+    /// The text to send.
+    pub message: String,
+}
+
+/// A queued notice, as the sender sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Outbox id.
+    pub id: i64,
+    /// The event that queued it.
+    pub event_seq: i64,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// Message and recipient.
+    #[serde(flatten)]
+    pub notice: NewNotice,
+}
+
+/// What an `Idempotency-Key` replays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// The key as the client sent it.
+    pub key: String,
+    /// A hash of method, path and body: the same key with another request is refused.
+    pub fingerprint: String,
+    /// The first response's status.
+    pub status: u16,
+    /// The first response's body.
+    pub response: Value,
+}
+
+/// A group's closure target for an ISO week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// The group.
+    pub group: RegionId,
+    /// ISO week, `YYYY-Www`.
+    pub week: String,
+    /// Hazards to close that week.
+    pub closures: u32,
+    /// Who set it.
+    pub set_by: String,
+    /// When.
+    pub set_at: DateTime<Utc>,
+}
+
+/// A file attached to a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The unit.
+    pub unit: UnitId,
+    /// `photo`, `video` or `floor_plan`.
+    pub kind: &'static str,
+    /// SHA-256 of the content, hex: the file's name.
+    pub hash: String,
+    /// Its media type, as sniffed from the content.
+    pub content_type: &'static str,
+    /// The bytes.
+    pub data: bytes::Bytes,
+    /// Who attached it.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// An attachment as listed on a unit's card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentInfo {
+    /// Content hash.
+    pub hash: String,
+    /// `photo`, `video` or `floor_plan`.
+    pub kind: String,
+    /// Media type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When attached.
+    pub at: DateTime<Utc>,
+}
+
+/// Everything a write commits beside its facts.
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    /// Events to append, in order, numbered by the writer (one writer at a time, so
+    /// the log has no gaps and commit order is number order).
+    pub events: Vec<Event>,
+    /// Notices to queue, each tied to the first event.
+    pub notices: Vec<NewNotice>,
+    /// The response to replay for an `Idempotency-Key`.
+    pub replay: Option<Replay>,
+    /// The clock watermark to record: every clock-driven change up to it is logged.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// A unit with every fact recorded about it: its card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRecord {
+    /// Standing facts.
+    pub unit: Unit,
+    /// Visits, oldest first.
+    pub inspections: Vec<Inspection>,
+    /// Hazards, oldest first.
+    pub hazards: Vec<Hazard>,
+    /// Suspension orders, oldest first.
+    pub suspensions: Vec<crate::domain::Suspension>,
+    /// Attached files, oldest first.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// Which events to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventQuery {
+    /// Only this unit's.
+    pub unit: Option<UnitId>,
+    /// Only those after this sequence number (oldest first).
+    pub after: Option<i64>,
+    /// Newest first instead (ignores `after`).
+    pub newest_first: bool,
+    /// At most this many.
+    pub limit: u32,
+}

@@ -1,0 +1,595 @@
+//! The field workflow end to end, on both stores: the Guali demo served on loopback,
+//! writes made over HTTP as a phone would, and their effects read back the way the wall
+//! and the auditors read them — colour, figures, tiles' source (OGC items), history, the
+//! live event stream — plus idempotent retries, the deadline scheduler, a restart with
+//! a deadline that passed while the server was down, notices retried after a failing
+//! sender, and bad input that must change nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use common::{EventStream, Server, TestDb};
+use onemap::demo::DEFAULT_SEED;
+use onemap::domain::{Colour, UnitId};
+use onemap::live::outbox::NoticeSender;
+use onemap::store::{AnyStore, Notice};
+use serde_json::{Value, json};
+
+async fn post(server: &Server, path: &str, body: &Value, key: Option<&str>) -> (u16, Value, bool) {
+    let mut req = reqwest::Client::new().post(server.url(path)).json(body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let replayed = resp.headers().contains_key("idempotent-replayed");
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, body, replayed)
+}
+
+fn n(v: &Value, path: &str) -> u64 {
+    let mut cur = v;
+    for k in path.split('.') {
+        cur = &cur[k];
+    }
+    cur.as_u64().unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+/// Units of a colour, picked from the map.
+fn units_of(app: &onemap::AppState, colour: Colour, k: usize) -> Vec<UnitId> {
+    let map = app.map.read().unwrap();
+    (0..map.units.len())
+        .filter(|&i| map.live().colour(i as u32) == Some(colour))
+        .take(k)
+        .map(|i| map.units[i].unit.id)
+        .collect()
+}
+
+async fn colour(server: &Server, unit: UnitId) -> String {
+    let (s, card) = server.get_json(&format!("/api/units/{unit}")).await;
+    assert_eq!(s, 200, "{card}");
+    // The OGC item (what GIS clients and the tiles read) agrees with the card.
+    let (_, item) = server
+        .get_json(&format!("/ogc/collections/units/items/{unit}"))
+        .await;
+    assert_eq!(item["properties"]["colour"], card["colour"], "{item}");
+    card["colour"].as_str().unwrap().to_owned()
+}
+
+async fn history(server: &Server, unit: UnitId) -> Vec<Value> {
+    let (s, h) = server.get_json(&format!("/api/units/{unit}/history")).await;
+    assert_eq!(s, 200);
+    h["events"].as_array().unwrap().clone()
+}
+
+async fn last_seq(server: &Server) -> i64 {
+    server.get_json("/api/events?limit=1").await.1["last_seq"]
+        .as_i64()
+        .unwrap()
+}
+
+fn rfc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn found(hazard_type: &str, severity: &str, deadline: Option<DateTime<Utc>>) -> Value {
+    json!({"category": "fire", "hazard_type": hazard_type, "severity": severity,
+           "stage": "deadline", "deadline": deadline.map(rfc)})
+}
+
+/// A sender that fails its first attempts, then delivers.
+#[derive(Debug, Default)]
+struct Flaky {
+    calls: AtomicUsize,
+}
+
+impl NoticeSender for Flaky {
+    fn send(&self, _: &Notice) -> Result<(), String> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            Err("gateway down".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+async fn notices_delivered(store: &AnyStore) -> Vec<(i64, i64, bool)> {
+    let sql = "SELECT id, attempts, delivered_at IS NOT NULL FROM notices ORDER BY id";
+    match store {
+        AnyStore::Sqlite(s) => sqlx::query_as::<_, (i64, i64, bool)>(sql)
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+        AnyStore::Postgres(s) => sqlx::query_as::<_, (i64, i32, bool)>(sql)
+            .fetch_all(s.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(a, b, c)| (a, i64::from(b), c))
+            .collect(),
+    }
+}
+
+async fn check_workflow(db: TestDb) {
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let mut app = onemap::load_state(&db.store).await.unwrap();
+    let flaky = Arc::new(Flaky::default());
+    app.notices = flaky.clone();
+    let server = Server::serve(app.clone()).await;
+    let mut live = EventStream::connect(&server.url("/api/events/stream"), None).await;
+    let (_, stats0) = server.get_json("/api/stats").await;
+    let (_, yesterday0) = server
+        .get_json(&format!(
+            "/api/stats?at={}",
+            rfc(Utc::now() - Duration::days(1))
+        ))
+        .await;
+
+    let greens = units_of(&app, Colour::Green, 4);
+    let (u, v, w) = (greens[0], greens[1], greens[2]);
+    assert_eq!(colour(&server, u).await, "green");
+
+    // An inspection that finds a major hazard: red, one event, one notice; a retry with
+    // the same key answers the same and changes nothing.
+    let body = json!({"inspector": "李强（第3检查组）",
+                      "hazards": [found("blocked_escape_route", "major", Some(Utc::now() + Duration::days(7)))]});
+    let path = format!("/api/units/{u}/inspections");
+    let (s1, r1, replay1) = post(&server, &path, &body, Some("visit-u-1")).await;
+    assert_eq!((s1, replay1), (201, false), "{r1}");
+    assert_eq!(r1["colour_before"], "green");
+    assert_eq!(r1["colour_after"], "red");
+    let (s2, r2, replay2) = post(&server, &path, &body, Some("visit-u-1")).await;
+    assert_eq!((s2, replay2), (201, true));
+    assert_eq!(r1, r2, "a replay answers what the first write answered");
+    let other = json!({"inspector": "someone else", "result": "pass"});
+    let (s3, e3, _) = post(&server, &path, &other, Some("visit-u-1")).await;
+    assert_eq!(s3, 422, "same key, another request: {e3}");
+    assert_eq!(e3["error"]["field"], "Idempotency-Key");
+    let hazard_u = r1["record"]["hazards"][0]["id"].as_i64().unwrap();
+    assert_eq!(colour(&server, u).await, "red");
+    let (_, stats1) = server.get_json("/api/stats").await;
+    assert_eq!(n(&stats1, "hazards.found"), n(&stats0, "hazards.found") + 1);
+    assert_eq!(
+        n(&stats1, "units.by_colour.red"),
+        n(&stats0, "units.by_colour.red") + 1
+    );
+    let h = history(&server, u).await;
+    assert_eq!(h.len(), 1, "one event despite the retry: {h:?}");
+    assert_eq!(h[0]["type"], "hazard_found");
+    assert_eq!(h[0]["by"], "李强（第3检查组）");
+    assert_eq!(h[0]["colour_after"], "red");
+    let e = live
+        .next(StdDuration::from_secs(5))
+        .await
+        .expect("live event");
+    assert_eq!(e.data["type"], "hazard_found");
+    assert_eq!(e.data["unit"], u.get());
+    assert_eq!(e.id, h[0]["seq"].as_i64().unwrap());
+
+    // A general hazard with a yellow card whose deadline passes: orange by the
+    // scheduler alone — no request in between — within a second of the deadline.
+    let (s, r, _) = post(
+        &server,
+        &format!("/api/units/{v}/inspections"),
+        &json!({"inspector": "王芳", "hazards": [found("extinguisher_expired", "general", None)]}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["colour_after"], "yellow");
+    let hazard_v = r["record"]["hazards"][0]["id"].as_i64().unwrap();
+    let deadline = Utc::now() + Duration::milliseconds(1500);
+    let (s, r, _) = post(
+        &server,
+        &format!("/api/hazards/{hazard_v}/yellow-card"),
+        &json!({"deadline": rfc(deadline), "by": "镇安委办"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["colour_after"], "yellow");
+    let mut turned = None;
+    while let Some(e) = live.next(StdDuration::from_secs(5)).await {
+        if e.data["type"] == "colour_changed" && e.data["unit"] == v.get() {
+            turned = Some((e, Utc::now()));
+            break;
+        }
+    }
+    let (e, seen) = turned.expect("the deadline passing is pushed as an event");
+    assert_eq!(e.data["colour_before"], "yellow");
+    assert_eq!(e.data["colour_after"], "orange");
+    assert_eq!(e.data["by"], "system");
+    let lag = seen - deadline;
+    assert!(
+        lag < Duration::seconds(1),
+        "orange {lag} after the deadline"
+    );
+    assert_eq!(colour(&server, v).await, "orange");
+    let h = history(&server, v).await;
+    let kinds: Vec<_> = h.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["hazard_found", "yellow_card", "colour_changed"]);
+
+    // Closing: green again; closing twice is a conflict that writes nothing.
+    let close = format!("/api/hazards/{hazard_u}/close");
+    let (s, r, _) = post(
+        &server,
+        &close,
+        &json!({"evidence": "疏散通道已清理"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["colour_after"], "green");
+    let seq = last_seq(&server).await;
+    let (s, r, _) = post(&server, &close, &json!({"evidence": "again"}), None).await;
+    assert_eq!(s, 409, "{r}");
+    assert_eq!(last_seq(&server).await, seq);
+
+    // Suspension: black, then back.
+    let (s, r, _) = post(
+        &server,
+        &format!("/api/units/{u}/suspend"),
+        &json!({}),
+        None,
+    )
+    .await;
+    assert_eq!((s, r["colour_after"].as_str()), (200, Some("black")), "{r}");
+    let (s, _, _) = post(
+        &server,
+        &format!("/api/units/{u}/suspend"),
+        &json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, r, _) = post(&server, &format!("/api/units/{u}/resume"), &json!({}), None).await;
+    assert_eq!((s, r["colour_after"].as_str()), (200, Some("green")), "{r}");
+
+    // Registering and moving a unit: its micro-grid follows its location.
+    let (p, q) = {
+        let map = app.map.read().unwrap();
+        let a = &map.units[0].unit.location;
+        let b = &map.units[map.units.len() / 2].unit.location;
+        ([a.x(), a.y()], [b.x(), b.y()])
+    };
+    let (s, r, _) = post(
+        &server,
+        "/api/units",
+        &json!({"kind": "street_shop", "name": "<img src=x onerror=alert(1)>", "address": "航坞路1号",
+                "owner_name": "周", "owner_phone": "138****0000", "location": p, "risk": "blue"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["colour_after"], "uninspected");
+    let new_id = r["unit"].as_i64().unwrap();
+    let (_, card) = server.get_json(&format!("/api/units/{new_id}")).await;
+    assert_eq!(
+        card["name"], "<img src=x onerror=alert(1)>",
+        "names are kept as text"
+    );
+    let mg0 = card["micro_grid"].as_str().unwrap().to_owned();
+    let resp = reqwest::Client::new()
+        .patch(server.url(&format!("/api/units/{new_id}")))
+        .json(&json!({"location": q}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, card) = server.get_json(&format!("/api/units/{new_id}")).await;
+    assert_ne!(
+        card["micro_grid"].as_str().unwrap(),
+        mg0,
+        "moved to another micro-grid"
+    );
+    let (_, st) = server
+        .get_json(&format!(
+            "/api/stats?region={}",
+            card["micro_grid"].as_str().unwrap()
+        ))
+        .await;
+    assert!(n(&st, "units.by_colour.uninspected") >= 1);
+
+    // Bad input: a clear 4xx naming the field, and nothing written.
+    let seq = last_seq(&server).await;
+    let (_, mut before) = server.get_json("/api/stats").await;
+    let past = Utc::now() - Duration::hours(1);
+    let bad: Vec<(String, Value, u16, &str)> = vec![
+        (
+            format!("/api/units/{w}/inspections"),
+            json!({"inspector": "x", "hazards": [{"category": "fire", "hazard_type": "a", "severity": "huge", "stage": "deadline"}]}),
+            400,
+            "hazards[0].severity",
+        ),
+        (
+            format!("/api/units/{w}/inspections"),
+            json!({"inspector": "x", "hazards": [found("a", "general", Some(past))]}),
+            400,
+            "hazards[0].deadline",
+        ),
+        (
+            format!("/api/units/{w}/inspections"),
+            json!({"inspector": "x"}),
+            400,
+            "hazards",
+        ),
+        (
+            format!("/api/units/{w}/inspections"),
+            json!({"inspector": "x", "result": "pass", "colour": "green"}),
+            400,
+            "colour",
+        ),
+        (
+            format!("/api/units/{w}/inspections"),
+            json!({"inspector": "x", "result": "pass", "at": rfc(Utc::now() + Duration::days(1))}),
+            400,
+            "at",
+        ),
+        (
+            "/api/units/99999999/inspections".into(),
+            json!({"inspector": "x", "result": "pass"}),
+            404,
+            "",
+        ),
+        (
+            "/api/hazards/99999999/close".into(),
+            json!({"evidence": "x"}),
+            404,
+            "",
+        ),
+        (
+            format!("/api/hazards/{hazard_u}/close"),
+            json!({"evidence": "x"}),
+            409,
+            "",
+        ),
+        (
+            format!("/api/hazards/{hazard_v}/yellow-card"),
+            json!({"deadline": rfc(past)}),
+            400,
+            "deadline",
+        ),
+        (
+            format!("/api/hazards/{hazard_v}/close"),
+            json!({"evidence": "  "}),
+            400,
+            "evidence",
+        ),
+        (
+            "/api/units".into(),
+            json!({"kind": "rental", "name": "far", "location": [100.0, 30.0], "risk": "blue"}),
+            400,
+            "location",
+        ),
+        (
+            "/api/units".into(),
+            json!({"kind": "palace", "name": "x", "location": p, "risk": "blue"}),
+            400,
+            "kind",
+        ),
+        (
+            "/api/targets".into(),
+            json!({"group": "nowhere", "week": "2022-W28", "closures": 5}),
+            400,
+            "group",
+        ),
+        (
+            "/api/targets".into(),
+            json!({"group": "x", "week": "2022-28", "closures": 5}),
+            400,
+            "week",
+        ),
+    ];
+    for (path, body, status, field) in &bad {
+        let (s, r, _) = post(&server, path, body, None).await;
+        assert_eq!(s, *status, "{path} {body}: {r}");
+        assert_eq!(r["error"]["status"], *status);
+        if !field.is_empty() {
+            assert_eq!(r["error"]["field"], *field, "{path} {body}: {r}");
+        }
+    }
+    let huge = "x".repeat(100 * 1024);
+    let resp = reqwest::Client::new()
+        .post(server.url(&format!("/api/hazards/{hazard_v}/close")))
+        .header("content-type", "application/json")
+        .body(format!("{{\"evidence\": \"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let resp = reqwest::Client::new()
+        .post(server.url(&format!("/api/units/{w}/attachments?kind=photo")))
+        .body("this is not an image")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 415);
+    assert_eq!(last_seq(&server).await, seq, "bad input wrote no event");
+    let (_, mut after) = server.get_json("/api/stats").await;
+    before["at"] = Value::Null;
+    after["at"] = Value::Null;
+    assert_eq!(before, after, "bad input changed no figure");
+
+    // An attachment: stored by content hash, served back byte for byte.
+    let png: Vec<u8> = [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[
+            0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0,
+        ],
+        &[0x90, 0x77, 0x53, 0xde],
+    ]
+    .concat();
+    let resp = reqwest::Client::new()
+        .post(server.url(&format!("/api/units/{w}/attachments?kind=photo&by=王芳")))
+        .header("content-type", "image/png")
+        .body(png.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let r: Value = resp.json().await.unwrap();
+    let url = r["record"]["url"].as_str().unwrap().to_owned();
+    let got = reqwest::get(server.url(&url)).await.unwrap();
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), png);
+    let (_, card) = server.get_json(&format!("/api/units/{w}")).await;
+    assert_eq!(card["attachments"][0]["url"], url.as_str());
+
+    // Weekly targets: set for a group, measured day by day.
+    let group = {
+        let map = app.map.read().unwrap();
+        let mut r = map.units[map.unit_idx(u).unwrap() as usize].micro_grid;
+        while map.regions.get(r).level != onemap::domain::Level::Group {
+            r = map.regions.parent(r).unwrap();
+        }
+        map.regions.get(r).id.to_string()
+    };
+    let today = onemap::domain::time::local_date(Utc::now());
+    let iso = {
+        use chrono::Datelike;
+        let w = today.iso_week();
+        format!("{}-W{:02}", w.year(), w.week())
+    };
+    let (s, r, _) = post(
+        &server,
+        "/api/targets",
+        &json!({"group": group, "week": iso, "closures": 40, "by": "镇长"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, t) = server.get_json(&format!("/api/targets?week={iso}")).await;
+    assert_eq!(s, 200, "{t}");
+    let g = t["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(g["target"], 40);
+    assert!(n(&g, "closed") >= 1, "the closure made today counts: {g}");
+    assert_eq!(t["groups"].as_array().unwrap().len(), 12);
+
+    // Playback: yesterday is as it was, whatever was written today.
+    let (_, yesterday1) = server
+        .get_json(&format!(
+            "/api/stats?at={}",
+            rfc(Utc::now() - Duration::days(1))
+        ))
+        .await;
+    assert_eq!(yesterday0["hazards"], yesterday1["hazards"]);
+    assert_eq!(
+        yesterday0["units"]["by_colour"],
+        yesterday1["units"]["by_colour"]
+    );
+
+    // The event stream resumes: from an early id, exactly the log after it, in order.
+    let first = h[0]["seq"].as_i64().unwrap();
+    let mut resumed = EventStream::connect(&server.url("/api/events/stream"), Some(first)).await;
+    let got = resumed.drain(StdDuration::from_millis(700)).await;
+    let (_, log) = server
+        .get_json(&format!("/api/events?after={first}&limit=1000"))
+        .await;
+    let want: Vec<i64> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
+    assert_eq!(ids, want, "resumed stream = the log after Last-Event-ID");
+    assert!(ids.len() >= 8);
+    // And ?region= keeps only that region's events.
+    let mg = card["micro_grid"].as_str().unwrap().to_owned();
+    let mut regional = EventStream::connect(
+        &server.url(&format!("/api/events/stream?region={mg}")),
+        Some(0),
+    )
+    .await;
+    let got = regional.drain(StdDuration::from_millis(700)).await;
+    assert!(!got.is_empty());
+    assert!(
+        got.iter().all(|e| e.data["region"] == mg.as_str()),
+        "{got:?}"
+    );
+
+    // The notice for the major hazard: the sender failed once, the retry delivered it.
+    let start = Instant::now();
+    loop {
+        let rows = notices_delivered(&db.store).await;
+        assert!(!rows.is_empty(), "the hazard queued a notice");
+        if rows.iter().all(|r| r.2) {
+            assert!(
+                rows[0].1 >= 2,
+                "first attempt failed, a retry delivered: {rows:?}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < StdDuration::from_secs(15),
+            "notices stuck: {rows:?}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+    }
+
+    // A deadline that passes while the server is down: logged at restart, dated when
+    // it passed, and the unit is orange.
+    let (s, r, _) = post(
+        &server,
+        &format!("/api/units/{w}/inspections"),
+        &json!({"inspector": "王芳", "hazards": [found("wiring", "general", None)]}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let hazard_w = r["record"]["hazards"][0]["id"].as_i64().unwrap();
+    let deadline = Utc::now() + Duration::milliseconds(800);
+    let (s, _, _) = post(
+        &server,
+        &format!("/api/hazards/{hazard_w}/yellow-card"),
+        &json!({"deadline": rfc(deadline)}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    server.stop().await;
+    drop(live);
+    drop(app);
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    let app = onemap::load_state(&db.store).await.unwrap();
+    let server = Server::serve(app.clone()).await;
+    let start = Instant::now();
+    let changed = loop {
+        let h = history(&server, w).await;
+        if let Some(e) = h.iter().find(|e| e["type"] == "colour_changed") {
+            break e.clone();
+        }
+        assert!(start.elapsed() < StdDuration::from_secs(5), "{h:?}");
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    };
+    assert_eq!(changed["colour_after"], "orange");
+    let at: DateTime<Utc> = changed["at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (at - deadline).num_milliseconds().abs() <= 1000,
+        "dated at the deadline {deadline}, not the restart: {at}"
+    );
+    assert_eq!(colour(&server, w).await, "orange");
+    server.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_field_workflow() {
+    check_workflow(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgis_field_workflow() {
+    check_workflow(TestDb::postgis().await).await;
+}
