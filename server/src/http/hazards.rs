@@ -21,7 +21,7 @@ fn hazard_id(raw: &str) -> Result<HazardId, ApiError> {
 }
 
 /// `POST /api/hazards/{id}/yellow-card`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct YellowCard {
     deadline: DateTime<Utc>,
@@ -50,7 +50,7 @@ pub async fn yellow_card(
 }
 
 /// `POST /api/hazards/{id}/close`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     evidence: String,

@@ -7,6 +7,7 @@ mod hazards;
 mod health;
 pub mod metrics;
 mod ogc;
+mod openapi;
 mod params;
 mod rankings;
 mod stats;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(events::list))
         .route("/api/events/stream", get(events::stream))
         .route("/api/targets", get(targets::get).post(targets::set))
+        .route("/api/openapi.json", get(openapi::document))
         .merge(web::routes())
         .fallback(|uri: axum::http::Uri| async move {
             error::ApiError::NotFound {

@@ -36,9 +36,10 @@ fn week_of(date: NaiveDate) -> String {
 }
 
 /// `POST /api/targets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTarget {
+    #[schema(value_type = String)]
     group: RegionId,
     week: String,
     closures: u32,

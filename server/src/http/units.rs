@@ -106,7 +106,7 @@ fn unit_id(raw: &str) -> Result<UnitId, ApiError> {
 }
 
 /// `POST /api/units`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
     kind: UnitKind,
@@ -117,9 +117,11 @@ pub struct NewUnit {
     owner_name: String,
     #[serde(default)]
     owner_phone: String,
+    #[schema(value_type = Vec<f64>, min_items = 2, max_items = 2)]
     location: [f64; 2],
     risk: RiskLevel,
     batch: Option<Batch>,
+    #[schema(value_type = Option<i64>, minimum = 1)]
     host: Option<UnitId>,
     registered_at: Option<DateTime<Utc>>,
     by: Option<String>,
@@ -155,7 +157,7 @@ pub async fn register(
 }
 
 /// `PATCH /api/units/{id}`: any of the standing facts; a move re-derives the micro-grid.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
     kind: Option<UnitKind>,
@@ -163,6 +165,7 @@ pub struct UnitPatch {
     address: Option<String>,
     owner_name: Option<String>,
     owner_phone: Option<String>,
+    #[schema(value_type = Option<Vec<f64>>, min_items = 2, max_items = 2)]
     location: Option<[f64; 2]>,
     risk: Option<RiskLevel>,
     batch: Option<Batch>,
@@ -281,7 +284,7 @@ pub async fn history(
 }
 
 /// A hazard found on a visit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FoundHazard {
     category: Category,
@@ -292,7 +295,7 @@ pub struct FoundHazard {
 }
 
 /// `POST /api/units/{id}/inspections` and `/reinspections`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visit {
     inspector: String,
@@ -408,7 +411,7 @@ pub async fn reinspect(
 }
 
 /// `POST /api/units/{id}/suspend` and `/resume`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dated {
     at: Option<DateTime<Utc>>,
