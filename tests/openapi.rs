@@ -39,6 +39,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/events", &["get"]),
     ("/api/events/stream", &["get"]),
     ("/api/targets", &["get", "post"]),
+    ("/api/config", &["get"]),
+    ("/api/regions/{id}", &["get"]),
+    ("/api/regions/{id}/units", &["get"]),
+    ("/api/labels", &["get"]),
+    ("/api/progress", &["get"]),
 ];
 
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {

@@ -42,6 +42,13 @@ pub struct ServerArgs {
     /// its standard input (an SMS gateway's client, say; a non-zero exit is retried).
     #[arg(long, env = "ONEMAP_NOTICES", default_value = "log", value_parser = parse_notices)]
     pub notices: Notices,
+    /// An optional raster basemap under our layers: XYZ tile URL templates with `{z}`,
+    /// `{x}` and `{y}` (e.g. Tianditu's Web-Mercator `vec_w` tiles with its `tk` key),
+    /// several separated by spaces. Off by default: the page then needs nothing but
+    /// this server. The templates' origins are let through the page's security policy.
+    #[arg(long = "basemap-url", env = "ONEMAP_BASEMAP_URL", value_delimiter = ' ',
+          value_parser = crate::http::web::basemap_template)]
+    pub basemap_url: Vec<String>,
 }
 
 /// Where notices go.

@@ -67,6 +67,7 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         tiles: Arc::default(),
         feed: Arc::new(live::Feed::new(last_seq)),
         notices: Arc::new(live::outbox::LogSender),
+        basemap: Arc::new([]),
     })
 }
 

@@ -69,6 +69,7 @@ async fn serve(args: &ServerArgs, store: &AnyStore) -> anyhow::Result<()> {
             program: program.clone(),
         });
     }
+    state.basemap = args.basemap_url.clone().into();
     let units = state.map.read().map(|m| m.units.len()).unwrap_or(0);
     let listener = TcpListener::bind(args.listen)
         .await

@@ -14,7 +14,7 @@ mod stats;
 mod targets;
 pub mod tiles;
 mod units;
-mod web;
+pub mod web;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
@@ -43,6 +43,8 @@ pub struct AppState {
     pub feed: Arc<crate::live::Feed>,
     /// Where owners' notices go.
     pub notices: Arc<dyn crate::live::outbox::NoticeSender>,
+    /// Raster basemap tile URL templates for the page (empty: none, the default).
+    pub basemap: Arc<[String]>,
 }
 
 impl AppState {

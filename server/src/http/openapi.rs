@@ -431,6 +431,57 @@ fn targets() {}
     ))]
 fn set_target() {}
 
+#[utoipa::path(get, path = "/api/config", tag = "page",
+    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}}`: the raster basemap set by `--basemap-url`", body = Value)))]
+fn page_config() {}
+
+#[utoipa::path(get, path = "/api/regions/{id}", tag = "page",
+    params(
+        ("id" = String, Path, description = "A region id, or `town`"),
+        ("at" = Option<String>, Query, description = "A date or RFC 3339 moment; default now"),
+        ("kind" = Option<String>, Query, description = "Comma list of unit kinds"),
+        ("colour" = Option<String>, Query, description = "Comma list of colours"),
+    ),
+    responses(
+        (status = 200, description = "The region, its `path` from the town, its `bbox`, its `figures` and each child's", body = Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 404, description = "No such region", body = ErrorBody),
+    ))]
+fn page_region() {}
+
+#[utoipa::path(get, path = "/api/regions/{id}/units", tag = "page",
+    params(
+        ("id" = String, Path, description = "A village, grid or micro-grid id"),
+        ("at" = Option<String>, Query, description = "A date or RFC 3339 moment; default now"),
+    ),
+    responses(
+        (status = 200, description = "Its units, most urgent first (overdue, red, black, orange, yellow, uninspected, green), with kind, colour, open and overdue hazards, name and address", body = Value),
+        (status = 400, description = "Bad parameter, or a region above the village", body = ErrorBody),
+        (status = 404, description = "No such region", body = ErrorBody),
+    ))]
+fn page_region_units() {}
+
+#[utoipa::path(get, path = "/api/labels", tag = "page",
+    params(
+        ("level" = Option<String>, Query, description = "village (default), grid or micro_grid"),
+        ("region" = Option<String>, Query, description = "Only within this region"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON points, one inside each region, with `id`, `level` and `name`", body = Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 404, description = "No such region", body = ErrorBody),
+    ))]
+fn page_labels() {}
+
+#[utoipa::path(get, path = "/api/progress", tag = "page",
+    params(("region" = Option<String>, Query, description = "A region id; default the town")),
+    responses(
+        (status = 200, description = "Hazards found and closed on each day with any, running totals and the closure rate", body = Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 404, description = "No such region", body = ErrorBody),
+    ))]
+fn page_progress() {}
+
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
@@ -468,6 +519,11 @@ fn set_target() {}
         event_stream,
         targets,
         set_target,
+        page_config,
+        page_region,
+        page_region_units,
+        page_labels,
+        page_progress,
     ),
     components(schemas(
         ErrorBody,

@@ -1,11 +1,229 @@
-//! The web page (wall, leadership view, grid worker view) and the read endpoints made
-//! for it. Filled in by the web-map work.
+//! The web page — the leadership view `/`, the wall `/wall`, the grid worker's view
+//! `/grid/{micro_grid_id}` — and the read endpoints made for it. Everything the page
+//! loads comes from this server: our own HTML/JS/CSS (`web/static`, embedded with
+//! `include_dir`) and MapLibre GL JS from npm (`web/node_modules`, pinned in
+//! `web/package-lock.json`, installed by `server/build.rs`), so a command post on a
+//! closed network needs nothing else. The one exception is opt-in: a raster basemap
+//! named by `--basemap-url` (`ONEMAP_BASEMAP_URL`), whose origin alone is then let through the page's
+//! Content-Security-Policy.
 
+mod progress;
+mod regions;
+
+use axum::Json;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use include_dir::{Dir, include_dir};
+use serde_json::{Value, json};
 
 use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+
+/// Our own files.
+static STATIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../web/static");
+
+/// MapLibre GL JS, as npm installed it.
+static MAPLIBRE_JS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../web/node_modules/maplibre-gl/dist/maplibre-gl.js"
+));
+static MAPLIBRE_CSS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../web/node_modules/maplibre-gl/dist/maplibre-gl.css"
+));
 
 /// Routes of the page and its helpers, merged into the application's router.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(page_html))
+        .route("/favicon.ico", get(favicon))
+        .route("/wall", get(page_html))
+        .route("/grid/{id}", get(page_html))
+        .route("/static/{*path}", get(asset))
+        .route("/api/config", get(config))
+        .route("/api/regions/{id}", get(regions::region))
+        .route("/api/regions/{id}/units", get(regions::units))
+        .route("/api/labels", get(regions::labels))
+        .route("/api/progress", get(progress::progress))
+}
+
+/// Checks one raster basemap template (`--basemap-url`): an `http(s)` URL with `{z}`,
+/// `{x}` and `{y}`.
+pub fn basemap_template(url: &str) -> Result<String, String> {
+    if origin(url).is_none() {
+        return Err("not an http:// or https:// URL".into());
+    }
+    match ["{z}", "{x}", "{y}"].iter().find(|p| !url.contains(**p)) {
+        Some(p) => Err(format!("the template has no {p}")),
+        None => Ok(url.to_owned()),
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL, for the Content-Security-Policy.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..host_len];
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| &url[..url.len() - rest.len() + host_len])
+}
+
+/// The page's security policy: scripts, styles, images and connections from this server
+/// only (MapLibre needs `blob:` workers and `data:`/`blob:` images), plus the basemap's
+/// origins for images and fetches when one is configured.
+fn csp(basemap: &[String]) -> String {
+    let mut extra = String::new();
+    for o in basemap.iter().filter_map(|u| origin(u)) {
+        if !extra.contains(o) {
+            extra.push(' ');
+            extra.push_str(o);
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: blob:{extra}; worker-src 'self' blob:; child-src blob:; \
+         connect-src 'self'{extra}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+fn typed(mime: &'static str, body: Vec<u8>, cache: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The one page for all three views: the script reads the path and shows the view.
+async fn page_html(State(state): State<AppState>) -> Response {
+    let Some(f) = STATIC.get_file("index.html") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut resp = typed(
+        "text/html; charset=utf-8",
+        f.contents().to_vec(),
+        "no-cache",
+    );
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp(&state.basemap)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+/// `GET /api/config`: what the page needs to know of the server's settings.
+async fn config(State(state): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+    params.only(&[])?;
+    let tiles = &state.basemap;
+    Ok(Json(json!({
+        "basemap": if tiles.is_empty() { Value::Null } else { json!({"tiles": tiles}) },
+    })))
+}
+
+fn mime_of(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Browsers ask for it whatever the page says.
+async fn favicon() -> Result<Response, ApiError> {
+    asset(Path("favicon.svg".to_owned())).await
+}
+
+/// `/static/…`: our files and MapLibre's. `no-cache` with the binary's files: a new
+/// server version is picked up at once (the files are small; MapLibre is revalidated).
+async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
+    let cache = "no-cache";
+    match path.as_str() {
+        "maplibre-gl.js" => return Ok(typed(mime_of(&path), MAPLIBRE_JS.to_vec(), cache)),
+        "maplibre-gl.css" => return Ok(typed(mime_of(&path), MAPLIBRE_CSS.to_vec(), cache)),
+        _ => {}
+    }
+    let f = STATIC.get_file(&path).ok_or(ApiError::NotFound {
+        what: "file",
+        id: path.clone(),
+    })?;
+    Ok(typed(mime_of(&path), f.contents().to_vec(), cache))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_takes_scheme_host_and_port_only() {
+        assert_eq!(
+            origin("http://t0.tianditu.gov.cn/vec_w/wmts?tk=K&x={x}"),
+            Some("http://t0.tianditu.gov.cn")
+        );
+        assert_eq!(
+            origin("https://10.0.0.5:8443/{z}/{x}/{y}.png"),
+            Some("https://10.0.0.5:8443")
+        );
+        assert_eq!(origin("javascript:alert(1)"), None);
+        assert_eq!(origin("https://a b/{z}"), None);
+        assert_eq!(origin("https:///x"), None);
+    }
+
+    #[test]
+    fn the_policy_lets_through_only_the_basemap_origin() {
+        let none = csp(&[]);
+        assert!(none.contains("connect-src 'self';"), "{none}");
+        let one = csp(&["https://tiles.example/{z}/{x}/{y}.png".to_owned()]);
+        assert!(
+            one.contains("connect-src 'self' https://tiles.example;"),
+            "{one}"
+        );
+        assert!(
+            one.contains("img-src 'self' data: blob: https://tiles.example;"),
+            "{one}"
+        );
+    }
+
+    #[test]
+    fn a_basemap_template_needs_a_web_origin_and_all_three_placeholders() {
+        let t = "http://t0.tianditu.gov.cn/vec_w/wmts?tk=K&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+        assert_eq!(basemap_template(t).as_deref(), Ok(t));
+        assert!(basemap_template("file:///tiles/{z}/{x}/{y}.png").is_err());
+        assert_eq!(
+            basemap_template("https://tiles.example/{z}/{x}.png"),
+            Err("the template has no {y}".to_owned())
+        );
+    }
+
+    #[test]
+    fn every_page_file_is_embedded() {
+        for f in ["index.html", "app.js", "i18n.js", "style.css"] {
+            assert!(STATIC.get_file(f).is_some(), "{f}");
+        }
+        assert!(MAPLIBRE_JS.len() > 100_000);
+    }
 }

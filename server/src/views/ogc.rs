@@ -504,7 +504,7 @@ pub fn add_unit_texts(features: &mut [Feature], texts: &HashMap<UnitId, UnitText
 }
 
 /// The figures shared by regions and cells (the same names as the tiles' properties).
-fn agg_properties(props: &mut JsonObject, a: &Agg) {
+pub(crate) fn agg_properties(props: &mut JsonObject, a: &Agg) {
     props.extend(object(json!({
         "units": a.units,
         "inspected": a.inspected,

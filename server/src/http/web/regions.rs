@@ -1,0 +1,122 @@
+//! The click-through's reads: a region with its path, bounding box, figures and children
+//! (`/api/regions/{id}`), a region's units by urgency with their names
+//! (`/api/regions/{id}/units`, the grid worker's list) and label points for region
+//! names (`/api/labels`, one label per region however many tiles its polygon spans).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use crate::domain::{Level, RegionId};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::http::tiles::unit_filter;
+use crate::state::aggregate::fold_regions;
+use crate::state::{MapState, RegionIdx};
+use crate::store::Store;
+use crate::views::page;
+
+/// The most units `/api/regions/{id}/units` lists (a village holds a few hundred).
+const MAX_LISTED: usize = 5000;
+
+/// `town` or a region id, as an index.
+fn find(map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
+    if id == "town" {
+        return Ok(map.regions.town());
+    }
+    let not_found = || ApiError::NotFound {
+        what: "region",
+        id: id.to_owned(),
+    };
+    let rid: RegionId = id.parse().map_err(|_| not_found())?;
+    map.regions.find(&rid).ok_or_else(not_found)
+}
+
+/// `GET /api/regions/{id|town}?at=&kind=&colour=`: the region, its path from the town,
+/// its bounding box, its figures and each child's (the same names as the tiles').
+pub async fn region(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    params.only(&["at", "kind", "colour"])?;
+    let at = params.moment("at")?;
+    let (map, now) = app.read_now()?;
+    let idx = find(&map, &id)?;
+    let filter = unit_filter(&params, &map)?;
+    // The present, unfiltered, is the live aggregates; anything else is folded.
+    let v = match at.filter(|&t| t < now) {
+        None if filter.is_all() => page::region(&map, idx, &|i| *map.live().region(i)),
+        moment => {
+            let folded = fold_regions(&map, moment.unwrap_or(now), &filter);
+            page::region(&map, idx, &|i| folded[i])
+        }
+    };
+    Ok(Json(v))
+}
+
+/// `GET /api/regions/{id}/units?at=`: the units of a region (a micro-grid, typically),
+/// most urgent first, with colour, open and overdue hazards, kind, name and address, as
+/// of `at` (default now; units registered later are left out).
+pub async fn units(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    params.only(&["at"])?;
+    let at = params.moment("at")?;
+    let (list, region) = {
+        let (map, now) = app.read_now()?;
+        let now = at.filter(|&t| t < now).unwrap_or(now);
+        let idx = find(&map, &id)?;
+        if map.regions.get(idx).level.depth() < Level::Village.depth() {
+            return Err(ApiError::bad(
+                "id",
+                "list the units of a village, grid or micro-grid",
+            ));
+        }
+        let r = map.regions.get(idx);
+        (
+            page::units_by_urgency(&map, idx, now),
+            json!({"id": r.id, "level": r.level, "name": r.name}),
+        )
+    };
+    if list.len() > MAX_LISTED {
+        return Err(ApiError::bad(
+            "id",
+            format!("more than {MAX_LISTED} units: ask for a smaller region"),
+        ));
+    }
+    let ids: Vec<_> = list.iter().map(|l| l.id).collect();
+    let texts = app.store.unit_texts(&ids).await?;
+    let units: Vec<Value> = list
+        .iter()
+        .map(|l| {
+            let t = texts.get(&l.id);
+            json!({
+                "id": l.id, "kind": l.kind, "colour": l.colour, "overdue": l.overdue,
+                "open": l.open, "urgency": l.urgency,
+                "name": t.map(|t| t.name.as_str()), "address": t.map(|t| t.address.as_str()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"region": region, "units": units})))
+}
+
+/// `GET /api/labels?level=village|grid|micro_grid&region=ID`: a GeoJSON point inside
+/// each region of the level (within `region` if given), with its `id`, `level` and
+/// `name`, where the map writes its name.
+pub async fn labels(State(app): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+    params.only(&["level", "region"])?;
+    let level = params.get::<Level>("level")?.unwrap_or(Level::Village);
+    if !level.has_polygon() || level == Level::Town {
+        return Err(ApiError::bad("level", "village, grid or micro_grid"));
+    }
+    let (map, _) = app.read_now()?;
+    let within = match params.get::<String>("region")? {
+        Some(id) => Some(find(&map, &id)?),
+        None => None,
+    };
+    Ok(Json(page::labels(&map, level, within)))
+}

@@ -1,0 +1,257 @@
+//! What the web page asks for beyond tiles and stats: a region with its path and its
+//! children's figures (the click-through), a micro-grid's units by urgency (the grid
+//! worker's list), one label point per region, and the closure progress day by day
+//! (the wall's chart).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use geo::{BoundingRect, InteriorPoint};
+use geojson::JsonObject;
+use serde_json::{Value, json};
+
+use super::ogc::agg_properties;
+use crate::domain::time::{Stamp, local_date};
+use crate::domain::{Colour, Level, UnitId, UnitKind};
+use crate::state::aggregate::Agg;
+use crate::state::{MapState, RegionIdx, UnitIdx};
+
+fn figures(a: &Agg) -> Value {
+    let mut props = JsonObject::new();
+    agg_properties(&mut props, a);
+    Value::Object(props)
+}
+
+/// A region's bounding box; for an area or a group (teams, no polygon), its villages'.
+fn bbox(state: &MapState, idx: RegionIdx) -> Option<[f64; 4]> {
+    if let Some(b) = &state.regions.get(idx).boundary {
+        let r = b.bounding_rect()?;
+        return Some([r.min().x, r.min().y, r.max().x, r.max().y]);
+    }
+    state
+        .regions
+        .children(idx)
+        .iter()
+        .filter_map(|&c| bbox(state, c))
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
+}
+
+fn brief(state: &MapState, idx: RegionIdx) -> Value {
+    let r = state.regions.get(idx);
+    json!({"id": r.id, "level": r.level, "name": r.name})
+}
+
+/// A region for the click-through: itself, the path from the town down to it, its
+/// bounding box, its figures and each child's (from `aggs`, indexed by region).
+pub fn region(state: &MapState, idx: RegionIdx, aggs: &dyn Fn(RegionIdx) -> Agg) -> Value {
+    let mut path = Vec::new();
+    let mut r = state.regions.parent(idx);
+    while let Some(p) = r {
+        path.push(brief(state, p));
+        r = state.regions.parent(p);
+    }
+    path.reverse();
+    let children: Vec<Value> = state
+        .regions
+        .children(idx)
+        .iter()
+        .map(|&c| {
+            let mut v = brief(state, c);
+            v["bbox"] = json!(bbox(state, c));
+            v["figures"] = figures(&aggs(c));
+            v
+        })
+        .collect();
+    let mut v = brief(state, idx);
+    v["path"] = json!(path);
+    v["bbox"] = json!(bbox(state, idx));
+    v["figures"] = figures(&aggs(idx));
+    v["children"] = json!(children);
+    v
+}
+
+/// How urgent a unit is for its grid worker: overdue first, then red, black, orange,
+/// yellow, uninspected, green (lower is more urgent).
+pub fn urgency(colour: Option<Colour>, overdue: u32) -> u8 {
+    if overdue > 0 {
+        return 0;
+    }
+    match colour {
+        Some(Colour::Red) => 1,
+        Some(Colour::Black) => 2,
+        Some(Colour::Orange) => 3,
+        Some(Colour::Yellow) => 4,
+        Some(Colour::Uninspected) => 5,
+        Some(Colour::Green) => 6,
+        None => 7,
+    }
+}
+
+/// A unit in a worker's list (its name and address are added from the store).
+#[derive(Debug, Clone)]
+pub struct ListedUnit {
+    /// Id.
+    pub id: UnitId,
+    /// Handle in the map.
+    pub idx: UnitIdx,
+    /// Enterprise, street shop, rental or high-rise.
+    pub kind: UnitKind,
+    /// Colour now.
+    pub colour: Option<Colour>,
+    /// Open hazards past their deadline now.
+    pub overdue: u32,
+    /// Open hazards now.
+    pub open: u32,
+    /// See [`urgency`].
+    pub urgency: u8,
+}
+
+/// The units of a region's subtree, most urgent first (ties by id), at `now`.
+pub fn units_by_urgency(state: &MapState, idx: RegionIdx, now: DateTime<Utc>) -> Vec<ListedUnit> {
+    let mut out: Vec<ListedUnit> = state
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| state.regions.is_within(e.micro_grid, idx))
+        .filter_map(|(u, e)| {
+            let (colour, a) = crate::state::aggregate::contribution(e, now)?;
+            Some(ListedUnit {
+                id: e.unit.id,
+                idx: u as UnitIdx,
+                kind: e.unit.kind,
+                colour: Some(colour),
+                overdue: a.overdue,
+                open: a.open(),
+                urgency: urgency(Some(colour), a.overdue),
+            })
+        })
+        .collect();
+    out.sort_by_key(|l| (l.urgency, std::cmp::Reverse(l.overdue), l.id));
+    out
+}
+
+/// A GeoJSON point inside each region of `level` (within `within`'s subtree if given),
+/// where the map writes the region's name: one label per region, where labels taken
+/// from tiled polygons would repeat in every tile the polygon spans.
+pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>) -> Value {
+    let features: Vec<Value> = state
+        .regions
+        .at_level(level)
+        .filter(|&i| within.is_none_or(|w| state.regions.is_within(i, w)))
+        .filter_map(|i| {
+            let r = state.regions.get(i);
+            let p = r.boundary.as_ref()?.interior_point()?;
+            Some(json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.x(), p.y()]},
+                "properties": {"id": r.id, "level": r.level, "name": r.name},
+            }))
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// Hazards found and closed per Guali day in a region's subtree, on each day with any
+/// such activity (a quiet stretch after the campaign, or a hazard found years later,
+/// does not stretch the chart), with running totals and the closure rate at each day's
+/// end.
+pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>) -> Value {
+    let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
+    for e in &state.units {
+        if !state.regions.is_within(e.micro_grid, idx) {
+            continue;
+        }
+        for h in e.hazards.iter() {
+            let f = h.found_at.time();
+            if f <= now {
+                by_day.entry(local_date(f)).or_default().0 += 1;
+            }
+            if let Some(c) = h.closed_at.map(Stamp::time).filter(|&c| c <= now) {
+                by_day.entry(local_date(c)).or_default().1 += 1;
+            }
+        }
+    }
+    let (mut total_found, mut total_closed) = (0u64, 0u64);
+    let days: Vec<Value> = by_day
+        .iter()
+        .map(|(d, &(f, c))| {
+            total_found += f;
+            total_closed += c;
+            let rate = if total_found == 0 {
+                0.0
+            } else {
+                total_closed as f64 / total_found as f64
+            };
+            json!({"date": d, "found": f, "closed": c, "found_total": total_found,
+                   "closed_total": total_closed, "closure_rate": rate})
+        })
+        .collect();
+    json!({
+        "region": brief(state, idx),
+        "from": by_day.first_key_value().map(|(d, _)| d),
+        "to": by_day.last_key_value().map(|(d, _)| d),
+        "days": days,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::fixture::{dataset, t};
+
+    #[test]
+    fn urgency_orders_overdue_then_red_black_orange_yellow_uninspected_green() {
+        let order = [
+            urgency(Some(Colour::Green), 1),
+            urgency(Some(Colour::Red), 0),
+            urgency(Some(Colour::Black), 0),
+            urgency(Some(Colour::Orange), 0),
+            urgency(Some(Colour::Yellow), 0),
+            urgency(Some(Colour::Uninspected), 0),
+            urgency(Some(Colour::Green), 0),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    }
+
+    #[test]
+    fn progress_counts_each_hazard_once_found_and_once_closed() {
+        let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
+        let p = progress(&s, s.regions.town(), t(9));
+        let days = p["days"].as_array().cloned().unwrap_or_default();
+        let last = days.last().cloned().unwrap_or_default();
+        let found: usize = s.units.iter().map(|e| e.hazards.len()).sum();
+        assert_eq!(last["found_total"], found);
+        let sum: u64 = days.iter().filter_map(|d| d["found"].as_u64()).sum();
+        assert_eq!(sum as usize, found);
+        let list = units_by_urgency(&s, s.regions.town(), t(9));
+        assert_eq!(list.len(), 3);
+        assert!(list.windows(2).all(|w| w[0].urgency <= w[1].urgency));
+    }
+
+    #[test]
+    fn each_region_of_a_level_gets_one_label_inside_it() {
+        use geo::Contains;
+        let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
+        for level in [Level::Village, Level::Grid, Level::MicroGrid] {
+            let v = labels(&s, level, None);
+            let fs = v["features"].as_array().cloned().unwrap_or_default();
+            assert_eq!(fs.len(), s.regions.at_level(level).count(), "{level:?}");
+            for (f, i) in fs.iter().zip(s.regions.at_level(level)) {
+                let c = &f["geometry"]["coordinates"];
+                let p = geo::Point::new(c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0));
+                let b = s
+                    .regions
+                    .get(i)
+                    .boundary
+                    .clone()
+                    .unwrap_or_else(|| panic!("{level:?}"));
+                assert!(b.contains(&p), "{level:?} label outside its region");
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The page in a real browser: Debian's chromium, driven by playwright-core
+//! (`tests/browser/run.mjs`), against the real server on the Guali demo in a SQLite file.
+//! The script checks each view (no console error, no request leaving the server), the
+//! wall's figures against `/api/stats` and its map's rendered features and labels, a
+//! village clicked on the leadership map, a past day by the date slider, the grid
+//! worker's list against the API, a colour change arriving on the open wall, the wall
+//! riding out a real server restart (banner, then back by itself, live again), and a
+//! script in a unit's name shown as text. Screenshots go to `tests/artifacts/` (wall and
+//! leadership view at 1920×1080, the grid worker's view at 390×844).
+//! `scripts/setup-tools` installs chromium, a Chinese font and the npm packages.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::TestDb;
+use onemap::demo::DEFAULT_SEED;
+use onemap::store::AnyStore;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+/// A server that can be stopped and started again on the same address.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn serve(store: &AnyStore, addr: SocketAddr) -> Running {
+    let state = onemap::load_state(store).await.expect("load state");
+    // The old socket may linger a moment after a stop.
+    let mut tries = 0;
+    let listener = loop {
+        match TcpListener::bind(addr).await {
+            Ok(l) => break l,
+            Err(e) if tries < 50 => {
+                tries += 1;
+                eprintln!("rebinding {addr}: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("bind {addr}: {e}"),
+        }
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(onemap::run(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Running { stop, task }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("server task").expect("server ran");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_works_in_chromium() {
+    let db = TestDb::sqlite().await;
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut server = Some(serve(&db.store, addr).await);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut node = Command::new("node")
+        .arg("run.mjs")
+        .arg(format!("http://{addr}"))
+        .arg(root.join("tests/artifacts"))
+        .current_dir(root.join("tests/browser"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (scripts/setup-tools installs what the browser tests need)");
+    let mut stdin = node.stdin.take().unwrap();
+    let stdout = node.stdout.take().unwrap();
+    let stderr = node.stderr.take().unwrap();
+    // The script's lines; `@@restart` asks for a real server restart.
+    let (tx, mut lines) = mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut out = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(400);
+    while let Ok(Some(line)) = tokio::time::timeout_at(deadline, lines.recv()).await {
+        println!("{line}");
+        if line == "@@restart" {
+            server.take().unwrap().stop().await;
+            // Down long enough for the page to notice and say so.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            server = Some(serve(&db.store, addr).await);
+            writeln!(stdin, "restarted").unwrap();
+            stdin.flush().unwrap();
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let status = tokio::task::spawn_blocking(move || {
+        // Still running at the deadline: stop it (it is our own child).
+        if node.try_wait().ok().flatten().is_none() {
+            let _ = node.kill();
+        }
+        node.wait()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stderr = errors.join().unwrap_or_default();
+    assert!(
+        status.success(),
+        "browser tests failed ({status}):\n{out}\n{stderr}"
+    );
+    assert!(out.contains("checks passed"), "{out}\n{stderr}");
+    if let Some(s) = server {
+        s.stop().await;
+    }
+    db.finish().await;
+}

@@ -1,0 +1,272 @@
+// Browser tests of the page: Debian's chromium, driven by playwright-core, against the
+// real server (started by tests/browser.rs, which passes its URL and an artifacts
+// directory). Exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const [base, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const origin = new URL(base).origin;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+// Lines from tests/browser.rs (the answer to `@@restart`).
+let outage = false;
+const stdinLines = [];
+const waiting = [];
+createInterface({ input: process.stdin }).on('line', (l) => { const w = waiting.shift(); if (w) w(l); else stdinLines.push(l); });
+function nextLine() {
+  return stdinLines.length ? Promise.resolve(stdinLines.shift()) : new Promise((r) => waiting.push(r));
+}
+
+async function api(path, init) {
+  const r = await fetch(base + path, init);
+  assert.ok(r.ok, `${path}: ${r.status}`);
+  return r.json();
+}
+async function post(path, body) {
+  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Opens a view; records console errors, page errors, dialogs and foreign requests. */
+async function open(path, viewport) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    // While the test itself has stopped the server, the browser logs the refused
+    // connections; anything else is a problem.
+    if (m.type() === 'error' && !(outage && /ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(m.text()))) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`foreign request: ${u}`);
+  });
+  await page.goto(base + path);
+  await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  return { page, context, problems };
+}
+const text = (page, id) => page.locator(`[data-testid="${id}"]`).first().innerText();
+const pct = (x) => `${(x * 100).toFixed(1)}%`;
+const num = (x) => Number(x).toLocaleString('zh-CN');
+let checks = 0;
+function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
+
+// ---- the wall: renders units, figures equal /api/stats, updates live ----
+{
+  const { page, context, problems } = await open('/wall', { width: 1920, height: 1080 });
+  const stats = await api('/api/stats');
+  ok((await text(page, 'units')) === num(stats.units.total), 'wall: units = /api/stats');
+  ok((await text(page, 'inspection-rate')) === pct(stats.inspection_rate), 'wall: inspection rate');
+  ok((await text(page, 'found')) === num(stats.hazards.found), 'wall: hazards found');
+  ok((await text(page, 'closure-rate')) === pct(stats.hazards.closure_rate), 'wall: closure rate');
+  ok((await text(page, 'overdue')) === num(stats.hazards.overdue), 'wall: overdue');
+  for (const c of ['green', 'yellow', 'orange', 'red', 'black', 'uninspected']) {
+    ok((await text(page, `colour-${c}`)) === num(stats.units.by_colour[c]), `wall: ${c} count`);
+  }
+  const rendered = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['units-cluster', 'units-point'] }).length);
+  ok(rendered > 0, `wall: the map renders unit features (${rendered})`);
+  const clustered = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['units-cluster'] })
+    .reduce((n, f) => n + f.properties.count, 0));
+  ok(clustered === stats.units.total, `wall: clusters count every unit (${clustered})`);
+  ok((await page.locator('[data-testid="rank-inspection"] li').count()) === 10, 'wall: village ranking');
+  ok((await text(page, 'major-open')) === num(stats.hazards.major_open), 'wall: major hazards open');
+  ok((await page.locator('[data-testid="progress-chart"] polyline').count()) === 2, 'wall: closure chart');
+  const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['region-label'] }).length);
+  await page.screenshot({ path: `${artifacts}/wall-1920x1080.png` });
+  ok(labels >= 40, `wall: village names are drawn on the map offline (${labels} labels placed)`);
+  const counts = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['units-count'] }).length);
+  ok(counts > 0, `wall: cluster counts are drawn (${counts})`);
+  ok((await api('/api/config')).basemap === null, 'wall: no raster basemap unless configured');
+  ok((await page.locator('[data-testid="legend"]').count()) === 1, 'wall: legend');
+  const scroll = await page.evaluate(() => [document.documentElement.scrollHeight, document.documentElement.scrollWidth]);
+  ok(scroll[0] <= 1080 && scroll[1] <= 1920, `wall: no scrolling at 1920×1080 (${scroll})`);
+  await page.screenshot({ path: `${artifacts}/wall-1920x1080.png` });
+
+  // A unit turns red in the field: the open wall shows it without a reload.
+  const green = (await api('/ogc/collections/units/items?colour=green&limit=1')).features[0].id;
+  const redBefore = stats.units.by_colour.red;
+  await post(`/api/units/${green}/inspections`, { inspector: '浏览器测试', hazards: [{ category: 'fire',
+    hazard_type: 'blocked_escape_route', severity: 'major', stage: 'immediate' }] });
+  await page.waitForFunction((n) => document.querySelector('[data-testid="colour-red"]').innerText === n,
+    num(redBefore + 1), { timeout: 10000 });
+  ok(true, 'wall: the red count went up live');
+  await page.waitForSelector('[data-testid="ticker"] li', { timeout: 10000 });
+  const ticker = (await page.locator('[data-testid="ticker"] li').allInnerTexts()).join(' | ');
+  ok(ticker.includes('发现隐患'), `wall: the ticker shows the new event (${ticker})`);
+  const reds = await page.evaluate(async () => {
+    const m = window.onemap.map;
+    await new Promise((r) => (m.loaded() ? r() : m.once('idle', r)));
+    return m.queryRenderedFeatures({ layers: ['units-cluster'] }).reduce((n, f) => n + (f.properties.red || 0), 0);
+  });
+  ok(reds === redBefore + 1, `wall: the map's clusters count the new red unit (${reds})`);
+
+  // A real server restart (tests/browser.rs stops the server, waits 3 s, starts it again
+  // on the same port): a clear banner while it is down, then back and live by itself.
+  outage = true;
+  console.log('@@restart');
+  await page.waitForSelector('#banner:not([hidden])', { timeout: 10000 });
+  ok((await page.locator('#banner').innerText()).includes('连接'), 'wall: the banner says the server is unreachable');
+  await page.screenshot({ path: `${artifacts}/wall-disconnected.png` });
+  ok((await nextLine()) === 'restarted', 'wall: the server restarted');
+  await page.waitForSelector('#banner[hidden]', { state: 'attached', timeout: 30000 });
+  ok(true, 'wall: the banner goes away by itself when the server is back');
+  outage = false;
+  // Live again after the restart: the hazard is closed in the field, the unit is green.
+  const hazard = (await api(`/api/units/${green}`)).hazards.find((h) => h.open);
+  await post(`/api/hazards/${hazard.id}/close`, { evidence: '浏览器测试：已整改' });
+  await page.waitForFunction((n) => document.querySelector('[data-testid="colour-red"]').innerText === n,
+    num(redBefore), { timeout: 15000 });
+  ok(true, 'wall: live again after the restart (the red count went back down)');
+  // Weekly closure targets appear on the wall once a group has one.
+  ok(await page.locator('[data-testid="targets"]').isHidden(), 'wall: no targets panel without targets');
+  const week = (await api('/api/targets')).week;
+  const groups = (await api('/api/targets')).groups.slice(0, 4);
+  for (const [i, g] of groups.entries()) await post('/api/targets', { group: g.group, week, closures: 5 + 5 * i });
+  await page.waitForSelector('[data-testid="targets"] li', { timeout: 15000 });
+  ok((await page.locator('[data-testid="targets"] li').count()) === groups.length, 'wall: the week\'s targets per group');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `${artifacts}/wall-live-1920x1080.png` });
+  ok(problems.length === 0, `wall: no console error or foreign request: ${problems.join('; ')}`);
+  await context.close();
+}
+
+// ---- the leadership view: click a village on the map, its panel has its figures ----
+{
+  const { page, context, problems } = await open('/', { width: 1920, height: 1080 });
+  const town = await api('/api/regions/town');
+  const area = town.children[0];
+  const group = (await api(`/api/regions/${area.id}`)).children[0];
+  const village = (await api(`/api/regions/${group.id}`)).children[0];
+  // Zoom to the village, then click its middle on the map.
+  await page.evaluate((b) => new Promise((r) => { const m = window.onemap.map; m.fitBounds([[b[0], b[1]], [b[2], b[3]]], { duration: 0, padding: 40 }); m.once('idle', r); }), village.bbox);
+  const point = await page.evaluate((id) => {
+    const m = window.onemap.map;
+    const fs = m.queryRenderedFeatures({ layers: ['village-fill'] }).filter((f) => f.properties.id === id);
+    const c = m.getCanvas().getBoundingClientRect();
+    // A pixel inside the village's polygon: probe a grid over the canvas.
+    for (let y = 40; y < c.height - 40; y += 20) {
+      for (let x = 40; x < c.width - 40; x += 20) {
+        const hit = m.queryRenderedFeatures([x, y], { layers: ['village-fill'] });
+        if (hit.length && hit[0].properties.id === id &&
+            !m.queryRenderedFeatures([x, y], { layers: ['units-point', 'units-cluster'] }).length) return [c.left + x, c.top + y];
+      }
+    }
+    return fs.length ? null : null;
+  }, village.id);
+  ok(point, 'leader: the village is on the map');
+  await page.mouse.click(point[0], point[1]);
+  await page.waitForFunction((n) => document.querySelector('[data-testid="region-name"]').innerText === n, village.name, { timeout: 10000 });
+  const vs = await api(`/api/stats?region=${village.id}`);
+  ok((await text(page, 'units')) === num(vs.units.total), 'leader: the village panel has its units');
+  ok((await text(page, 'inspection-rate')) === pct(vs.inspection_rate), 'leader: and its inspection rate');
+  ok((await text(page, 'found')) === num(vs.hazards.found), 'leader: and its hazards');
+  ok((await page.locator('[data-testid="breadcrumbs"] a').count()) === 3, 'leader: town › area › group › village');
+  ok(new URL(page.url()).searchParams.get('region') === village.id, 'leader: the URL names the village');
+  // Down to a grid by the ranked list, then back with the browser's back button.
+  await page.locator('[data-testid="children"] tr.child').first().click();
+  await page.waitForFunction((n) => document.querySelector('[data-testid="region-name"]').innerText !== n, village.name);
+  await page.goBack();
+  await page.waitForFunction((n) => document.querySelector('[data-testid="region-name"]').innerText === n, village.name);
+  ok(true, 'leader: the back button returns to the village');
+  // All the way down by the ranked lists: grid → micro-grid → its units → a unit's card.
+  const levelIs = (l) => page.waitForFunction((lv) => window.onemap.region && window.onemap.region.level === lv, l, { timeout: 10000 });
+  await page.locator('[data-testid="children"] tr.child').first().click();
+  await levelIs('grid');
+  await page.locator('[data-testid="children"] tr.child').first().click();
+  await levelIs('micro_grid');
+  await page.waitForSelector('[data-testid="unit-list"] li');
+  const mgId = await page.evaluate(() => window.onemap.region.id);
+  const mgWant = (await api(`/api/regions/${mgId}/units`)).units.map((u) => u.id);
+  const mgGot = await page.locator('[data-testid="unit-list"] li').evaluateAll((ls) => ls.map((l) => Number(l.dataset.id)));
+  ok(JSON.stringify(mgGot) === JSON.stringify(mgWant), `leader: the micro-grid lists its units by urgency (${mgGot.length})`);
+  ok((await page.locator('[data-testid="breadcrumbs"] a').count()) === 5, 'leader: town › area › group › village › grid › micro-grid');
+  await page.locator('[data-testid="unit-list"] li').first().click();
+  await page.waitForSelector('[data-testid="unit-card"]');
+  ok((await text(page, 'unit-name')) === (await api(`/api/units/${mgWant[0]}`)).name, 'leader: the unit card opens from the list');
+  ok(new URL(page.url()).searchParams.get('unit') === String(mgWant[0]), 'leader: the URL names the unit');
+  await page.screenshot({ path: `${artifacts}/leader-micro-grid-1920x1080.png` });
+  // Back to the village by its breadcrumb.
+  await page.locator('[data-testid="breadcrumbs"] a').nth(3).click();
+  await page.waitForFunction((n) => document.querySelector('[data-testid="region-name"]').innerText === n, village.name);
+  // Any past day: the slider moves tiles and figures to that day's end.
+  const days = (await api('/api/progress')).days.map((d) => d.date);
+  const day = days[Math.floor(days.length / 3)];
+  await page.evaluate((i) => { const s = document.querySelector('[data-testid="date-slider"]'); s.value = String(i); s.dispatchEvent(new Event('change')); }, days.indexOf(day));
+  await page.waitForFunction((d) => location.search.includes(`at=${d}`), day);
+  const past = await api(`/api/stats?region=${village.id}&at=${day}`);
+  await page.waitForFunction((n) => document.querySelector('[data-testid="found"]').innerText === n, num(past.hazards.found), { timeout: 10000 });
+  ok((await text(page, 'closure-rate')) === pct(past.hazards.closure_rate), `leader: the village on ${day} has that day's closure rate`);
+  ok((await text(page, 'units')) === num(past.units.total), `leader: and that day's units`);
+  // Back to today by the slider's end.
+  await page.evaluate(() => { const s = document.querySelector('[data-testid="date-slider"]'); s.value = s.max; s.dispatchEvent(new Event('change')); });
+  await page.waitForFunction(() => !location.search.includes('at='));
+  // The town coloured by closure rate, with hexagons, from the URL.
+  await page.goto(`${base}/?map=closure_rate&hex=1`);
+  await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  await page.evaluate(() => new Promise((r) => { const m = window.onemap.map; if (m.loaded() && m.areTilesLoaded()) r(); else m.once('idle', r); }));
+  const hexes = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['hexes'] }).length);
+  ok(hexes > 0, `leader: the H3 hexagons are drawn (${hexes})`);
+  ok((await page.locator('[data-testid="children"] tr.child').count()) === 3, 'leader: the town lists its 3 areas');
+  await page.screenshot({ path: `${artifacts}/leader-choropleth-1920x1080.png` });
+  // A unit's card, from its URL.
+  const someUnit = (await api(`/api/regions/${village.id}/units`)).units[0];
+  await page.goto(`${base}/?region=${village.id}&unit=${someUnit.id}`);
+  await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  await page.waitForSelector('[data-testid="unit-card"]', { timeout: 10000 });
+  const card = await api(`/api/units/${someUnit.id}`);
+  ok((await text(page, 'unit-name')) === card.name, 'leader: the unit card shows the unit');
+  await page.screenshot({ path: `${artifacts}/leader-1920x1080.png` });
+  ok(problems.length === 0, `leader: no console error or foreign request: ${problems.join('; ')}`);
+  await context.close();
+}
+
+// ---- the grid worker: the list is the API's, a script in a name stays text ----
+{
+  const lonlat = (await api('/ogc/collections/units/items?limit=1&offset=100')).features[0].geometry.coordinates;
+  const evil = '<img src=x onerror=alert(1)>';
+  const reg = await post('/api/units', { kind: 'street_shop', name: evil, address: '<b>航坞路</b> 1号', owner_name: '周',
+    owner_phone: '138****0000', location: lonlat, risk: 'blue' });
+  const mg = reg.record.micro_grid;
+  const { page, context, problems } = await open(`/grid/${mg}`, { width: 390, height: 844 });
+  const want = (await api(`/api/regions/${mg}/units`)).units.map((u) => u.id);
+  const got = await page.locator('[data-testid="unit-list"] li').evaluateAll((ls) => ls.map((l) => Number(l.dataset.id)));
+  ok(JSON.stringify(got) === JSON.stringify(want), `grid: the list is the API's (${got.length} units)`);
+  const names = await page.locator('.u-name').allInnerTexts();
+  ok(names.includes(evil), 'grid: the script-in-a-name shows as text');
+  ok((await page.locator('.unit-list img').count()) === 0, 'grid: no element made from a name');
+  ok(await page.evaluate(() => !window.__xss), 'grid: nothing ran');
+  await page.screenshot({ path: `${artifacts}/grid-390x844.png`, fullPage: false });
+  await page.locator(`[data-testid="unit-list"] li[data-id="${reg.unit}"]`).click();
+  await page.waitForSelector('[data-testid="unit-card"]');
+  ok((await text(page, 'unit-name')) === evil, 'grid: the card shows the name as text');
+  await page.screenshot({ path: `${artifacts}/grid-card-390x844.png` });
+  ok(problems.length === 0, `grid: no console error, dialog or foreign request: ${problems.join('; ')}`);
+  await context.close();
+}
+
+// ---- English by the switch ----
+{
+  const { page, context, problems } = await open('/wall', { width: 1920, height: 1080 });
+  await page.locator('button.lang').click();
+  await page.waitForFunction(() => window.onemap && window.onemap.ready && document.documentElement.lang === 'en', null, { timeout: 60000 });
+  ok((await page.locator('header h1').innerText()).includes('one map'), 'lang: English title');
+  await page.screenshot({ path: `${artifacts}/wall-english.png` });
+  ok(problems.length === 0, `lang: ${problems.join('; ')}`);
+  await context.close();
+}
+
+await browser.close();
+process.stdin.destroy();
+console.log(`browser: ${checks} checks passed; screenshots in ${artifacts}`);
