@@ -66,12 +66,29 @@ async fn the_page_works_in_chromium() {
         .unwrap()
         .local_addr()
         .unwrap();
+    // An admin, as `onemap user add` makes one; the script makes the other users
+    // through the API.
+    let (_, secret) = onemap::auth::admin::add_user(
+        &db.store,
+        "browser-admin",
+        onemap::auth::Role::Admin,
+        &[],
+        false,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let onemap::auth::admin::Secret::Password(password) = secret else {
+        panic!("an admin gets a password");
+    };
     let mut server = Some(serve(&db.store, addr).await);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut node = Command::new("node")
         .arg("run.mjs")
         .arg(format!("http://{addr}"))
         .arg(root.join("tests/artifacts"))
+        .arg("browser-admin")
+        .arg(&password)
         .current_dir(root.join("tests/browser"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

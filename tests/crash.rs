@@ -14,6 +14,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use common::TestDb;
+use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
 use onemap::store::AnyStore;
 use serde_json::{Value, json};
@@ -71,7 +72,8 @@ struct Acked {
 async fn stored(store: &AnyStore) -> HashMap<i64, (String, i64, i64)> {
     let sql = "SELECT i.id, i.inspector, \
                (SELECT count(*) FROM hazards h WHERE h.inspection_id = i.id), \
-               (SELECT count(*) FROM events e WHERE e.actor = i.inspector) \
+               (SELECT count(*) FROM events e \
+                WHERE CAST(e.after AS TEXT) LIKE '%\"' || i.inspector || '\"%') \
                FROM inspections i WHERE i.inspector LIKE 'crash-%'";
     let rows: Vec<(i64, String, i64, i64)> = match store {
         AnyStore::Sqlite(s) => sqlx::query_as(sql).fetch_all(s.pool()).await.unwrap(),
@@ -86,10 +88,14 @@ async fn crash_and_recover(db: TestDb) {
     onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let town = common::town_id(&db.store).await;
+    let token = common::token_for(&db.store, "crash-inspector", Role::Inspector, &[town]).await;
     let mut child = launch(&db.url, port);
     wait_ready(&base).await;
     let (_, page): (u16, Value) = {
-        let r = reqwest::get(format!("{base}/ogc/collections/units/items?limit=400"))
+        let r = common::client_with(&token)
+            .get(format!("{base}/ogc/collections/units/items?limit=400"))
+            .send()
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
@@ -104,8 +110,8 @@ async fn crash_and_recover(db: TestDb) {
     let mut writers = Vec::new();
     for w in 0..4 {
         let (base, units, acked) = (base.clone(), units.clone(), acked.clone());
+        let client = common::client_with(&token);
         writers.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
             for k in 0.. {
                 let unit = units[(w * 97 + k * 13) % units.len()];
                 let inspector = format!("crash-{w}-{k}");
@@ -186,7 +192,7 @@ async fn crash_and_recover(db: TestDb) {
     // Restarted, the server shows every acknowledged write.
     let mut child = launch(&db.url, port);
     wait_ready(&base).await;
-    let client = reqwest::Client::new();
+    let client = common::client_with(&token);
     for a in acked.iter().step_by(7) {
         let card: Value = client
             .get(format!("{base}/api/units/{}", a.unit))

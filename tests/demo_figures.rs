@@ -195,7 +195,8 @@ async fn bad_parameters_get_a_400_naming_them() {
         (status, &body["error"]["code"]),
         (404, &Value::from("not_found"))
     );
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client()
         .post(server.url("/api/stats"))
         .send()
         .await
@@ -235,7 +236,23 @@ async fn the_onemap_binary_runs_the_demo_and_serves_it_again() {
     };
     let data_dir = dir.to_str().unwrap();
     let (mut demo, base) = run(&["demo", "--listen", "127.0.0.1:0", "--data-dir", data_dir]);
-    let first: Value = reqwest::get(format!("{base}/api/stats?at=2022-08-12"))
+    // The demo prints its users; the wall screen's token reads.
+    let users = std::fs::read_to_string(dir.join("demo-users.txt")).unwrap();
+    let token = users
+        .split("#token=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no wall token in {users}"))
+        .to_owned();
+    for role in ["command", "leader", "inspector", "grid", "admin", "wall"] {
+        assert!(users.contains(&format!("  {role} ")), "{users}");
+    }
+    let client = common::client_with(&token);
+    let anonymous = reqwest::get(format!("{base}/api/stats")).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let first: Value = client
+        .get(format!("{base}/api/stats?at=2022-08-12"))
+        .send()
         .await
         .unwrap()
         .json()
@@ -256,7 +273,9 @@ async fn the_onemap_binary_runs_the_demo_and_serves_it_again() {
 
     let url = format!("sqlite://{}", dir.join("onemap.sqlite").display());
     let (mut serve, base) = run(&["serve", "--listen", "127.0.0.1:0", "--db", &url]);
-    let again: Value = reqwest::get(format!("{base}/api/stats?at=2022-08-12"))
+    let again: Value = client
+        .get(format!("{base}/api/stats?at=2022-08-12"))
+        .send()
         .await
         .unwrap()
         .json()

@@ -29,15 +29,25 @@ const MAX_POINTS: u64 = 4096;
 /// or the command fails.
 async fn ogrinfo(args: Vec<String>) -> String {
     let shown = args.join(" ");
-    let out = tokio::task::spawn_blocking(move || Command::new("ogrinfo").args(&args).output())
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `ogrinfo` ({e}): GDAL's command-line tools are required for this \
+    // GDAL sends the token with every request it makes to our server.
+    let headers = TOKEN
+        .get()
+        .map(|t| format!("Authorization: Bearer {t}"))
+        .unwrap_or_default();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("ogrinfo")
+            .env("GDAL_HTTP_HEADERS", headers)
+            .args(&args)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| {
+        panic!(
+            "cannot run `ogrinfo` ({e}): GDAL's command-line tools are required for this \
                  test; install them with `apt-get install -y gdal-bin`"
-            )
-        });
+        )
+    });
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -63,8 +73,12 @@ fn feature_counts(report: &str) -> HashMap<String, u64> {
     counts
 }
 
+/// The command post's token on the server under test.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 async fn get_json(url: &str) -> Value {
-    let resp = reqwest::get(url).await.unwrap();
+    let token = TOKEN.get().expect("signed in");
+    let resp = common::client_with(token).get(url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200, "{url}");
     resp.json().await.unwrap()
 }
@@ -94,7 +108,8 @@ async fn save_tile(
     coord: TileCoord,
     dir: &Path,
 ) -> (Vec<u8>, String) {
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client()
         .get(server.url(&format!("/tiles/{layers}/{coord}.mvt")))
         .header("Accept-Encoding", "identity")
         .send()
@@ -134,6 +149,7 @@ async fn gdal_reads_the_ogc_service_and_the_tiles() {
     let db = TestDb::sqlite().await;
     onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
     let server = Server::start(&db.store).await;
+    let _ = TOKEN.set(server.token(onemap::auth::Role::Command).to_owned());
     let source = format!("OAPIF:{}", server.url("/ogc"));
 
     // The five collections as layers, with their geometry types.

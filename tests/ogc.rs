@@ -21,8 +21,8 @@ const KINDS: [&str; 4] = ["enterprise", "street_shop", "rental", "high_rise"];
 const COLOURS: [&str; 6] = ["green", "yellow", "orange", "red", "black", "uninspected"];
 
 /// GET an absolute URL: status, Content-Type and JSON body.
-async fn fetch(url: &str) -> (u16, String, Value) {
-    let resp = reqwest::get(url).await.expect("request");
+async fn fetch(server: &Server, url: &str) -> (u16, String, Value) {
+    let resp = server.client().get(url).send().await.expect("request");
     let status = resp.status().as_u16();
     let kind = resp
         .headers()
@@ -39,7 +39,7 @@ async fn fetch(url: &str) -> (u16, String, Value) {
 
 /// GET a path that must answer 200 with GeoJSON.
 async fn items(server: &Server, path: &str) -> Value {
-    let (status, kind, body) = fetch(&server.url(path)).await;
+    let (status, kind, body) = fetch(server, &server.url(path)).await;
     assert_eq!(status, 200, "{path}: {body}");
     assert_eq!(kind, "application/geo+json", "{path}");
     body
@@ -75,7 +75,7 @@ async fn walk(server: &Server, path: &str) -> (Vec<Value>, u64) {
     let mut url = server.url(path);
     let mut number_matched = None;
     loop {
-        let (status, kind, page) = fetch(&url).await;
+        let (status, kind, page) = fetch(server, &url).await;
         assert_eq!(
             (status, kind.as_str()),
             (200, "application/geo+json"),
@@ -107,7 +107,7 @@ async fn walk(server: &Server, path: &str) -> (Vec<Value>, u64) {
 }
 
 async fn check_metadata(server: &Server) {
-    let (status, kind, landing) = fetch(&server.url("/ogc")).await;
+    let (status, kind, landing) = fetch(server, &server.url("/ogc")).await;
     assert_eq!(
         (status, kind.as_str()),
         (200, "application/json"),
@@ -117,7 +117,7 @@ async fn check_metadata(server: &Server) {
         let href = link(&landing, rel).unwrap_or_else(|| panic!("no {rel} link: {landing}"));
         assert!(href.starts_with("http://"), "links are absolute: {href}");
     }
-    let (status, _, conf) = fetch(&server.url("/ogc/conformance")).await;
+    let (status, _, conf) = fetch(server, &server.url("/ogc/conformance")).await;
     assert_eq!(status, 200);
     let classes: Vec<&str> = conf["conformsTo"]
         .as_array()
@@ -130,7 +130,7 @@ async fn check_metadata(server: &Server) {
         "{conf}"
     );
 
-    let (status, _, colls) = fetch(&server.url("/ogc/collections")).await;
+    let (status, _, colls) = fetch(server, &server.url("/ogc/collections")).await;
     assert_eq!(status, 200);
     let list = colls["collections"].as_array().unwrap();
     let ids: Vec<&str> = list.iter().filter_map(|c| c["id"].as_str()).collect();
@@ -166,12 +166,12 @@ async fn check_metadata(server: &Server) {
                 .unwrap()
                 .ends_with(&format!("/ogc/collections/{id}/items"))
         );
-        let (status, _, one) = fetch(&server.url(&format!("/ogc/collections/{id}"))).await;
+        let (status, _, one) = fetch(server, &server.url(&format!("/ogc/collections/{id}"))).await;
         assert_eq!(status, 200);
         assert_eq!(&one, c);
     }
     // Clients that add `f=json` are served the same.
-    let (status, _, again) = fetch(&server.url("/ogc/collections?f=json")).await;
+    let (status, _, again) = fetch(server, &server.url("/ogc/collections?f=json")).await;
     assert_eq!((status, &again), (200, &colls));
 }
 
@@ -301,8 +301,11 @@ async fn check_units(server: &Server, stats: &Value) {
 
     // One unit, and ids that name nothing.
     let id = ids[ids.len() / 2];
-    let (status, kind, one) =
-        fetch(&server.url(&format!("/ogc/collections/units/items/{id}"))).await;
+    let (status, kind, one) = fetch(
+        server,
+        &server.url(&format!("/ogc/collections/units/items/{id}")),
+    )
+    .await;
     assert_eq!(
         (status, kind.as_str()),
         (200, "application/geo+json"),
@@ -311,8 +314,11 @@ async fn check_units(server: &Server, stats: &Value) {
     assert_eq!(one["id"], id);
     assert_eq!(one["properties"], all[ids.len() / 2]["properties"]);
     for bad in ["999999999", "0", "-1", "abc", "1.5"] {
-        let (status, _, body) =
-            fetch(&server.url(&format!("/ogc/collections/units/items/{bad}"))).await;
+        let (status, _, body) = fetch(
+            server,
+            &server.url(&format!("/ogc/collections/units/items/{bad}")),
+        )
+        .await;
         assert_eq!(status, 404, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
     }
@@ -365,11 +371,18 @@ async fn check_regions_and_hexes(server: &Server, stats: &Value) {
     );
     // One village by id.
     let vid = v["id"].as_str().unwrap();
-    let (status, _, one) =
-        fetch(&server.url(&format!("/ogc/collections/villages/items/{vid}"))).await;
+    let (status, _, one) = fetch(
+        server,
+        &server.url(&format!("/ogc/collections/villages/items/{vid}")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(one["properties"], v["properties"]);
-    let (status, _, _) = fetch(&server.url(&format!("/ogc/collections/grids/items/{vid}"))).await;
+    let (status, _, _) = fetch(
+        server,
+        &server.url(&format!("/ogc/collections/grids/items/{vid}")),
+    )
+    .await;
     assert_eq!(status, 404, "a village is not a grid");
 
     let grids = items(server, "/ogc/collections/grids/items?limit=1").await;
@@ -407,8 +420,11 @@ async fn check_regions_and_hexes(server: &Server, stats: &Value) {
         assert_eq!(f["properties"]["resolution"], res);
         let h3 = f["id"].as_str().unwrap();
         assert_eq!(f["properties"]["h3"], h3);
-        let (status, _, one) =
-            fetch(&server.url(&format!("/ogc/collections/hexes/items/{h3}"))).await;
+        let (status, _, one) = fetch(
+            server,
+            &server.url(&format!("/ogc/collections/hexes/items/{h3}")),
+        )
+        .await;
         assert_eq!(status, 200);
         assert_eq!(one["properties"], f["properties"]);
     }
@@ -452,8 +468,11 @@ async fn check_errors(server: &Server) {
         ("f=xml", "f"),
         ("limit=5&limit=6", "limit"),
     ] {
-        let (status, _, body) =
-            fetch(&server.url(&format!("/ogc/collections/units/items?{q}"))).await;
+        let (status, _, body) = fetch(
+            server,
+            &server.url(&format!("/ogc/collections/units/items?{q}")),
+        )
+        .await;
         assert_eq!(status, 400, "{q}: {body}");
         assert_eq!(body["error"]["field"], field, "{q}: {body}");
         assert!(
@@ -466,8 +485,11 @@ async fn check_errors(server: &Server) {
         ("resolution=10", "resolution"),
         ("resolution=six", "resolution"),
     ] {
-        let (status, _, body) =
-            fetch(&server.url(&format!("/ogc/collections/hexes/items?{q}"))).await;
+        let (status, _, body) = fetch(
+            server,
+            &server.url(&format!("/ogc/collections/hexes/items?{q}")),
+        )
+        .await;
         assert_eq!(
             (status, &body["error"]["field"]),
             (400, &Value::from(field)),
@@ -479,7 +501,7 @@ async fn check_errors(server: &Server) {
         "/ogc/conformance?limit=1",
         "/ogc/collections?bbox=1,2,3,4",
     ] {
-        let (status, _, body) = fetch(&server.url(path)).await;
+        let (status, _, body) = fetch(server, &server.url(path)).await;
         assert_eq!(status, 400, "{path}: {body}");
     }
     for path in [
@@ -492,7 +514,7 @@ async fn check_errors(server: &Server) {
         "/ogc/collections/hexes/items/not-a-cell",
         "/ogc/nothing",
     ] {
-        let (status, _, body) = fetch(&server.url(path)).await;
+        let (status, _, body) = fetch(server, &server.url(path)).await;
         assert_eq!(status, 404, "{path}: {body}");
         assert_eq!(body["error"]["code"], "not_found", "{path}");
     }

@@ -44,6 +44,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/regions/{id}/units", &["get"]),
     ("/api/labels", &["get"]),
     ("/api/progress", &["get"]),
+    ("/api/session", &["post", "get", "delete"]),
+    ("/api/users", &["get", "post"]),
+    ("/api/users/{name}/revoke", &["post"]),
 ];
 
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
@@ -176,13 +179,49 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
         "documented operations the router lacks"
     );
 
+    // Every documented write is in the gate's table with the action it needs (a write
+    // missing there would be open to every signed-in user).
+    for (path, methods) in ROUTES {
+        for m in methods.iter().filter(|m| **m != "get") {
+            let method: axum::http::Method = m.to_uppercase().parse().unwrap();
+            let action = onemap::http::access::action_of(&method, path);
+            if *path == "/api/session" {
+                continue; // signing in and out: any user
+            }
+            assert!(
+                action.is_some_and(|a| a != onemap::auth::Action::Read),
+                "{m} {path}: {action:?}"
+            );
+        }
+    }
+
+    // Every operation needs a Bearer token but the public ones.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["security"], json!([{"bearer": []}]));
+    for (path, method) in [
+        ("/healthz", "get"),
+        ("/api/openapi.json", "get"),
+        ("/api/config", "get"),
+        ("/api/session", "post"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"],
+            json!([{}]),
+            "{path}"
+        );
+    }
+
     // Real answers against their schemas.
     let (s, card) = server.get_json("/api/units/5").await;
     assert_matches(&doc, "/api/units/{id}", "get", s, &card);
     let (s, err) = server.get_json("/api/units/999999999").await;
     assert_eq!(s, 404);
     assert_matches(&doc, "/api/units/{id}", "get", s, &err);
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client_as(onemap::auth::Role::Inspector)
         .post(server.url("/api/units/5/inspections"))
         .json(&json!({"inspector": "张", "hazards": [{"category": "fire",
                       "hazard_type": "wiring", "severity": "general", "stage": "immediate"}]}))
@@ -192,7 +231,8 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
     assert_eq!(resp.status(), 201);
     let answer: Value = resp.json().await.unwrap();
     assert_matches(&doc, "/api/units/{id}/inspections", "post", 201, &answer);
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client_as(onemap::auth::Role::Inspector)
         .post(server.url("/api/units/5/inspections"))
         .json(&json!({"inspector": "张", "result": "maybe"}))
         .send()

@@ -11,7 +11,6 @@ use std::io::Read;
 
 use chrono::{Duration, Utc};
 use common::{Server, TestDb};
-use mvt_reader::Reader;
 use mvt_reader::feature::Value as MvtValue;
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{
@@ -21,11 +20,12 @@ use onemap_tiles::{LonLat, TileCoord};
 use serde_json::Value;
 
 /// A decoded layer: each feature's id and properties.
-type Features = Vec<(Option<u64>, HashMap<String, MvtValue>)>;
+type Features = common::TileFeatures;
 
 async fn fetch(server: &Server, path: &str, gzip: bool) -> reqwest::Response {
     let enc = if gzip { "gzip" } else { "identity" };
-    reqwest::Client::new()
+    server
+        .client()
         .get(server.url(path))
         .header("Accept-Encoding", enc)
         .send()
@@ -43,25 +43,7 @@ async fn tile(server: &Server, path: &str) -> HashMap<String, Features> {
         assert!(bytes.is_empty());
         return HashMap::new();
     }
-    decode(&bytes)
-}
-
-fn decode(bytes: &[u8]) -> HashMap<String, Features> {
-    let reader = Reader::new(bytes.to_vec()).expect("a valid tile");
-    let names = reader.get_layer_names().expect("layer names");
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let feats = reader
-                .get_features(i)
-                .expect("features")
-                .into_iter()
-                .map(|f| (f.id, f.properties.unwrap_or_default()))
-                .collect();
-            (name, feats)
-        })
-        .collect()
+    common::decode_tile(&bytes)
 }
 
 fn uint(props: &HashMap<String, MvtValue>, key: &str) -> u64 {
@@ -87,33 +69,6 @@ fn n(v: &Value, path: &str) -> u64 {
         .unwrap_or_else(|| panic!("{path} missing in {v}"))
 }
 
-/// Every tile at zoom `z` that the town's bounds touch.
-fn town_tiles(bounds: [f64; 4], z: u8) -> Vec<TileCoord> {
-    let nw = TileCoord::containing(
-        LonLat {
-            lon: bounds[0],
-            lat: bounds[3],
-        },
-        z,
-    )
-    .unwrap();
-    let se = TileCoord::containing(
-        LonLat {
-            lon: bounds[2],
-            lat: bounds[1],
-        },
-        z,
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    for x in nw.x()..=se.x() {
-        for y in nw.y()..=se.y() {
-            out.push(TileCoord::new(z, x, y).unwrap());
-        }
-    }
-    out
-}
-
 async fn town_bounds(server: &Server) -> [f64; 4] {
     let (status, tj) = server.get_json("/tiles/units.json").await;
     assert_eq!(status, 200);
@@ -131,7 +86,7 @@ async fn colour_in_tile(server: &Server, p: LonLat, id: i64) -> (String, String)
     let t = TileCoord::containing(p, 16).unwrap();
     let resp = fetch(server, &format!("/tiles/units/{t}.mvt"), false).await;
     let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-    let layers = decode(&resp.bytes().await.unwrap());
+    let layers = common::decode_tile(&resp.bytes().await.unwrap());
     let f = layers["units"]
         .iter()
         .find(|(fid, _)| *fid == Some(id as u64))
@@ -167,7 +122,7 @@ async fn check_store(db: TestDb) {
     for z in [9, 11, 13] {
         let mut count = 0;
         let mut by_colour: HashMap<String, u64> = HashMap::new();
-        for t in town_tiles(bounds, z) {
+        for t in common::tiles_in(bounds, z) {
             let layers = tile(&server, &format!("/tiles/units/{t}.mvt")).await;
             for (_, props) in layers.get("units").into_iter().flatten() {
                 let c = uint(props, "count");
@@ -194,7 +149,7 @@ async fn check_store(db: TestDb) {
 
     // Regions at z11: the 74 villages, whose units add up to the town's.
     let mut villages: HashMap<String, u64> = HashMap::new();
-    for t in town_tiles(bounds, 11) {
+    for t in common::tiles_in(bounds, 11) {
         let layers = tile(&server, &format!("/tiles/regions/{t}.mvt")).await;
         for (_, props) in layers.get("regions").into_iter().flatten() {
             if string(props, "level") == "village" {
@@ -328,7 +283,7 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
     let mut largest = (0usize, String::new());
     let mut points_seen = false;
     for z in 8..=16u8 {
-        for t in town_tiles(bounds, z) {
+        for t in common::tiles_in(bounds, z) {
             let path = format!("/tiles/units,regions,hexes/{t}.mvt");
             let resp = fetch(&server, &path, false).await;
             let status = resp.status().as_u16();
@@ -340,7 +295,7 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
             if status == 204 {
                 continue;
             }
-            for (name, feats) in decode(&bytes) {
+            for (name, feats) in common::decode_tile(&bytes) {
                 assert!(
                     feats.len() <= onemap::views::tiles::MAX_FEATURES,
                     "{path} {name}: {}",
@@ -388,7 +343,8 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
         .unwrap();
     assert_eq!(unzipped, plain.to_vec());
     // A client holding the ETag gets a 304.
-    let again = reqwest::Client::new()
+    let again = server
+        .client()
         .get(server.url(&path))
         .header("If-None-Match", &etag)
         .send()
@@ -440,7 +396,8 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
     assert_eq!((s, body["error"]["field"].as_str()), (400, Some("kind")));
 
     // Behind a TLS proxy, TileJSON links say so.
-    let tj: Value = reqwest::Client::new()
+    let tj: Value = server
+        .client()
         .get(server.url("/tiles/units.json?kind=rental"))
         .header("X-Forwarded-Proto", "https")
         .header("X-Forwarded-Host", "map.example.org")
@@ -456,7 +413,10 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
     );
 
     // Prometheus metrics: tile time per zoom, cache hits, requests by route.
-    let text = reqwest::get(server.url("/metrics"))
+    let text = server
+        .client()
+        .get(server.url("/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

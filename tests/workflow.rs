@@ -14,6 +14,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use common::{EventStream, Server, TestDb};
+use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{Colour, UnitId};
 use onemap::live::outbox::NoticeSender;
@@ -21,7 +22,7 @@ use onemap::store::{AnyStore, Notice};
 use serde_json::{Value, json};
 
 async fn post(server: &Server, path: &str, body: &Value, key: Option<&str>) -> (u16, Value, bool) {
-    let mut req = reqwest::Client::new().post(server.url(path)).json(body);
+    let mut req = server.writer(path).post(server.url(path)).json(body);
     if let Some(k) = key {
         req = req.header("Idempotency-Key", k);
     }
@@ -121,7 +122,7 @@ async fn check_workflow(db: TestDb) {
     let flaky = Arc::new(Flaky::default());
     app.notices = flaky.clone();
     let server = Server::serve(app.clone()).await;
-    let mut live = EventStream::connect(&server.url("/api/events/stream"), None).await;
+    let mut live = EventStream::connect(&server, "/api/events/stream", None).await;
     let (_, stats0) = server.get_json("/api/stats").await;
     let (_, yesterday0) = server
         .get_json(&format!(
@@ -161,7 +162,13 @@ async fn check_workflow(db: TestDb) {
     let h = history(&server, u).await;
     assert_eq!(h.len(), 1, "one event despite the retry: {h:?}");
     assert_eq!(h[0]["type"], "hazard_found");
-    assert_eq!(h[0]["by"], "李强（第3检查组）");
+    // The event records the signed-in user; the body's inspector is in the record.
+    assert_eq!(h[0]["by"], "test-inspector");
+    assert_eq!(
+        h[0]["after"]["inspection"]["inspector"], "李强（第3检查组）",
+        "{}",
+        h[0]
+    );
     assert_eq!(h[0]["colour_after"], "red");
     let e = live
         .next(StdDuration::from_secs(5))
@@ -187,7 +194,7 @@ async fn check_workflow(db: TestDb) {
     let (s, r, _) = post(
         &server,
         &format!("/api/hazards/{hazard_v}/yellow-card"),
-        &json!({"deadline": rfc(deadline), "by": "镇安委办"}),
+        &json!({"deadline": rfc(deadline)}),
         None,
     )
     .await;
@@ -274,7 +281,8 @@ async fn check_workflow(db: TestDb) {
         "names are kept as text"
     );
     let mg0 = card["micro_grid"].as_str().unwrap().to_owned();
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client_as(Role::Admin)
         .patch(server.url(&format!("/api/units/{new_id}")))
         .json(&json!({"location": q}))
         .send()
@@ -394,7 +402,8 @@ async fn check_workflow(db: TestDb) {
         }
     }
     let huge = "x".repeat(100 * 1024);
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client_as(Role::Inspector)
         .post(server.url(&format!("/api/hazards/{hazard_v}/close")))
         .header("content-type", "application/json")
         .body(format!("{{\"evidence\": \"{huge}\"}}"))
@@ -402,7 +411,8 @@ async fn check_workflow(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
-    let resp = reqwest::Client::new()
+    let resp = server
+        .client_as(Role::Inspector)
         .post(server.url(&format!("/api/units/{w}/attachments?kind=photo")))
         .body("this is not an image")
         .send()
@@ -424,8 +434,9 @@ async fn check_workflow(db: TestDb) {
         &[0x90, 0x77, 0x53, 0xde],
     ]
     .concat();
-    let resp = reqwest::Client::new()
-        .post(server.url(&format!("/api/units/{w}/attachments?kind=photo&by=王芳")))
+    let resp = server
+        .client_as(Role::GridWorker)
+        .post(server.url(&format!("/api/units/{w}/attachments?kind=photo")))
         .header("content-type", "image/png")
         .body(png.clone())
         .send()
@@ -434,7 +445,7 @@ async fn check_workflow(db: TestDb) {
     assert_eq!(resp.status(), 201);
     let r: Value = resp.json().await.unwrap();
     let url = r["record"]["url"].as_str().unwrap().to_owned();
-    let got = reqwest::get(server.url(&url)).await.unwrap();
+    let got = server.client().get(server.url(&url)).send().await.unwrap();
     assert_eq!(got.headers()["content-type"], "image/png");
     assert_eq!(got.bytes().await.unwrap().to_vec(), png);
     let (_, card) = server.get_json(&format!("/api/units/{w}")).await;
@@ -458,7 +469,7 @@ async fn check_workflow(db: TestDb) {
     let (s, r, _) = post(
         &server,
         "/api/targets",
-        &json!({"group": group, "week": iso, "closures": 40, "by": "镇长"}),
+        &json!({"group": group, "week": iso, "closures": 40}),
         None,
     )
     .await;
@@ -491,7 +502,7 @@ async fn check_workflow(db: TestDb) {
 
     // The event stream resumes: from an early id, exactly the log after it, in order.
     let first = h[0]["seq"].as_i64().unwrap();
-    let mut resumed = EventStream::connect(&server.url("/api/events/stream"), Some(first)).await;
+    let mut resumed = EventStream::connect(&server, "/api/events/stream", Some(first)).await;
     let got = resumed.drain(StdDuration::from_millis(700)).await;
     let (_, log) = server
         .get_json(&format!("/api/events?after={first}&limit=1000"))
@@ -507,11 +518,8 @@ async fn check_workflow(db: TestDb) {
     assert!(ids.len() >= 8);
     // And ?region= keeps only that region's events.
     let mg = card["micro_grid"].as_str().unwrap().to_owned();
-    let mut regional = EventStream::connect(
-        &server.url(&format!("/api/events/stream?region={mg}")),
-        Some(0),
-    )
-    .await;
+    let mut regional =
+        EventStream::connect(&server, &format!("/api/events/stream?region={mg}"), Some(0)).await;
     let got = regional.drain(StdDuration::from_millis(700)).await;
     assert!(!got.is_empty());
     assert!(

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use onemap::auth::{Role, TokenKind};
 use onemap::store::AnyStore;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -76,9 +77,13 @@ async fn cleanup(store: AnyStore, url: &str) {
 }
 
 /// One event-stream client: the arrival time of every event id it reads.
-async fn listen(url: String, mut stop: watch::Receiver<bool>) -> HashMap<i64, Instant> {
+async fn listen(
+    url: String,
+    client: reqwest::Client,
+    mut stop: watch::Receiver<bool>,
+) -> HashMap<i64, Instant> {
     let mut seen = HashMap::new();
-    let mut resp = reqwest::get(url).await.unwrap();
+    let mut resp = client.get(url).send().await.unwrap();
     let mut buf = String::new();
     loop {
         tokio::select! {
@@ -115,6 +120,33 @@ async fn run(backend: &str) {
         .await
         .unwrap();
     let app = onemap::load_state(&store).await.unwrap();
+    // Signed-in users, made as `onemap user add` makes them.
+    let now = chrono::Utc::now();
+    let town = {
+        let map = app.map.read().unwrap();
+        map.regions.get(map.regions.town()).id.clone()
+    };
+    let mut tokens = Vec::new();
+    for (name, role, scope) in [
+        ("bench-command", Role::Command, vec![]),
+        ("bench-inspector", Role::Inspector, vec![town]),
+    ] {
+        let user = store
+            .create_user(name, role, &scope, None, now)
+            .await
+            .unwrap();
+        let (token, record) = onemap::auth::new_token(user.id, TokenKind::Session, now);
+        store.put_token(&record).await.unwrap();
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokens.push(
+            reqwest::Client::builder()
+                .default_headers(h)
+                .build()
+                .unwrap(),
+        );
+    }
+    let (reader, writer) = (tokens[0].clone(), tokens[1].clone());
     let units: Vec<i64> = {
         let map = app.map.read().unwrap();
         map.units.iter().map(|e| e.unit.id.get()).collect()
@@ -129,7 +161,13 @@ async fn run(backend: &str) {
 
     let (stop, stopped) = watch::channel(false);
     let clients: Vec<_> = (0..listeners)
-        .map(|_| tokio::spawn(listen(format!("{base}/api/events/stream"), stopped.clone())))
+        .map(|_| {
+            tokio::spawn(listen(
+                format!("{base}/api/events/stream"),
+                reader.clone(),
+                stopped.clone(),
+            ))
+        })
         .collect();
     while app.feed.subscribers() < listeners {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -140,9 +178,8 @@ async fn run(backend: &str) {
     let started = Instant::now();
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
-            let (base, units) = (base.clone(), units.clone());
+            let (base, units, client) = (base.clone(), units.clone(), writer.clone());
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
                 let mut done = Vec::new();
                 let mut k = 0usize;
                 while Instant::now() < until {

@@ -22,6 +22,74 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve an existing store.
     Serve(ServeArgs),
+    /// Users: add, list, revoke their tokens, reset a password.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `onemap user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their first password (or, with --wall, a wall token).
+    Add(UserAdd),
+    /// List users, their roles, scopes and live tokens.
+    List(StoreArgs),
+    /// Revoke every token of a user (a lost phone, a wall screen taken down).
+    Revoke(UserName),
+    /// Give a user a new random password (printed) and end their sessions.
+    Passwd(UserName),
+}
+
+/// `onemap user add`.
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Sign-in name.
+    #[arg(long)]
+    pub name: String,
+    /// command, leader, inspector, grid_worker or admin.
+    #[arg(long)]
+    pub role: crate::auth::Role,
+    /// Region ids the user works in (each covers its subtree); none: the whole town.
+    #[arg(long, num_args = 1..)]
+    pub scope: Vec<crate::domain::RegionId>,
+    /// A wall screen: role command, a long-lived read-only token instead of a password.
+    #[arg(long)]
+    pub wall: bool,
+}
+
+/// A user named on the command line.
+#[derive(Debug, Args)]
+pub struct UserName {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Sign-in name.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// Which store.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Store URL: `sqlite://PATH` (embedded) or `postgres://USER@HOST/DB` (PostGIS).
+    /// Default for the demo: a SQLite file in the data directory.
+    #[arg(long, env = "ONEMAP_DB")]
+    pub db: Option<String>,
+    /// Directory for the default SQLite file and other local data.
+    #[arg(long, env = "ONEMAP_DATA_DIR", default_value = "onemap-data")]
+    pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    /// The store URL: `--db`, or the SQLite file in the data directory.
+    pub fn db_url(&self) -> String {
+        self.db.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("onemap.sqlite").display())
+        })
+    }
 }
 
 /// Where to listen and which store to use.
@@ -30,13 +98,9 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "ONEMAP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Store URL: `sqlite://PATH` (embedded) or `postgres://USER@HOST/DB` (PostGIS).
-    /// Default for the demo: a SQLite file in the data directory.
-    #[arg(long, env = "ONEMAP_DB")]
-    pub db: Option<String>,
-    /// Directory for the default SQLite file and other local data.
-    #[arg(long, env = "ONEMAP_DATA_DIR", default_value = "onemap-data")]
-    pub data_dir: PathBuf,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Where notices to owners go (hazard found, yellow card): `log` writes them to the
     /// log; `command:PATH` runs PATH once per notice with the notice as one JSON line on
     /// its standard input (an SMS gateway's client, say; a non-zero exit is retried).
@@ -49,6 +113,22 @@ pub struct ServerArgs {
     #[arg(long = "basemap-url", env = "ONEMAP_BASEMAP_URL", value_delimiter = ' ',
           value_parser = crate::http::web::basemap_template)]
     pub basemap_url: Vec<String>,
+    /// Origins (`https://host[:port]`) whose pages may call the API from a browser with
+    /// a Bearer token (CORS). None by default: only our own page.
+    #[arg(long = "cors-origin", env = "ONEMAP_CORS_ORIGINS", value_delimiter = ' ',
+          value_parser = parse_origin)]
+    pub cors_origin: Vec<String>,
+}
+
+fn parse_origin(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("an origin is http(s)://host[:port]")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err("an origin is http(s)://host[:port], no path".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// Where notices go.
@@ -65,15 +145,6 @@ fn parse_notices(s: &str) -> Result<Notices, String> {
         None if s == "log" => Ok(Notices::Log),
         Some(("command", path)) if !path.is_empty() => Ok(Notices::Command(path.into())),
         _ => Err("`log` or `command:PATH`".into()),
-    }
-}
-
-impl ServerArgs {
-    /// The store URL: `--db`, or the SQLite file in the data directory.
-    pub fn db_url(&self) -> String {
-        self.db.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("onemap.sqlite").display())
-        })
     }
 }
 

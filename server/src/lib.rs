@@ -4,6 +4,7 @@
 //! figures) → views → `http` (axum). The colour of a unit is decided in
 //! [`domain::colour`]; writes are committed in [`store`].
 
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -68,6 +69,8 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         feed: Arc::new(live::Feed::new(last_seq)),
         notices: Arc::new(live::outbox::LogSender),
         basemap: Arc::new([]),
+        sessions: Arc::default(),
+        cors: Arc::new([]),
     })
 }
 

@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use onemap::config::{Cli, Command, ServerArgs};
+use onemap::auth::admin::{AddUserError, Secret, add_user, reset_password};
+use onemap::config::{Cli, Command, ServerArgs, StoreArgs, UserCommand};
 use onemap::store::AnyStore;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -18,28 +19,177 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => {
-            let store = open(&args.server).await?;
+            let store = open(&args.server.store).await?;
             let started = std::time::Instant::now();
+            let users_file = args.server.store.data_dir.join(DEMO_USERS);
             if onemap::seed_demo(&store, args.seed).await? {
                 tracing::info!(elapsed = ?started.elapsed(), "created the Guali demo dataset");
+                let text = demo_users(&store).await?;
+                write_private(&users_file, &text)?;
             } else {
                 tracing::info!("the store already holds data; serving it as it is");
             }
-            serve(&args.server, &store).await
+            let hint = match std::fs::read_to_string(&users_file) {
+                Ok(text) => format!(
+                    "Sign in with one of the demo users (also in {}):\n{text}",
+                    users_file.display()
+                ),
+                Err(_) => "Sign in with a user of this store; `onemap user add` creates one, \
+                           `onemap user passwd --name N` resets a password."
+                    .to_owned(),
+            };
+            serve(&args.server, &store, &hint).await
         }
+        Command::User(cmd) => user(cmd).await,
         Command::Serve(args) => {
-            if args.server.db.is_none() {
+            if args.server.store.db.is_none() {
                 anyhow::bail!(
                     "`onemap serve` needs --db URL (or ONEMAP_DB); `onemap demo` creates a store"
                 );
             }
-            let store = open(&args.server).await?;
-            serve(&args.server, &store).await
+            let store = open(&args.server.store).await?;
+            serve(
+                &args.server,
+                &store,
+                "Sign in with a user of this store (`onemap user add` creates one).",
+            )
+            .await
         }
     }
 }
 
-async fn open(args: &ServerArgs) -> anyhow::Result<AnyStore> {
+/// The demo's users and their passwords, next to its SQLite file.
+const DEMO_USERS: &str = "demo-users.txt";
+
+/// One user of each role for the demo, scoped to the village and micro-grid of the first
+/// unit, and a wall screen's token; returns what to print.
+async fn demo_users(store: &AnyStore) -> anyhow::Result<String> {
+    use onemap::auth::Role;
+    let (micro_grid, village) = store
+        .first_unit_places()
+        .await?
+        .context("the demo has no units")?;
+    let now = chrono::Utc::now();
+    let mut lines = Vec::new();
+    for (name, role, scope, wall) in [
+        ("command", Role::Command, vec![], false),
+        ("leader", Role::Leader, vec![], false),
+        ("inspector", Role::Inspector, vec![village.clone()], false),
+        ("grid", Role::GridWorker, vec![micro_grid.clone()], false),
+        ("admin", Role::Admin, vec![], false),
+        ("wall", Role::Command, vec![], true),
+    ] {
+        let (user, secret) = add_user(store, name, role, &scope, wall, now).await?;
+        let scope = if user.scope.is_empty() {
+            "the town".to_owned()
+        } else {
+            user.scope
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        lines.push(match secret {
+            Secret::Password(p) => format!(
+                "  {:<10} password {p}   ({}, {scope})",
+                user.name,
+                role.as_str()
+            ),
+            Secret::WallToken(t) => format!(
+                "  {:<10} open /wall#token={t}   (wall screen, read-only)",
+                user.name
+            ),
+        });
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `onemap user …`.
+async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    match cmd {
+        UserCommand::Add(a) => {
+            let store = open(&a.store).await?;
+            let (user, secret) = add_user(&store, &a.name, a.role, &a.scope, a.wall, now)
+                .await
+                .map_err(|e| match e {
+                    AddUserError::Invalid { field, message } => {
+                        anyhow::anyhow!("--{field}: {message}")
+                    }
+                    e => anyhow::anyhow!(e),
+                })?;
+            println!("created {} `{}`", user.role.as_str(), user.name);
+            match secret {
+                Secret::Password(p) => println!("first password: {p}"),
+                Secret::WallToken(t) => {
+                    println!("wall token (read-only, a year unless revoked): {t}");
+                    println!("open the wall at /wall#token={t}");
+                }
+            }
+        }
+        UserCommand::List(s) => {
+            let store = open(&s).await?;
+            for (u, tokens) in store.users(now).await? {
+                let wall = tokens
+                    .iter()
+                    .any(|t| t.kind == onemap::auth::TokenKind::Wall);
+                let scope = if u.scope.is_empty() {
+                    "town".to_owned()
+                } else {
+                    u.scope
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                println!(
+                    "{:<20} {:<12} {:<30} {} live token(s){}",
+                    u.name,
+                    u.role.as_str(),
+                    scope,
+                    tokens.len(),
+                    if wall { "  [wall screen]" } else { "" }
+                );
+            }
+        }
+        UserCommand::Revoke(n) => {
+            let store = open(&n.store).await?;
+            let user = store
+                .user_by_name(&n.name)
+                .await?
+                .with_context(|| format!("no user `{}`", n.name))?;
+            let k = store.revoke_user_tokens(user.id, None, now).await?;
+            println!(
+                "revoked {k} token(s) of `{}` (a running server drops them within 10 s)",
+                user.name
+            );
+        }
+        UserCommand::Passwd(n) => {
+            let store = open(&n.store).await?;
+            let p = reset_password(&store, &n.name, now)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            println!("new password of `{}`: {p}", n.name);
+        }
+    }
+    Ok(())
+}
+
+async fn open(args: &StoreArgs) -> anyhow::Result<AnyStore> {
     let url = args.db_url();
     if url.starts_with("sqlite:") && args.db.is_none() {
         std::fs::create_dir_all(&args.data_dir)
@@ -62,7 +212,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(args: &ServerArgs, store: &AnyStore) -> anyhow::Result<()> {
+async fn serve(args: &ServerArgs, store: &AnyStore, hint: &str) -> anyhow::Result<()> {
     let mut state = onemap::load_state(store).await?;
     if let onemap::config::Notices::Command(program) = &args.notices {
         state.notices = std::sync::Arc::new(onemap::live::outbox::CommandSender {
@@ -70,6 +220,7 @@ async fn serve(args: &ServerArgs, store: &AnyStore) -> anyhow::Result<()> {
         });
     }
     state.basemap = args.basemap_url.clone().into();
+    state.cors = args.cors_origin.clone().into();
     let units = state.map.read().map(|m| m.units.len()).unwrap_or(0);
     let listener = TcpListener::bind(args.listen)
         .await
@@ -77,9 +228,10 @@ async fn serve(args: &ServerArgs, store: &AnyStore) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, units, backend = store.backend(), "serving");
     println!(
-        "onemap is serving {units} units from {} at http://{addr}/  (try http://{addr}/api/stats)",
+        "onemap is serving {units} units from {} at http://{addr}/  (open it in a browser and sign in)",
         store.backend()
     );
+    println!("{hint}");
     onemap::run(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-const [base, artifacts] = process.argv.slice(2);
+const [base, artifacts, adminName, adminPassword] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const origin = new URL(base).origin;
 
@@ -26,24 +26,58 @@ function nextLine() {
   return stdinLines.length ? Promise.resolve(stdinLines.shift()) : new Promise((r) => waiting.push(r));
 }
 
-async function api(path, init) {
-  const r = await fetch(base + path, init);
+// Signed-in users, made through the API as an admin would: a token per role.
+const tokens = {};
+async function api(path, init = {}, role = 'command') {
+  const headers = { ...(init.headers || {}) };
+  if (tokens[role]) headers.authorization = `Bearer ${tokens[role]}`;
+  const r = await fetch(base + path, { ...init, headers });
   assert.ok(r.ok, `${path}: ${r.status}`);
   return r.json();
 }
-async function post(path, body) {
-  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** POST as whoever's job it is: targets the leader, registering the admin, the rest the inspector. */
+async function post(path, body, role) {
+  const as = role || (path === '/api/targets' ? 'leader' : path === '/api/units' || path === '/api/users' ? 'admin' : 'inspector');
+  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, as);
+}
+async function signIn(name, password) {
+  return (await post('/api/session', { name, password }, 'nobody')).token;
+}
+tokens.admin = await signIn(adminName, adminPassword);
+const townId = (await api('/api/regions/town', {}, 'admin')).id;
+const users = {};
+for (const [name, role, scope] of [['browser-leader', 'leader', []], ['browser-inspector', 'inspector', [townId]]]) {
+  users[role] = { name, password: (await post('/api/users', { name, role, scope })).password };
+  tokens[role] = await signIn(name, users[role].password);
+}
+const wallUser = await post('/api/users', { name: 'browser-wall', role: 'command', wall: true });
+tokens.command = wallUser.token;
+{
+  // Without a token, nothing but the page itself.
+  const r = await fetch(`${base}/api/stats`);
+  assert.equal(r.status, 401, 'no token: 401');
+  const list = await api('/api/users', {}, 'admin');
+  assert.ok(list.users.find((u) => u.name === 'browser-wall').wall, 'the wall user is marked as such');
 }
 
-/** Opens a view; records console errors, page errors, dialogs and foreign requests. */
-async function open(path, viewport) {
+/**
+ * Opens a view; records console errors, page errors, dialogs and foreign requests.
+ * Signed in by the page's cookie (`as`: a role's token), or through the sign-in form
+ * (`form`: a name and password), or not at all when the path carries `#token=`.
+ */
+async function open(path, viewport, { as = 'command', form = null } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  if (!form && !path.includes('#token=')) {
+    await context.addCookies([{ name: 'onemap_token', value: tokens[as], url: base }]);
+  }
   const page = await context.newPage();
   const problems = [];
+  let signingIn = Boolean(form);
   page.on('console', (m) => {
     // While the test itself has stopped the server, the browser logs the refused
-    // connections; anything else is a problem.
-    if (m.type() === 'error' && !(outage && /ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(m.text()))) {
+    // connections, and while signing in the refused sign-ins; anything else is a problem.
+    if (m.type() === 'error' && !(outage && /ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(m.text()))
+      && !(signingIn && /status of 401/.test(m.text()))) {
       problems.push(`console: ${m.text()}`);
     }
   });
@@ -54,7 +88,18 @@ async function open(path, viewport) {
     if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`foreign request: ${u}`);
   });
   await page.goto(base + path);
+  if (form) {
+    await page.waitForSelector('.signin form', { timeout: 60000 });
+    await page.screenshot({ path: `${artifacts}/signin-${viewport.width}x${viewport.height}.png` });
+    await page.fill('input[name=name]', form.name);
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('.signin .error').textContent.length > 0);
+    await page.fill('input[name=password]', form.password);
+    await page.click('button[type=submit]');
+  }
   await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  signingIn = false;
   return { page, context, problems };
 }
 const text = (page, id) => page.locator(`[data-testid="${id}"]`).first().innerText();
@@ -65,7 +110,8 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
 
 // ---- the wall: renders units, figures equal /api/stats, updates live ----
 {
-  const { page, context, problems } = await open('/wall', { width: 1920, height: 1080 });
+  const { page, context, problems } = await open(`/wall#token=${tokens.command}`, { width: 1920, height: 1080 });
+  ok(!(await page.evaluate(() => location.href)).includes('token'), 'wall: the token leaves the address bar');
   const stats = await api('/api/stats');
   ok((await text(page, 'units')) === num(stats.units.total), 'wall: units = /api/stats');
   ok((await text(page, 'inspection-rate')) === pct(stats.inspection_rate), 'wall: inspection rate');
@@ -144,7 +190,8 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
 
 // ---- the leadership view: click a village on the map, its panel has its figures ----
 {
-  const { page, context, problems } = await open('/', { width: 1920, height: 1080 });
+  const { page, context, problems } = await open('/', { width: 1920, height: 1080 }, { form: users.leader });
+  ok((await page.locator('.user-name').innerText()) === users.leader.name, 'leader: signed in through the form');
   const town = await api('/api/regions/town');
   const area = town.children[0];
   const group = (await api(`/api/regions/${area.id}`)).children[0];
@@ -254,12 +301,33 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   await page.screenshot({ path: `${artifacts}/grid-card-390x844.png` });
   ok(problems.length === 0, `grid: no console error, dialog or foreign request: ${problems.join('; ')}`);
   await context.close();
+
+  // A grid worker of that micro-grid signs in on a phone and lands on it; the rest of
+  // the town is not theirs to see.
+  const worker = { name: 'browser-grid', password: (await post('/api/users', { name: 'browser-grid', role: 'grid_worker', scope: [mg] })).password };
+  const mine = await open('/', { width: 390, height: 844 }, { form: worker });
+  ok(new URL(mine.page.url()).pathname === `/grid/${mg}`, 'grid worker: opens on their own micro-grid');
+  const got2 = await mine.page.locator('[data-testid="unit-list"] li').evaluateAll((ls) => ls.map((l) => Number(l.dataset.id)));
+  ok(JSON.stringify(got2) === JSON.stringify(want), 'grid worker: their list is the API\'s');
+  ok(mine.problems.length === 0, `grid worker: ${mine.problems.join('; ')}`);
+  const elsewhere = (await api('/ogc/collections/units/items?limit=50')).features.map((x) => x.id).find((id) => !want.includes(id));
+  const seen = await mine.page.evaluate(async ([m, u]) => ({
+    town: await (await fetch('/api/regions/town')).json(),
+    mine: (await fetch(`/api/regions/${m}`)).status,
+    other: (await fetch(`/api/units/${u}`)).status,
+    stats: await (await fetch('/api/stats')).json(),
+  }), [mg, elsewhere]);
+  ok(seen.other === 404 && seen.mine === 200, `grid worker: a unit elsewhere reads as 404, their micro-grid 200 (${seen.other}, ${seen.mine})`);
+  ok(seen.town.figures.units === want.length && seen.town.children.length === 1, 'grid worker: the town shows only their units and the branch to them');
+  ok(seen.stats.units.total === want.length, `grid worker: their figures count their units only (${seen.stats.units.total})`);
+  await mine.page.screenshot({ path: `${artifacts}/grid-worker-390x844.png` });
+  await mine.context.close();
 }
 
 // ---- English by the switch ----
 {
   const { page, context, problems } = await open('/wall', { width: 1920, height: 1080 });
-  await page.locator('button.lang').click();
+  await page.locator('button.lang:not(.sign-out)').click();
   await page.waitForFunction(() => window.onemap && window.onemap.ready && document.documentElement.lang === 'en', null, { timeout: 60000 });
   ok((await page.locator('header h1').innerText()).includes('one map'), 'lang: English title');
   await page.screenshot({ path: `${artifacts}/wall-english.png` });

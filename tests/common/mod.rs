@@ -3,10 +3,12 @@
 //! on a loopback port.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use onemap::auth::Role;
 use onemap::store::AnyStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -114,10 +116,110 @@ impl TestDb {
     }
 }
 
-/// A server running on a loopback port, stopped by [`Server::stop`].
+/// A user of `role` working in `scope` (get or create, by name) and a new session token
+/// for them, made through the library as `onemap user add` would.
+pub async fn token_for(
+    store: &AnyStore,
+    name: &str,
+    role: Role,
+    scope: &[onemap::domain::RegionId],
+) -> String {
+    let now = chrono::Utc::now();
+    let user = match store.user_by_name(name).await.expect("read user") {
+        Some(u) => u,
+        None => store
+            .create_user(name, role, scope, None, now)
+            .await
+            .expect("create user"),
+    };
+    let (token, record) = onemap::auth::new_token(user.id, onemap::auth::TokenKind::Session, now);
+    store.put_token(&record).await.expect("store token");
+    token
+}
+
+/// A decoded vector tile layer: each feature's id and properties.
+pub type TileFeatures = Vec<(
+    Option<u64>,
+    std::collections::HashMap<String, mvt_reader::feature::Value>,
+)>;
+
+/// A vector tile's layers by name, decoded with `mvt-reader` (an independent decoder).
+pub fn decode_tile(bytes: &[u8]) -> HashMap<String, TileFeatures> {
+    let reader = mvt_reader::Reader::new(bytes.to_vec()).expect("a valid tile");
+    let names = reader.get_layer_names().expect("layer names");
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let feats = reader
+                .get_features(i)
+                .expect("features")
+                .into_iter()
+                .map(|f| (f.id, f.properties.unwrap_or_default()))
+                .collect();
+            (name, feats)
+        })
+        .collect()
+}
+
+/// Every tile at zoom `z` that `[west, south, east, north]` touches.
+pub fn tiles_in(bounds: [f64; 4], z: u8) -> Vec<onemap_tiles::TileCoord> {
+    use onemap_tiles::{LonLat, TileCoord};
+    let corner = |lon, lat| TileCoord::containing(LonLat { lon, lat }, z).expect("a tile");
+    let (nw, se) = (corner(bounds[0], bounds[3]), corner(bounds[2], bounds[1]));
+    let mut out = Vec::new();
+    for x in nw.x()..=se.x() {
+        for y in nw.y()..=se.y() {
+            out.push(TileCoord::new(z, x, y).expect("a tile"));
+        }
+    }
+    out
+}
+
+/// The id of the store's town (the region without a parent).
+pub async fn town_id(store: &AnyStore) -> onemap::domain::RegionId {
+    let sql = "SELECT id FROM regions WHERE parent_id IS NULL";
+    let id: String = match store {
+        AnyStore::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(s.pool()).await,
+        AnyStore::Postgres(s) => sqlx::query_scalar(sql).fetch_one(s.pool()).await,
+    }
+    .expect("a town");
+    id.parse().expect("a region id")
+}
+
+/// A client that sends `token` with every request.
+pub fn client_with(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .expect("client")
+}
+
+/// The role the tests write `method path` as: the one whose job it is.
+pub fn writer_of(path: &str) -> Role {
+    if path == "/api/targets" {
+        Role::Leader
+    } else if path == "/api/units"
+        || (path.starts_with("/api/units/") && path.matches('/').count() == 3)
+    {
+        Role::Admin
+    } else {
+        Role::Inspector
+    }
+}
+
+/// A server running on a loopback port, stopped by [`Server::stop`], with a signed-in
+/// user of each role over the whole town.
 pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// A session token per role.
+    pub tokens: HashMap<Role, String>,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -131,6 +233,26 @@ impl Server {
 
     /// Serves an already loaded state (the test keeps a clone to write through).
     pub async fn serve(state: onemap::AppState) -> Server {
+        let town = {
+            let map = state.map.read().expect("map");
+            map.regions.get(map.regions.town()).id.clone()
+        };
+        let mut tokens = HashMap::new();
+        for role in [
+            Role::Command,
+            Role::Leader,
+            Role::Inspector,
+            Role::GridWorker,
+            Role::Admin,
+        ] {
+            let name = format!("test-{}", role.as_str());
+            let scope = if role.needs_scope() {
+                vec![town.clone()]
+            } else {
+                vec![]
+            };
+            tokens.insert(role, token_for(&state.store, &name, role, &scope).await);
+        }
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -139,7 +261,12 @@ impl Server {
         let task = tokio::spawn(onemap::run(listener, state, async {
             let _ = stopped.await;
         }));
-        Server { addr, stop, task }
+        Server {
+            addr,
+            tokens,
+            stop,
+            task,
+        }
     }
 
     /// The URL of `path` on this server.
@@ -147,9 +274,34 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    /// GET `path`, returning the status and the JSON body.
+    /// The token of the test user of `role`.
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role]
+    }
+
+    /// A client signed in as the command post (reads everything).
+    pub fn client(&self) -> reqwest::Client {
+        self.client_as(Role::Command)
+    }
+
+    /// A client signed in as the test user of `role`.
+    pub fn client_as(&self, role: Role) -> reqwest::Client {
+        client_with(self.token(role))
+    }
+
+    /// A client signed in as whoever writes to `path` ([`writer_of`]).
+    pub fn writer(&self, path: &str) -> reqwest::Client {
+        self.client_as(writer_of(path))
+    }
+
+    /// GET `path` as the command post, returning the status and the JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let resp = reqwest::get(self.url(path)).await.expect("request");
+        let resp = self
+            .client()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
         let status = resp.status().as_u16();
         let body = resp.json().await.expect("JSON body");
         (status, body)
@@ -180,9 +332,14 @@ pub struct Received {
 }
 
 impl EventStream {
-    /// Connects to `url`, resuming after `last_id` if given.
-    pub async fn connect(url: &str, last_id: Option<i64>) -> EventStream {
-        let mut req = reqwest::Client::new()
+    /// Connects to `path` on `server` as the command post, resuming after `last_id`.
+    pub async fn connect(server: &Server, path: &str, last_id: Option<i64>) -> EventStream {
+        EventStream::connect_with(&server.url(path), server.token(Role::Command), last_id).await
+    }
+
+    /// Connects to `url` with `token`, resuming after `last_id` if given.
+    pub async fn connect_with(url: &str, token: &str, last_id: Option<i64>) -> EventStream {
+        let mut req = client_with(token)
             .get(url)
             .header("Accept", "text/event-stream");
         if let Some(id) = last_id {

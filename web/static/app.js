@@ -2,10 +2,66 @@
 // worker's view (/grid/{micro_grid_id}). Plain ES modules, no framework, no build step.
 // Every string shown comes from i18n.js; every name or address from the server is set
 // as text (textContent), never as HTML.
-import { el, t, lang, onemap } from './common.js';
+//
+// Signing in: the page asks `GET /api/session`; without a session it shows the sign-in
+// form, whose `POST /api/session` sets the HttpOnly cookie every later request (JSON,
+// tiles, the event stream, photos) carries. A wall screen opens `/wall#token=…` once:
+// the token is exchanged for the cookie and removed from the address bar.
+import { el, t, lang, onemap, langSwitch, SignInNeeded } from './common.js';
 import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
+
+async function session() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const token = hash.get('token');
+  if (token) {
+    history.replaceState(null, '', location.pathname + location.search);
+    await fetch('/api/session', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }),
+    });
+  }
+  const r = await fetch('/api/session', { headers: { Accept: 'application/json' } });
+  if (r.status === 401) return null;
+  if (!r.ok) throw new Error(`/api/session: ${r.status}`);
+  return r.json();
+}
+
+function signInForm(app) {
+  document.body.className = 'signin-page';
+  const name = el('input', { name: 'name', autocomplete: 'username', required: true, autofocus: true });
+  const password = el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const submit = el('button', { type: 'submit' }, t().signIn);
+  const form = el('form', {},
+    langSwitch(),
+    el('h1', {}, el('span', { class: 'brand-mark' }, '安'), t().title),
+    el('label', {}, t().userName, name),
+    el('label', {}, t().password, password),
+    error, submit);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    error.textContent = '';
+    try {
+      const r = await fetch('/api/session', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: name.value, password: password.value }),
+      });
+      if (r.ok) { start(); return; }
+      if (r.status === 429) error.textContent = t().locked + (r.headers.get('Retry-After') || '');
+      else if (r.status === 401) error.textContent = t().wrongPassword;
+      else error.textContent = t().signInFailed;
+    } catch (e) {
+      error.textContent = t().signInFailed;
+    }
+    submit.disabled = false;
+    password.value = '';
+    password.focus();
+  });
+  app.replaceChildren(el('div', { class: 'signin' }, form));
+  onemap.signIn = true;
+}
 
 let tries = 0;
 async function start() {
@@ -15,10 +71,25 @@ async function start() {
   app.replaceChildren(el('div', { class: 'loading' }, t().loading));
   const path = location.pathname;
   try {
-    if (path === '/wall') await wall(app);
+    const s = await session();
+    if (!s) { signInForm(app); return; }
+    onemap.session = s;
+    onemap.signIn = false;
+    const home = s.home;
+    // A grid worker's page is their own micro-grid.
+    const ownGrid = home.level === 'micro_grid' ? `/grid/${encodeURIComponent(home.id)}` : null;
+    if ((path === '/grid' || path === '/grid/' || (path === '/' && s.user.role === 'grid_worker')) && ownGrid) {
+      history.replaceState(null, '', ownGrid);
+      await grid(app, home.id);
+    } else if (path === '/wall') await wall(app);
     else if (path.startsWith('/grid/')) await grid(app, decodeURIComponent(path.slice(6)));
     else await leader(app);
   } catch (e) {
+    if (e instanceof SignInNeeded) {
+      if (onemap.map) { onemap.map.remove(); onemap.map = null; }
+      signInForm(app);
+      return;
+    }
     // The server is down or restarting: the banner is up (common.js); try again.
     console.warn('start failed:', e.message || e);
     if (onemap.map) { onemap.map.remove(); onemap.map = null; }

@@ -60,12 +60,29 @@ export function legend(extra) {
       el('span', {}, t().colours[c]))),
     extra ? el('div', { class: 'legend-hint' }, extra) : null);
 }
+/** The header's corner: who is signed in, signing out, the language switch. */
 export function langSwitch() {
-  return el('button', { class: 'lang', type: 'button', onclick: () => {
-    localStorage.setItem('onemap.lang', lang === 'zh' ? 'en' : 'zh');
-    location.reload();
-  } }, t().lang);
+  const who = onemap.session ? onemap.session.user.name : null;
+  return el('span', { class: 'user-box' },
+    who ? el('span', { class: 'user-name' }, who) : null,
+    who && onemap.session.kind !== 'wall' ? el('button', { class: 'lang sign-out', type: 'button', onclick: async () => {
+      await fetch('/api/session', { method: 'DELETE' });
+      location.reload();
+    } }, t().signOut) : null,
+    el('button', { class: 'lang', type: 'button', onclick: () => {
+      localStorage.setItem('onemap.lang', lang === 'zh' ? 'en' : 'zh');
+      location.reload();
+    } }, t().lang));
 }
+
+/** Where the signed-in user's views start: `town`, or the region of their scope. */
+export function home() {
+  const h = onemap.session && onemap.session.home;
+  return h && h.level !== 'town' ? h.id : 'town';
+}
+
+/** Raised when the server wants a sign-in (no token, or it expired or was revoked). */
+export class SignInNeeded extends Error {}
 
 // ---------- the connection ----------
 const down = { stream: false, fetch: false };
@@ -88,6 +105,7 @@ export async function getJSON(url) {
     throw e;
   }
   if (r.status >= 502) { down.fetch = true; showBanner(); } else if (down.fetch) { down.fetch = false; showBanner(); }
+  if (r.status === 401) throw new SignInNeeded(url);
   if (!r.ok) throw new Error(`${url}: ${r.status}`);
   return r.json();
 }

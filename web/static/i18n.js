@@ -48,6 +48,8 @@ export const STRINGS = {
       colour_changed: '状态变化', target_set: '设定目标', attachment_added: '上传附件',
     },
     lang: 'English', loading: '加载中…', rank: '名次', name: '名称', updated: '更新于',
+    signInTitle: '登录', userName: '用户名', password: '密码', signIn: '登录', signOut: '退出',
+    wrongPassword: '用户名或密码错误', locked: '失败次数过多，请稍后再试（秒）：', signInFailed: '登录失败，请重试',
   },
   en: {
     title: 'Guali safety · one map',
@@ -96,5 +98,7 @@ export const STRINGS = {
       colour_changed: 'status changed', target_set: 'target set', attachment_added: 'file attached',
     },
     lang: '中文', loading: 'Loading…', rank: 'Rank', name: 'Name', updated: 'Updated',
+    signInTitle: 'Sign in', userName: 'Name', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
+    wrongPassword: 'Wrong name or password', locked: 'Too many failed attempts; try again in seconds: ', signInFailed: 'Sign-in failed; try again',
   },
 };

@@ -1,7 +1,7 @@
 // The leadership view: click through town → area → group → village → grid →
 // micro-grid → unit. The URL holds the whole selection (region, unit, date, filters,
 // map mode), so breadcrumbs, links and the browser's back button all work.
-import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, ORDER } from './common.js';
+import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, ORDER, home } from './common.js';
 import { makeMap, refreshTiles, dataLoaded, choroplethExpr, RAMPS } from './map.js';
 import { bigFigures, colourCounts } from './wall.js';
 import { loadCard, unitCard } from './card.js';
@@ -14,14 +14,14 @@ function readURL() {
   const q = new URLSearchParams(location.search);
   const list = (k) => new Set((q.get(k) || '').split(',').filter(Boolean));
   return {
-    region: q.get('region') || 'town', unit: q.get('unit'), at: q.get('at'),
+    region: q.get('region') || home(), unit: q.get('unit'), at: q.get('at'),
     kinds: list('kind'), colours: list('colour'),
     choropleth: METRICS[q.get('map')] ? q.get('map') : 'none', hexes: q.get('hex') === '1',
   };
 }
 function writeURL(s) {
   const q = new URLSearchParams();
-  if (s.region !== 'town') q.set('region', s.region);
+  if (s.region !== home()) q.set('region', s.region);
   if (s.unit) q.set('unit', s.unit);
   if (s.at) q.set('at', s.at);
   if (s.kinds.size) q.set('kind', [...s.kinds].join(','));
@@ -35,7 +35,7 @@ function writeURL(s) {
 export async function leader(app) {
   document.body.className = 'leader';
   let state = readURL();
-  const [progress, town] = await Promise.all([getJSON('/api/progress'), getJSON('/api/regions/town')]);
+  const [progress, town] = await Promise.all([getJSON('/api/progress'), getJSON(`/api/regions/${encodeURIComponent(home())}`)]);
   const days = progress.days.map((d) => d.date);
   const side = el('aside', { class: 'side' });
   const mapBox = el('div', { class: 'map', id: 'map' });
@@ -156,7 +156,7 @@ export async function leader(app) {
   await new Promise((r) => (map.isStyleLoaded() ? r() : map.once('load', r)));
   applyLayers();
   await render();
-  if (state.region !== 'town' && !state.unit) fit(onemap.region);
+  if (state.region !== home() && !state.unit) fit(onemap.region);
   const again = debounced(async () => { refreshTiles(map, tileParams()); await render(); }, 500);
   live(null, () => { if (!state.at) again(); }, again);
   every(30, () => { if (!state.at) again(); });

@@ -1,12 +1,12 @@
 // The command post's wall: 1920×1080, dark, read from across the room, no mouse, no
 // scrolling. It refreshes itself on every event and every 30 s, and reconnects by
 // itself after the server restarts.
-import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER } from './common.js';
+import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER, home } from './common.js';
 import { makeMap, refreshTiles, dataLoaded } from './map.js';
 
 export async function wall(app) {
   document.body.className = 'wall';
-  const town = await getJSON('/api/regions/town');
+  const town = await getJSON(`/api/regions/${encodeURIComponent(home())}`);
   const clock = el('div', { class: 'clock', 'data-testid': 'clock' });
   const date = el('div', { class: 'clock-date' });
   const tick = () => {

@@ -36,10 +36,7 @@ pub fn fingerprint(parts: &[&[u8]]) -> String {
     hex(&h.finalize())
 }
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::auth::hex;
 
 /// The `Idempotency-Key` header, checked.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -3,7 +3,7 @@
 //! echoed to the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -24,6 +24,12 @@ pub enum ApiError {
         /// The id asked for.
         id: String,
     },
+    /// No valid token came with the request (401).
+    Unauthorized(String),
+    /// The user's role may not do this, or not there (403).
+    Forbidden(String),
+    /// Too many failed sign-ins for this name; try again after this many seconds (429).
+    Locked(u64),
     /// The path exists but not for this method.
     MethodNotAllowed,
     /// The write contradicts what is recorded (409).
@@ -74,6 +80,30 @@ impl IntoResponse for ApiError {
                 StatusCode::NOT_FOUND,
                 json!({"status": 404, "code": "not_found", "message": format!("no {what} `{id}`")}),
             ),
+            ApiError::Unauthorized(message) => {
+                let body = json!({"error": {"status": 401, "code": "unauthorized",
+                    "field": "Authorization", "message": message}});
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"onemap\"")],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            ApiError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                json!({"status": 403, "code": "forbidden", "message": message}),
+            ),
+            ApiError::Locked(secs) => {
+                let body = json!({"error": {"status": 429, "code": "locked", "field": "name",
+                    "message": format!("too many failed sign-ins; try again in {secs} s")}});
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, secs.to_string())],
+                    Json(body),
+                )
+                    .into_response();
+            }
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"status": 405, "code": "method_not_allowed", "message": "this endpoint does not take that method"}),
@@ -122,6 +152,7 @@ impl From<crate::writes::WriteError> for ApiError {
                 message: format!("the key `{key}` was already used for a different request"),
             },
             W::Store(StoreError::InvalidReference(m)) => ApiError::bad("body", m),
+            W::Forbidden(m) => ApiError::Forbidden(m),
             e => ApiError::Internal(e.to_string()),
         }
     }

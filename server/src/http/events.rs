@@ -19,57 +19,61 @@ use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_stream::{Stream, StreamExt};
 
 use super::AppState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
 use crate::domain::{RegionId, UnitId};
 use crate::live::Published;
 use crate::state::RegionIdx;
+use crate::state::scope::Scope;
 use crate::store::{Event, EventQuery, Store};
 
 /// Most events replayed to a reconnecting client; one further behind reloads the page.
 const BACKLOG: u32 = 10_000;
 
-/// The region subtree a client asked for.
-fn region_filter(app: &AppState, params: &Params) -> Result<Option<RegionIdx>, ApiError> {
+/// The region subtree a client asked for (in or above their scope).
+fn region_filter(
+    app: &AppState,
+    who: &Access,
+    params: &Params,
+) -> Result<Option<RegionIdx>, ApiError> {
     let Some(id) = params.get::<RegionId>("region")? else {
         return Ok(None);
     };
-    let map = app
-        .map
-        .read()
-        .map_err(|_| ApiError::Internal("map state lock poisoned".into()))?;
-    map.regions
-        .find(&id)
-        .map(Some)
-        .ok_or_else(|| ApiError::NotFound {
-            what: "region",
-            id: id.to_string(),
-        })
+    let (map, _) = app.read_now()?;
+    who.region_touching(&map, id.as_str()).map(Some)
 }
 
-/// Whether an event happened within the subtree of `region`.
-fn within(app: &AppState, region: Option<RegionIdx>, e: &Event) -> bool {
-    let Some(root) = region else { return true };
+/// Whether an event happened within the subtree of `region` and the reader's scope (an
+/// event of no place is for readers of the whole town only).
+fn within(app: &AppState, region: Option<RegionIdx>, scope: &Scope, e: &Event) -> bool {
+    if region.is_none() && scope.is_all() {
+        return true;
+    }
     let Some(at) = &e.event.region else {
         return false;
     };
     app.map.read().is_ok_and(|m| {
-        m.regions
-            .find(at)
-            .is_some_and(|idx| m.regions.is_within(idx, root))
+        m.regions.find(at).is_some_and(|idx| {
+            region.is_none_or(|root| m.regions.is_within(idx, root)) && scope.covers(&m, idx)
+        })
     })
 }
 
 /// `GET /api/events?after=SEQ&limit=N&region=ID&unit=ID`: with `after`, the events after
 /// it, oldest first; without, the latest `limit` (default 50), newest first.
-pub async fn list(State(app): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
     params.only(&["after", "limit", "region", "unit"])?;
     let after = params.get::<i64>("after")?;
     let limit = params.get::<u32>("limit")?.unwrap_or(50).clamp(1, 1000);
     let unit = params.get::<UnitId>("unit")?;
-    let region = region_filter(&app, &params)?;
-    // With a region, read more and keep those within it.
-    let read = if region.is_some() {
+    let region = region_filter(&app, &who, &params)?;
+    // With a region or a scope, read more and keep those within it.
+    let read = if region.is_some() || !who.scope.is_all() {
         (limit * 20).min(20_000)
     } else {
         limit
@@ -85,7 +89,7 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Json<Va
         .await?;
     let events: Vec<&Event> = events
         .iter()
-        .filter(|e| within(&app, region, e))
+        .filter(|e| within(&app, region, &who.scope, e))
         .take(limit as usize)
         .collect();
     Ok(Json(
@@ -112,11 +116,13 @@ fn last_event_id(headers: &HeaderMap, params: &Params) -> Result<Option<i64>, Ap
 /// committed change, `id:` its sequence number, `data:` the event as JSON.
 pub async fn stream(
     State(app): State<AppState>,
+    who: Access,
     headers: HeaderMap,
     params: Params,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     params.only(&["region", "after"])?;
-    let region = region_filter(&app, &params)?;
+    let region = region_filter(&app, &who, &params)?;
+    let scope = who.scope.clone();
     let resume = last_event_id(&headers, &params)?;
     // Read the end of the log before subscribing: a client that resumes nothing gets
     // what is committed from now on.
@@ -151,7 +157,7 @@ pub async fn stream(
             sent = p.event.seq;
             true
         })
-        .filter(move |p| within(&app, region, &p.event))
+        .filter(move |p| within(&app, region, &scope, &p.event))
         .map(|p| {
             Ok(SseEvent::default()
                 .id(p.event.seq.to_string())

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::AppState;
+use super::access::Access;
 use super::body::WriteBody;
 use super::error::ApiError;
-use super::units::{actor, deadline, happened, text, written};
+use super::units::{deadline, happened, text, written};
 use crate::domain::HazardId;
 use crate::writes::Op;
 
@@ -26,7 +27,6 @@ fn hazard_id(raw: &str) -> Result<HazardId, ApiError> {
 pub struct YellowCard {
     deadline: DateTime<Utc>,
     at: Option<DateTime<Utc>>,
-    by: Option<String>,
 }
 
 /// Issues a yellow card: the hazard must be rectified by the new deadline, or the unit
@@ -34,19 +34,19 @@ pub struct YellowCard {
 pub async fn yellow_card(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<YellowCard>,
 ) -> Result<Response, ApiError> {
     let hazard = hazard_id(&id)?;
     let now = Utc::now();
     let at = happened("at", req.body.at, now)?;
     deadline("deadline", req.body.deadline, now)?;
-    let by = actor(req.body.by.as_deref())?;
     let op = Op::YellowCard {
         hazard,
         at,
         deadline: req.body.deadline,
     };
-    Ok(written(app.write(op, &by, req.idempotency).await?))
+    Ok(written(app.write_as(&who, op, req.idempotency).await?))
 }
 
 /// `POST /api/hazards/{id}/close`.
@@ -55,23 +55,22 @@ pub async fn yellow_card(
 pub struct Closure {
     evidence: String,
     at: Option<DateTime<Utc>>,
-    by: Option<String>,
 }
 
 /// Closes a hazard (销号) with evidence of rectification.
 pub async fn close(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<Closure>,
 ) -> Result<Response, ApiError> {
     let hazard = hazard_id(&id)?;
     let at = happened("at", req.body.at, Utc::now())?;
     let evidence = text("evidence", &req.body.evidence, 2000, true)?;
-    let by = actor(req.body.by.as_deref())?;
     let op = Op::Close {
         hazard,
         at,
         evidence,
     };
-    Ok(written(app.write(op, &by, req.idempotency).await?))
+    Ok(written(app.write_as(&who, op, req.idempotency).await?))
 }

@@ -1,6 +1,8 @@
 //! HTTP: one file per resource; handlers parse, call the state and respond.
 
+pub mod access;
 mod body;
+pub(crate) use body::fingerprint;
 pub mod error;
 mod events;
 mod hazards;
@@ -10,6 +12,7 @@ mod ogc;
 mod openapi;
 mod params;
 mod rankings;
+mod session;
 mod stats;
 mod targets;
 pub mod tiles;
@@ -45,7 +48,15 @@ pub struct AppState {
     pub notices: Arc<dyn crate::live::outbox::NoticeSender>,
     /// Raster basemap tile URL templates for the page (empty: none, the default).
     pub basemap: Arc<[String]>,
+    /// Tokens looked up recently and failed sign-ins.
+    pub sessions: Arc<access::Sessions>,
+    /// Origins allowed to call the API from a browser (CORS); empty: none.
+    pub cors: Arc<[String]>,
 }
+
+/// The longest any request but an event stream may take; a slow phone uploading a
+/// 50 MB video has this long.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl AppState {
     /// The map state for a reader, with the live figures brought up to now first if the
@@ -119,10 +130,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/hazards/{id}/yellow-card", post(hazards::yellow_card))
         .route("/api/hazards/{id}/close", post(hazards::close))
         .route("/api/events", get(events::list))
-        .route("/api/events/stream", get(events::stream))
         .route("/api/targets", get(targets::get).post(targets::set))
         .route("/api/openapi.json", get(openapi::document))
+        .route(
+            "/api/session",
+            post(session::sign_in)
+                .get(session::whoami)
+                .delete(session::sign_out),
+        )
+        .route(
+            "/api/users",
+            get(session::list_users).post(session::create_user),
+        )
+        .route("/api/users/{name}/revoke", post(session::revoke_user))
         .merge(web::routes())
+        // Every request but the event stream (which lasts) is cut off after a while.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .route("/api/events/stream", get(events::stream))
         .fallback(|uri: axum::http::Uri| async move {
             error::ApiError::NotFound {
                 what: "endpoint",
@@ -130,7 +157,37 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(cors(&state.cors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// CORS: off (no headers: browsers refuse other sites) unless origins are configured;
+/// then those origins may send a Bearer token, never the page's cookie.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if list.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([HeaderName::from_static("idempotent-replayed")])
+        .max_age(std::time::Duration::from_secs(600))
 }

@@ -16,9 +16,9 @@ use axum::response::IntoResponse;
 use h3o::Resolution;
 use serde_json::{Value, json};
 
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
-use super::tiles::unit_filter;
 use super::{AppState, base_url};
 use crate::store::Store;
 use crate::views::ogc::{
@@ -198,6 +198,7 @@ fn geojson_response(body: Vec<u8>) -> impl IntoResponse {
 pub async fn items(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    who: Access,
     headers: HeaderMap,
     params: Params,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -220,7 +221,7 @@ pub async fn items(
             let (map, now) = app.read_now()?;
             let q = ItemsQuery {
                 bbox,
-                filter: unit_filter(&params_filter, &map)?,
+                filter: who.filter(&params_filter, &map)?,
                 resolution,
                 offset,
                 limit,
@@ -278,6 +279,7 @@ pub async fn items(
 pub async fn item(
     State(app): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
+    who: Access,
     headers: HeaderMap,
     params: Params,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -286,7 +288,7 @@ pub async fn item(
     check_params(&params, &[])?;
     let feature = {
         let (map, _) = app.read_now()?;
-        crate::views::ogc::item(&map, c, &id)
+        crate::views::ogc::item(&map, c, &id, &who.scope)
     };
     let not_found = || ApiError::NotFound {
         what: "feature",

@@ -14,6 +14,7 @@ use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
 use super::hazards::{Closure, YellowCard};
+use super::session::{NewUser, SignIn};
 use super::targets::NewTarget;
 use super::units::{Dated, FoundHazard, NewUnit, UnitPatch, Visit};
 use crate::domain::{Batch, Category, Colour, RiskLevel, Severity, Stage, UnitKind};
@@ -157,7 +158,7 @@ pub struct UnitCard {
 const WRITE: &str = "Idempotency-Key: a retry with the same key and request answers the first \
                      answer again (header `Idempotent-Replayed: true`) and changes nothing.";
 
-#[utoipa::path(get, path = "/healthz", tag = "service",
+#[utoipa::path(get, path = "/healthz", tag = "service", security(()),
     responses((status = 200, description = "Loaded and serving", body = Value)))]
 fn healthz() {}
 
@@ -165,7 +166,7 @@ fn healthz() {}
     responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
 fn metrics() {}
 
-#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service", security(()),
     responses((status = 200, description = "This document", body = Value)))]
 fn openapi() {}
 
@@ -431,7 +432,7 @@ fn targets() {}
     ))]
 fn set_target() {}
 
-#[utoipa::path(get, path = "/api/config", tag = "page",
+#[utoipa::path(get, path = "/api/config", tag = "page", security(()),
     responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}}`: the raster basemap set by `--basemap-url`", body = Value)))]
 fn page_config() {}
 
@@ -482,6 +483,76 @@ fn page_labels() {}
     ))]
 fn page_progress() {}
 
+#[utoipa::path(post, path = "/api/session", tag = "session", security(()),
+    request_body = SignIn,
+    responses(
+        (status = 201, description = "Signed in: `token` (Bearer, 12 h), `expires_at`, `user`; also set as the page's HttpOnly cookie", body = Value),
+        (status = 400, description = "Neither name and password nor token", body = ErrorBody),
+        (status = 401, description = "Wrong name or password, or a token refused", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this name (Retry-After)", body = ErrorBody),
+    ))]
+fn sign_in() {}
+
+#[utoipa::path(get, path = "/api/session", tag = "session",
+    responses(
+        (status = 200, description = "Who the token is: `user` (name, role, scope), `kind`, `expires_at`, `home` (where their views start)", body = Value),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ))]
+fn whoami() {}
+
+#[utoipa::path(delete, path = "/api/session", tag = "session",
+    responses(
+        (status = 204, description = "The token is revoked and the cookie cleared"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ))]
+fn sign_out() {}
+
+#[utoipa::path(get, path = "/api/users", tag = "users", description = "Admins only.",
+    responses(
+        (status = 200, description = "Every user: role, scope, live tokens; a wall screen's user is `wall: true`", body = Value),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ))]
+fn list_users() {}
+
+#[utoipa::path(post, path = "/api/users", tag = "users", description = "Admins only.",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created: `user` and, shown once, `password` (or `token` for a wall screen)", body = Value),
+        (status = 400, description = "A field is wrong (named)", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+    ))]
+fn create_user() {}
+
+#[utoipa::path(post, path = "/api/users/{name}/revoke", tag = "users", description = "Admins only.",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, description = "`revoked`: how many tokens", body = Value),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+fn revoke_user() {}
+
+/// Bearer tokens for every operation but the public ones.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        doc.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
@@ -524,7 +595,14 @@ fn page_progress() {}
         page_region_units,
         page_labels,
         page_progress,
+        sign_in,
+        whoami,
+        sign_out,
+        list_users,
+        create_user,
+        revoke_user,
     ),
+    modifiers(&BearerAuth),
     components(schemas(
         ErrorBody,
         ErrorDetail,
@@ -542,6 +620,8 @@ fn page_progress() {}
         YellowCard,
         Closure,
         NewTarget,
+        SignIn,
+        NewUser,
     ))
 )]
 pub struct ApiDoc;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::AppState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
 use crate::domain::Level;
@@ -26,6 +27,7 @@ pub struct RankingResponse {
 /// Handler.
 pub async fn get_rankings(
     State(app): State<AppState>,
+    who: Access,
     params: Params,
 ) -> Result<Json<RankingResponse>, ApiError> {
     params.only(&["level", "metric", "at"])?;
@@ -47,9 +49,24 @@ pub async fn get_rankings(
     let moment = at.unwrap_or(now);
     let previous_at = moment - Duration::days(1);
     let before = fold_regions(&map, previous_at, &all);
+    // A reader with a scope ranks the regions in it only (their figures are whole).
     let regions = match at {
-        None => ranking(&map, level, metric, map.live().regions(), &before),
-        Some(at) => ranking(&map, level, metric, &fold_regions(&map, at, &all), &before),
+        None => ranking(
+            &map,
+            level,
+            metric,
+            map.live().regions(),
+            &before,
+            &who.scope,
+        ),
+        Some(at) => ranking(
+            &map,
+            level,
+            metric,
+            &fold_regions(&map, at, &all),
+            &before,
+            &who.scope,
+        ),
     };
     Ok(Json(RankingResponse {
         level,

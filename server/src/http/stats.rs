@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
-use super::tiles::unit_filter;
 use crate::domain::{Level, RegionId};
 use crate::state::aggregate::fold_filtered;
 use crate::state::stats::{Stats, present};
@@ -35,6 +35,7 @@ pub struct StatsResponse {
 /// Handler.
 pub async fn get_stats(
     State(app): State<AppState>,
+    who: Access,
     params: Params,
 ) -> Result<Json<StatsResponse>, ApiError> {
     params.only(&["region", "at", "kind", "colour"])?;
@@ -42,8 +43,10 @@ pub async fn get_stats(
     let (map, now) = app.read_now()?;
     // `region=` picks the subtree; `kind=` and `colour=` count only those units (and
     // their hazards).
-    let mut filter = unit_filter(&params, &map)?;
-    let idx = filter.region.take().unwrap_or(map.regions.town());
+    // Without `region=`, the reader's home: the town, or their scope (whose figures
+    // then count only the units in scope).
+    let mut filter = who.filter(&params, &map)?;
+    let idx = filter.region.take().unwrap_or_else(|| who.home(&map));
     let r = map.regions.get(idx);
     Ok(Json(StatsResponse {
         region: RegionRef {

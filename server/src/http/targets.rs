@@ -9,10 +9,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::access::Access;
 use super::body::WriteBody;
 use super::error::ApiError;
 use super::params::Params;
-use super::units::{actor, written};
+use super::units::written;
 use crate::domain::RegionId;
 use crate::domain::time::{local_date, start_of_day};
 use crate::store::{Store, Target};
@@ -43,12 +44,12 @@ pub struct NewTarget {
     group: RegionId,
     week: String,
     closures: u32,
-    by: Option<String>,
 }
 
 /// Sets (or replaces) a group's closure target for a week.
 pub async fn set(
     State(app): State<AppState>,
+    who: Access,
     req: WriteBody<NewTarget>,
 ) -> Result<Response, ApiError> {
     let b = req.body;
@@ -56,16 +57,15 @@ pub async fn set(
     if b.closures > 1_000_000 {
         return Err(ApiError::bad("closures", "at most 1,000,000"));
     }
-    let by = actor(b.by.as_deref())?;
     let target = Target {
         group: b.group,
         week: b.week,
         closures: b.closures,
-        set_by: by.clone(),
+        set_by: who.user.name.clone(),
         set_at: Utc::now(),
     };
     Ok(written(
-        app.write(crate::writes::Op::SetTarget(target), &by, req.idempotency)
+        app.write_as(&who, crate::writes::Op::SetTarget(target), req.idempotency)
             .await?,
     ))
 }
@@ -73,7 +73,12 @@ pub async fn set(
 /// `GET /api/targets?week=YYYY-Www` (default: this week, Guali time): every group with
 /// its target (or `null`), its closures on each day Monday to Sunday, cumulative, and
 /// its progress (closures so far ÷ target).
-pub async fn get(State(app): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+/// A reader with a scope sees the groups in it only.
+pub async fn get(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
     params.only(&["week"])?;
     let week = match params.get::<String>("week")? {
         Some(w) => w,
@@ -86,6 +91,7 @@ pub async fn get(State(app): State<AppState>, params: Params) -> Result<Json<Val
     let table = closures_by_group_and_day(&map, &days);
     let groups: Vec<Value> = table
         .into_iter()
+        .filter(|(idx, _)| who.scope.covers(&map, *idx))
         .map(|(idx, daily)| {
             let region = map.regions.get(idx);
             let target = targets.iter().find(|t| t.group == region.id);

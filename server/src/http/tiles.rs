@@ -23,11 +23,9 @@ use onemap_tiles::{MAX_ZOOM, TileCoord};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
-use crate::domain::RegionId;
-use crate::state::MapState;
-use crate::state::aggregate::UnitFilter;
 use crate::views::tiles::{Layer, TileRequest, render};
 
 /// The MVT media type.
@@ -147,29 +145,11 @@ fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     })
 }
 
-/// Parses the unit filter shared by tiles and OGC items: `kind=`, `colour=` (comma
-/// lists) and `region=` (an id; 404 when it names no region).
-pub fn unit_filter(params: &Params, map: &MapState) -> Result<UnitFilter, ApiError> {
-    let mut f = UnitFilter::default();
-    if let Some(kinds) = params.list("kind")? {
-        f = f.with_kinds(&kinds);
-    }
-    if let Some(colours) = params.list("colour")? {
-        f = f.with_colours(&colours);
-    }
-    if let Some(id) = params.get::<RegionId>("region")? {
-        f.region = Some(map.regions.find(&id).ok_or(ApiError::NotFound {
-            what: "region",
-            id: id.to_string(),
-        })?);
-    }
-    Ok(f)
-}
-
 /// Handler of `/tiles/{layers}/{z}/{x}/{y}.mvt`.
 pub async fn get_tile(
     State(app): State<AppState>,
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    who: Access,
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -180,10 +160,10 @@ pub async fn get_tile(
     let at = params.moment("at")?;
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
-        let filter = unit_filter(&params, &map)?;
+        let filter = who.filter(&params, &map)?;
         let key = format!(
-            "{layers:?}/{coord}/{}/{}/{:?}/{:?}",
-            filter.kinds, filter.colours, filter.region, at
+            "{layers:?}/{coord}/{}/{}/{:?}/{:?}/{:?}",
+            filter.kinds, filter.colours, filter.region, at, filter.scope
         );
         (key, map.live().version(), filter)
     };
@@ -305,6 +285,7 @@ fn description(layer: Layer) -> &'static str {
 pub async fn get_tilejson(
     State(app): State<AppState>,
     Path(name): Path<String>,
+    who: Access,
     params: Params,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
@@ -317,7 +298,7 @@ pub async fn get_tilejson(
     };
     let list = parse_layers(layers)?;
     let (map, _) = app.read_now()?;
-    unit_filter(&params, &map)?;
+    who.filter(&params, &map)?;
     let town = map.regions.get(map.regions.town());
     let bounds = town
         .boundary

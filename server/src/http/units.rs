@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::access::Access;
 use super::body::{self, WriteBody};
 use super::error::ApiError;
 use super::params::Params;
@@ -90,14 +91,6 @@ pub(super) fn written(w: Written) -> Response {
     resp
 }
 
-/// Who wrote, until sign-in names the user: the body's `by`, else `anonymous`.
-pub(super) fn actor(by: Option<&str>) -> Result<String, ApiError> {
-    match by {
-        Some(b) => text("by", b, 100, true),
-        None => Ok("anonymous".into()),
-    }
-}
-
 fn unit_id(raw: &str) -> Result<UnitId, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound {
         what: "unit",
@@ -124,12 +117,12 @@ pub struct NewUnit {
     #[schema(value_type = Option<i64>, minimum = 1)]
     host: Option<UnitId>,
     registered_at: Option<DateTime<Utc>>,
-    by: Option<String>,
 }
 
 /// Registers a unit; its micro-grid is where its location lies.
 pub async fn register(
     State(app): State<AppState>,
+    who: Access,
     req: WriteBody<NewUnit>,
 ) -> Result<Response, ApiError> {
     let b = req.body;
@@ -150,9 +143,9 @@ pub async fn register(
         host: b.host,
         registered_at: happened("registered_at", b.registered_at, now)?,
     };
-    let by = actor(b.by.as_deref())?;
     Ok(written(
-        app.write(Op::Register(unit), &by, req.idempotency).await?,
+        app.write_as(&who, Op::Register(unit), req.idempotency)
+            .await?,
     ))
 }
 
@@ -169,13 +162,13 @@ pub struct UnitPatch {
     location: Option<[f64; 2]>,
     risk: Option<RiskLevel>,
     batch: Option<Batch>,
-    by: Option<String>,
 }
 
 /// Edits a unit.
 pub async fn edit(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<UnitPatch>,
 ) -> Result<Response, ApiError> {
     let id = unit_id(&id)?;
@@ -211,14 +204,16 @@ pub async fn edit(
     if p.batch.is_some() {
         u.batch = p.batch;
     }
-    let by = actor(p.by.as_deref())?;
-    Ok(written(app.write(Op::Edit(u), &by, req.idempotency).await?))
+    Ok(written(
+        app.write_as(&who, Op::Edit(u), req.idempotency).await?,
+    ))
 }
 
 /// `GET /api/units/{id}?at=`: the unit's card as of `at` (default now).
 pub async fn card(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["at"])?;
@@ -226,13 +221,10 @@ pub async fn card(
     let at = params.moment("at")?;
     let colour = {
         let (map, now) = app.read_now()?;
-        let idx = map.unit_idx(id).ok_or_else(|| ApiError::NotFound {
-            what: "unit",
-            id: id.to_string(),
-        })?;
+        let e = who.unit(&map, id)?;
         match at {
-            Some(t) if t != now => contribution(&map.units[idx as usize], t).map(|(c, _)| c),
-            _ => map.live().colour(idx),
+            Some(t) if t != now => contribution(e, t).map(|(c, _)| c),
+            _ => map.unit_idx(id).and_then(|idx| map.live().colour(idx)),
         }
     };
     let record = app
@@ -254,20 +246,14 @@ pub async fn card(
 pub async fn history(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["after", "limit"])?;
     let id = unit_id(&id)?;
-    if app
-        .map
-        .read()
-        .map(|m| m.unit_idx(id).is_none())
-        .unwrap_or(true)
     {
-        return Err(ApiError::NotFound {
-            what: "unit",
-            id: id.to_string(),
-        });
+        let (map, _) = app.read_now()?;
+        who.unit(&map, id)?;
     }
     let after = params.get::<i64>("after")?;
     let limit = params.get::<u32>("limit")?.unwrap_or(1000).clamp(1, 10_000);
@@ -311,6 +297,7 @@ pub struct Visit {
 
 async fn visit(
     app: AppState,
+    who: Access,
     id: &str,
     kind: InspectionKind,
     req: WriteBody<Visit>,
@@ -384,30 +371,31 @@ async fn visit(
             evidence: None,
         });
     }
-    let by = inspection.inspector.clone();
     let op = Op::Inspect {
         inspection,
         hazards,
     };
-    Ok(written(app.write(op, &by, req.idempotency).await?))
+    Ok(written(app.write_as(&who, op, req.idempotency).await?))
 }
 
 /// Records an inspection (排查).
 pub async fn inspect(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<Visit>,
 ) -> Result<Response, ApiError> {
-    visit(app, &id, InspectionKind::Inspection, req).await
+    visit(app, who, &id, InspectionKind::Inspection, req).await
 }
 
 /// Records a re-inspection (复查).
 pub async fn reinspect(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<Visit>,
 ) -> Result<Response, ApiError> {
-    visit(app, &id, InspectionKind::Reinspection, req).await
+    visit(app, who, &id, InspectionKind::Reinspection, req).await
 }
 
 /// `POST /api/units/{id}/suspend` and `/resume`.
@@ -415,42 +403,43 @@ pub async fn reinspect(
 #[serde(deny_unknown_fields)]
 pub struct Dated {
     at: Option<DateTime<Utc>>,
-    by: Option<String>,
 }
 
 async fn suspension(
     app: AppState,
+    who: Access,
     id: &str,
     req: WriteBody<Dated>,
     suspend: bool,
 ) -> Result<Response, ApiError> {
     let unit = unit_id(id)?;
     let at = happened("at", req.body.at, Utc::now())?;
-    let by = actor(req.body.by.as_deref())?;
     let op = if suspend {
         Op::Suspend { unit, at }
     } else {
         Op::Resume { unit, at }
     };
-    Ok(written(app.write(op, &by, req.idempotency).await?))
+    Ok(written(app.write_as(&who, op, req.idempotency).await?))
 }
 
 /// Orders a unit to suspend business (停业整改).
 pub async fn suspend(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<Dated>,
 ) -> Result<Response, ApiError> {
-    suspension(app, &id, req, true).await
+    suspension(app, who, &id, req, true).await
 }
 
 /// Lifts a unit's suspension.
 pub async fn resume(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     req: WriteBody<Dated>,
 ) -> Result<Response, ApiError> {
-    suspension(app, &id, req, false).await
+    suspension(app, who, &id, req, false).await
 }
 
 /// The largest attachment (a video); photos and plans have lower limits.
@@ -477,16 +466,17 @@ fn accepts(kind: &str, mime: &str) -> Option<usize> {
     }
 }
 
-/// `POST /api/units/{id}/attachments?kind=photo|video|floor_plan[&by=]`: the raw file as
+/// `POST /api/units/{id}/attachments?kind=photo|video|floor_plan`: the raw file as
 /// the body. Its type is read from its content (not from what the client claims); it is
 /// stored once, named by its SHA-256.
 pub async fn attach(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     params: Params,
     req: Request,
 ) -> Result<Response, ApiError> {
-    params.only(&["kind", "by"])?;
+    params.only(&["kind"])?;
     let unit = unit_id(&id)?;
     let kind = match params.get::<String>("kind")?.as_deref() {
         Some("photo") => "photo",
@@ -494,7 +484,6 @@ pub async fn attach(
         Some("floor_plan") => "floor_plan",
         _ => return Err(ApiError::bad("kind", "one of photo, video, floor_plan")),
     };
-    let by = actor(params.get::<String>("by")?.as_deref())?;
     let key = body::idempotency_key(req.headers())?;
     let path = req.uri().path().to_owned();
     let data = body::read_limited(req, ATTACHMENT_LIMIT).await?;
@@ -530,11 +519,12 @@ pub async fn attach(
         hash,
         content_type: mime,
         data,
-        actor: by.clone(),
+        actor: who.user.name.clone(),
         at: Utc::now(),
     };
     Ok(written(
-        app.write(Op::Attach(attachment), &by, idempotency).await?,
+        app.write_as(&who, Op::Attach(attachment), idempotency)
+            .await?,
     ))
 }
 
@@ -542,6 +532,7 @@ pub async fn attach(
 pub async fn attachment(
     State(app): State<AppState>,
     Path(hash): Path<String>,
+    who: Access,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound {
@@ -550,6 +541,14 @@ pub async fn attachment(
     };
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
+    }
+    // A file is the reader's to see when it is attached to a unit in their scope.
+    let units = app.store.attachment_units(&hash).await?;
+    {
+        let (map, _) = app.read_now()?;
+        if !units.iter().any(|&u| who.unit(&map, u).is_ok()) {
+            return Err(not_found());
+        }
     }
     let etag = format!("\"{hash}\"");
     if headers
@@ -566,7 +565,7 @@ pub async fn attachment(
             (header::ETAG, etag),
             (
                 header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable".into(),
+                "private, max-age=31536000, immutable".into(),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
         ],

@@ -12,6 +12,7 @@ use std::ops::{AddAssign, SubAssign};
 
 use chrono::{DateTime, Utc};
 
+use super::scope::Scope;
 use super::{MapState, RegionIdx, UnitEntry};
 use crate::domain::{Colour, Severity, Stage, UnitKind, colour_of};
 
@@ -141,9 +142,9 @@ pub fn stage_index(stage: Stage) -> usize {
     }
 }
 
-/// Which units count: a set of kinds, a set of colours, a region's subtree. The
-/// default lets every unit through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which units count: a set of kinds, a set of colours, a region's subtree, the reader's
+/// scope. The default lets every unit through.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitFilter {
     /// Bit `kind_index(k)` set for each admitted kind.
     pub kinds: u8,
@@ -151,6 +152,8 @@ pub struct UnitFilter {
     pub colours: u8,
     /// Only units in this region's subtree.
     pub region: Option<RegionIdx>,
+    /// Only units the reader may see.
+    pub scope: Scope,
 }
 
 impl Default for UnitFilter {
@@ -159,6 +162,7 @@ impl Default for UnitFilter {
             kinds: 0b1111,
             colours: 0b11_1111,
             region: None,
+            scope: Scope::All,
         }
     }
 }
@@ -185,9 +189,13 @@ impl UnitFilter {
     pub fn admits(&self, state: &MapState, e: &UnitEntry, colour: Colour) -> bool {
         self.kinds & (1 << kind_index(e.unit.kind)) != 0
             && self.colours & (1 << colour_index(colour)) != 0
-            && self
-                .region
-                .is_none_or(|r| state.regions.is_within(e.micro_grid, r))
+            && self.covers_region(state, e.micro_grid)
+    }
+
+    /// Whether region `i` is within the filter's region and the reader's scope (its
+    /// figures are then the reader's to see, once the kinds and colours are applied).
+    pub fn covers_region(&self, state: &MapState, i: RegionIdx) -> bool {
+        self.region.is_none_or(|r| state.regions.is_within(i, r)) && self.scope.covers(state, i)
     }
 }
 

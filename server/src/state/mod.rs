@@ -11,6 +11,7 @@
 pub mod aggregate;
 pub mod live;
 pub mod regions;
+pub mod scope;
 pub mod stats;
 pub mod writes;
 

@@ -159,6 +159,18 @@ impl RegionTree {
         }
     }
 
+    /// The deepest region both `a` and `b` are within.
+    pub fn common_ancestor(&self, a: RegionIdx, b: RegionIdx) -> RegionIdx {
+        let mut at = Some(a);
+        while let Some(r) = at {
+            if self.is_within(b, r) {
+                return r;
+            }
+            at = self.parent[r];
+        }
+        self.town()
+    }
+
     /// The micro-grid whose polygon contains `point` (boundary included; where two
     /// touch, the one with the smaller id wins, so the answer is stable).
     pub fn micro_grid_at(&self, point: Point<f64>) -> Option<RegionIdx> {

@@ -8,6 +8,7 @@
 //! pass the same conformance suite (`tests/store_conformance.rs`). Every write method
 //! is one transaction: it either lands whole or not at all.
 
+pub mod auth;
 mod geometry;
 pub mod journal;
 pub mod postgres;

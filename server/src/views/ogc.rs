@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use crate::domain::{Colour, Level, RegionId, UnitId};
 use crate::state::aggregate::{Agg, UnitFilter, contribution, fold_regions};
 use crate::state::live::HEX_RESOLUTIONS;
+use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx, UnitIdx};
 use crate::store::UnitText;
 use crate::views::cell_polygon;
@@ -287,24 +288,41 @@ pub fn items(state: &MapState, collection: Collection, q: &ItemsQuery) -> Page {
     }
 }
 
-/// One feature of `collection` by its id (a unit id, a region id, an H3 index); `None`
-/// when the id does not parse or names nothing in the collection.
-pub fn item(state: &MapState, collection: Collection, id: &str) -> Option<Feature> {
+/// One feature of `collection` by its id (a unit id, a region id, an H3 index) as the
+/// reader with `scope` sees it; `None` when the id does not parse, names nothing in the
+/// collection or nothing in scope (a cell's figures count only the units in scope).
+pub fn item(state: &MapState, collection: Collection, id: &str, scope: &Scope) -> Option<Feature> {
     match collection {
         Collection::Units => {
             let u = state.unit_idx(id.parse::<UnitId>().ok()?)?;
             let colour = state.live().colour(u)?;
-            Some(unit_feature(state, u, colour))
+            scope
+                .covers(state, state.units[u as usize].micro_grid)
+                .then(|| unit_feature(state, u, colour))
         }
         Collection::Villages | Collection::Grids | Collection::MicroGrids => {
             let i = state.regions.find(&id.parse::<RegionId>().ok()?)?;
-            (Some(state.regions.get(i).level) == collection.level())
+            (Some(state.regions.get(i).level) == collection.level() && scope.covers(state, i))
                 .then(|| region_feature(state, i, state.live().region(i)))
         }
-        Collection::Hexes => {
+        Collection::Hexes if scope.is_all() => {
             let cell = id.parse::<CellIndex>().ok()?;
             let agg = state.live().hexes(cell.resolution())?.get(&cell)?;
             Some(hex_feature(cell, agg))
+        }
+        Collection::Hexes => {
+            let cell = id.parse::<CellIndex>().ok()?;
+            let at = state.live().at();
+            let mut agg: Option<Agg> = None;
+            for e in &state.units {
+                if e.cell.parent(cell.resolution()) == Some(cell)
+                    && scope.covers(state, e.micro_grid)
+                    && let Some((_, a)) = contribution(e, at)
+                {
+                    *agg.get_or_insert_with(Agg::default) += &a;
+                }
+            }
+            agg.map(|a| hex_feature(cell, &a))
         }
     }
 }
@@ -335,12 +353,13 @@ pub fn extent(state: &MapState, collection: Collection) -> [f64; 4] {
     rect.unwrap_or([-180.0, -90.0, 180.0, 90.0])
 }
 
-/// Whether `filter` admits every kind and colour, so the figures are the live ones
-/// (a `region` alone does not change a region's or a cell's own figures).
+/// Whether `filter` admits every kind and colour for a reader who sees everything, so
+/// the figures are the live ones (a `region` alone does not change a region's or a
+/// cell's own figures; a scope changes a cell's, which may straddle it).
 fn counts_every_unit(filter: &UnitFilter) -> bool {
     UnitFilter {
         region: None,
-        ..*filter
+        ..filter.clone()
     }
     .is_all()
 }
@@ -376,11 +395,7 @@ fn matching_units(state: &MapState, q: &ItemsQuery) -> Vec<(UnitIdx, Colour)> {
 
 /// Regions of `level` whose polygon meets the bbox, within the filter's region; by id.
 fn matching_regions(state: &MapState, level: Level, q: &ItemsQuery) -> Vec<RegionIdx> {
-    let within = |i: RegionIdx| {
-        q.filter
-            .region
-            .is_none_or(|r| state.regions.is_within(i, r))
-    };
+    let within = |i: RegionIdx| q.filter.covers_region(state, i);
     let mut regions: Vec<RegionIdx> = match q.bbox {
         Some(b) => {
             let rect = b.rect();
@@ -621,11 +636,11 @@ mod tests {
         assert!(beyond.features.is_empty());
         assert_eq!(beyond.number_matched, 3);
         // Unit 2 is suspended: black.
-        let two = item(&s, Collection::Units, "2").unwrap_or_else(|| unreachable!());
+        let two = item(&s, Collection::Units, "2", &Scope::All).unwrap_or_else(|| unreachable!());
         assert_eq!(two.property("colour"), Some(&json!("black")));
         assert_eq!(two.property("micro_grid"), Some(&json!("VB-1-1")));
-        assert!(item(&s, Collection::Units, "99").is_none());
-        assert!(item(&s, Collection::Units, "x").is_none());
+        assert!(item(&s, Collection::Units, "99", &Scope::All).is_none());
+        assert!(item(&s, Collection::Units, "x", &Scope::All).is_none());
     }
 
     #[test]
@@ -676,9 +691,9 @@ mod tests {
             max: [0.4, 0.4],
         });
         assert_eq!(ids(&items(&s, Collection::MicroGrids, &q)), ["VA-1-1"]);
-        assert!(item(&s, Collection::Grids, "VA-1").is_some());
+        assert!(item(&s, Collection::Grids, "VA-1", &Scope::All).is_some());
         assert!(
-            item(&s, Collection::Grids, "VA").is_none(),
+            item(&s, Collection::Grids, "VA", &Scope::All).is_none(),
             "a village is not a grid"
         );
     }
@@ -700,9 +715,9 @@ mod tests {
                 .sum();
             assert_eq!(total, 3, "{res}");
             for id in ids(&page) {
-                assert!(item(&s, Collection::Hexes, &id).is_some());
+                assert!(item(&s, Collection::Hexes, &id, &Scope::All).is_some());
             }
         }
-        assert!(item(&s, Collection::Hexes, "zz").is_none());
+        assert!(item(&s, Collection::Hexes, "zz", &Scope::All).is_none());
     }
 }

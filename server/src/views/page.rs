@@ -12,6 +12,7 @@ use super::ogc::agg_properties;
 use crate::domain::time::{Stamp, local_date};
 use crate::domain::{Colour, Level, UnitId, UnitKind};
 use crate::state::aggregate::Agg;
+use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx, UnitIdx};
 
 fn figures(a: &Agg) -> Value {
@@ -48,7 +49,12 @@ fn brief(state: &MapState, idx: RegionIdx) -> Value {
 
 /// A region for the click-through: itself, the path from the town down to it, its
 /// bounding box, its figures and each child's (from `aggs`, indexed by region).
-pub fn region(state: &MapState, idx: RegionIdx, aggs: &dyn Fn(RegionIdx) -> Agg) -> Value {
+pub fn region(
+    state: &MapState,
+    idx: RegionIdx,
+    aggs: &dyn Fn(RegionIdx) -> Agg,
+    shown: &dyn Fn(RegionIdx) -> bool,
+) -> Value {
     let mut path = Vec::new();
     let mut r = state.regions.parent(idx);
     while let Some(p) = r {
@@ -60,6 +66,7 @@ pub fn region(state: &MapState, idx: RegionIdx, aggs: &dyn Fn(RegionIdx) -> Agg)
         .regions
         .children(idx)
         .iter()
+        .filter(|&&c| shown(c))
         .map(|&c| {
             let mut v = brief(state, c);
             v["bbox"] = json!(bbox(state, c));
@@ -138,11 +145,12 @@ pub fn units_by_urgency(state: &MapState, idx: RegionIdx, now: DateTime<Utc>) ->
 /// A GeoJSON point inside each region of `level` (within `within`'s subtree if given),
 /// where the map writes the region's name: one label per region, where labels taken
 /// from tiled polygons would repeat in every tile the polygon spans.
-pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>) -> Value {
+pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>, scope: &Scope) -> Value {
     let features: Vec<Value> = state
         .regions
         .at_level(level)
         .filter(|&i| within.is_none_or(|w| state.regions.is_within(i, w)))
+        .filter(|&i| scope.covers(state, i))
         .filter_map(|i| {
             let r = state.regions.get(i);
             let p = r.boundary.as_ref()?.interior_point()?;
@@ -160,10 +168,10 @@ pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>) -> Valu
 /// such activity (a quiet stretch after the campaign, or a hazard found years later,
 /// does not stretch the chart), with running totals and the closure rate at each day's
 /// end.
-pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>) -> Value {
+pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Scope) -> Value {
     let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
     for e in &state.units {
-        if !state.regions.is_within(e.micro_grid, idx) {
+        if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
             continue;
         }
         for h in e.hazards.iter() {
@@ -221,7 +229,7 @@ mod tests {
     #[test]
     fn progress_counts_each_hazard_once_found_and_once_closed() {
         let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
-        let p = progress(&s, s.regions.town(), t(9));
+        let p = progress(&s, s.regions.town(), t(9), &Scope::All);
         let days = p["days"].as_array().cloned().unwrap_or_default();
         let last = days.last().cloned().unwrap_or_default();
         let found: usize = s.units.iter().map(|e| e.hazards.len()).sum();
@@ -238,7 +246,7 @@ mod tests {
         use geo::Contains;
         let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
         for level in [Level::Village, Level::Grid, Level::MicroGrid] {
-            let v = labels(&s, level, None);
+            let v = labels(&s, level, None, &Scope::All);
             let fs = v["features"].as_array().cloned().unwrap_or_default();
             assert_eq!(fs.len(), s.regions.at_level(level).count(), "{level:?}");
             for (f, i) in fs.iter().zip(s.regions.at_level(level)) {

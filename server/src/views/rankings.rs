@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::{Level, RegionId, vocabulary};
 use crate::state::aggregate::Agg;
+use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx};
 
 vocabulary! {
@@ -85,16 +86,21 @@ fn ranks(
     out
 }
 
-/// The ranking of every region at `level` by `metric`, from the aggregates now and a
-/// day earlier (both indexed by region).
+/// The ranking of every region at `level` in `scope` by `metric`, from the aggregates
+/// now and a day earlier (both indexed by region).
 pub fn ranking(
     state: &MapState,
     level: Level,
     metric: Metric,
     now: &[Agg],
     before: &[Agg],
+    scope: &Scope,
 ) -> Vec<Ranked> {
-    let regions: Vec<RegionIdx> = state.regions.at_level(level).collect();
+    let regions: Vec<RegionIdx> = state
+        .regions
+        .at_level(level)
+        .filter(|&i| scope.covers(state, i))
+        .collect();
     let previous: std::collections::HashMap<RegionIdx, u32> =
         ranks(state, &regions, |i| metric.of(&before[i]))
             .into_iter()
@@ -137,7 +143,14 @@ mod tests {
         // 2nd only village A was.
         let now = fold_regions(&s, t(3), &f);
         let before = fold_regions(&s, t(2), &f);
-        let r = ranking(&s, Level::Village, Metric::InspectionRate, &now, &before);
+        let r = ranking(
+            &s,
+            Level::Village,
+            Metric::InspectionRate,
+            &now,
+            &before,
+            &Scope::All,
+        );
         let line = |id: &str| r.iter().find(|l| l.id.as_str() == id).cloned();
         let (a, b) = (line("VA"), line("VB"));
         let (Some(a), Some(b)) = (a, b) else {
@@ -149,11 +162,25 @@ mod tests {
         assert_eq!(r[0].id.as_str(), "VA", "ties ordered by id");
         // On the 6th unit 3 joins B uninspected: B falls to rank 2.
         let later = fold_regions(&s, t(6) + chrono::Duration::hours(1), &f);
-        let r = ranking(&s, Level::Village, Metric::InspectionRate, &later, &now);
+        let r = ranking(
+            &s,
+            Level::Village,
+            Metric::InspectionRate,
+            &later,
+            &now,
+            &Scope::All,
+        );
         assert_eq!(r[1].id.as_str(), "VB");
         assert_eq!((r[1].rank, r[1].rank_change), (2, -1));
         // Closure rate: A found 2 and closed 1 by the 6th; B found none (rate 0).
-        let r = ranking(&s, Level::Village, Metric::ClosureRate, &later, &now);
+        let r = ranking(
+            &s,
+            Level::Village,
+            Metric::ClosureRate,
+            &later,
+            &now,
+            &Scope::All,
+        );
         assert_eq!((r[0].id.as_str(), r[0].value), ("VA", 0.5));
     }
 }

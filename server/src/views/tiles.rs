@@ -299,11 +299,7 @@ fn regions_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
             if layer.len() >= MAX_FEATURES {
                 break;
             }
-            if req
-                .filter
-                .region
-                .is_some_and(|r| !state.regions.is_within(i, r))
-            {
+            if !req.filter.covers_region(state, i) {
                 continue;
             }
             let r = state.regions.get(i);

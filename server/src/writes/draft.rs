@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::WriteError;
+use crate::auth::Action;
 use crate::domain::{
     Colour, Hazard, HazardId, Inspection, Level, RegionId, Severity, Unit, UnitId,
 };
 use crate::http::AppState;
 use crate::state::writes::FactChange;
-use crate::state::{MapState, StateError};
+use crate::state::{MapState, RegionIdx, StateError};
 use crate::store::{Assigned, Attachment, Change, EventKind, NewEvent, NewNotice, Store, Target};
 use crate::views::records;
 
@@ -68,6 +69,40 @@ pub enum Op {
 }
 
 impl Op {
+    /// What the write is, as far as roles go.
+    pub fn action(&self) -> Action {
+        match self {
+            Op::Register(_) | Op::Edit(_) => Action::ManageUnits,
+            Op::Inspect { .. } => Action::Inspect,
+            Op::YellowCard { .. } | Op::Close { .. } => Action::Rectify,
+            Op::Suspend { .. } | Op::Resume { .. } => Action::Suspend,
+            Op::SetTarget(_) => Action::SetTargets,
+            Op::Attach(_) => Action::Attach,
+        }
+    }
+
+    /// The places the write touches, for the scope check: the unit's micro-grid (both,
+    /// for a move), a target's group. Ids the map does not know touch nothing (the write
+    /// then fails as not found).
+    pub fn places(&self, map: &MapState) -> Vec<RegionIdx> {
+        let unit = |id: UnitId| map.unit(id).map(|e| e.micro_grid);
+        let hazard = |id: HazardId| {
+            map.hazard_slot(id)
+                .ok()
+                .map(|(u, _)| map.units[u as usize].micro_grid)
+        };
+        let places = match self {
+            Op::Register(u) => vec![map.regions.find(&u.micro_grid)],
+            Op::Edit(u) => vec![map.regions.find(&u.micro_grid), unit(u.id)],
+            Op::Inspect { inspection, .. } => vec![unit(inspection.unit)],
+            Op::YellowCard { hazard: h, .. } | Op::Close { hazard: h, .. } => vec![hazard(*h)],
+            Op::Suspend { unit: u, .. } | Op::Resume { unit: u, .. } => vec![unit(*u)],
+            Op::SetTarget(t) => vec![map.regions.find(&t.group)],
+            Op::Attach(a) => vec![unit(a.unit)],
+        };
+        places.into_iter().flatten().collect()
+    }
+
     /// The change the store commits.
     pub(super) fn change(&self) -> Change<'_> {
         match self {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 use crate::http::AppState;
+use crate::http::access::Access;
 use crate::state::{MapState, StateError};
 use crate::store::{
     Assigned, Attachment, Event, EventKind, Journal, NewEvent, Replay, Store, StoreError, Target,
@@ -60,6 +61,9 @@ pub enum WriteError {
     /// An idempotency key reused for a different request.
     #[error("Idempotency-Key `{0}` was used for a different request")]
     KeyReused(String),
+    /// The user may not make this write (their role, or a place outside their scope).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl WriteError {
@@ -103,7 +107,48 @@ impl AppState {
         self.map.write().map_err(|_| WriteError::Poisoned)
     }
 
-    /// Performs one write for `actor`: the whole pipeline of this module.
+    /// Performs one write for a signed-in user: the role must allow it and every place it
+    /// touches (the unit's micro-grid, before and after a move; a target's group) must be
+    /// in their scope, else 403 and nothing happens. The event records the user; an
+    /// idempotency key is the user's own (another user's retry with it is refused).
+    pub async fn write_as(
+        &self,
+        who: &Access,
+        op: Op,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Written, WriteError> {
+        let op = self.locate(op)?;
+        let action = op.action();
+        if !who.user.role.may(action) {
+            return Err(WriteError::Forbidden(format!(
+                "a {} may not {}",
+                who.user.role.as_str(),
+                action.as_str().replace('_', " ")
+            )));
+        }
+        if !who.scope.is_all() {
+            let map = self.read_map()?;
+            for place in op.places(&map) {
+                if !who.scope.covers(&map, place) {
+                    return Err(WriteError::Forbidden(format!(
+                        "`{}` is outside your scope",
+                        map.regions.get(place).id
+                    )));
+                }
+            }
+        }
+        let idempotency = idempotency.map(|i| Idempotency {
+            fingerprint: crate::http::fingerprint(&[
+                i.fingerprint.as_bytes(),
+                who.user.name.as_bytes(),
+            ]),
+            key: i.key,
+        });
+        self.write(op, &who.user.name, idempotency).await
+    }
+
+    /// Performs one write for `actor`: the whole pipeline of this module. Trusted
+    /// callers only (the clock, tools, tests): the API goes through [`Self::write_as`].
     pub async fn write(
         &self,
         op: Op,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::domain::RegionId;
 use crate::http::AppState;
+use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::views::page;
@@ -14,17 +15,15 @@ use crate::views::page;
 /// `GET /api/progress?region=ID` (default the town).
 pub async fn progress(
     State(app): State<AppState>,
+    who: Access,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["region"])?;
     let region = params.get::<RegionId>("region")?;
     let (map, now) = app.read_now()?;
     let idx = match region {
-        Some(id) => map.regions.find(&id).ok_or(ApiError::NotFound {
-            what: "region",
-            id: id.to_string(),
-        })?,
-        None => map.regions.town(),
+        Some(id) => who.region_touching(&map, id.as_str())?,
+        None => who.home(&map),
     };
-    Ok(Json(page::progress(&map, idx, now)))
+    Ok(Json(page::progress(&map, idx, now, &who.scope)))
 }

@@ -7,50 +7,44 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use crate::domain::{Level, RegionId};
+use crate::domain::Level;
 use crate::http::AppState;
+use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
-use crate::http::tiles::unit_filter;
 use crate::state::aggregate::fold_regions;
-use crate::state::{MapState, RegionIdx};
 use crate::store::Store;
 use crate::views::page;
 
 /// The most units `/api/regions/{id}/units` lists (a village holds a few hundred).
 const MAX_LISTED: usize = 5000;
 
-/// `town` or a region id, as an index.
-fn find(map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
-    if id == "town" {
-        return Ok(map.regions.town());
-    }
-    let not_found = || ApiError::NotFound {
-        what: "region",
-        id: id.to_owned(),
-    };
-    let rid: RegionId = id.parse().map_err(|_| not_found())?;
-    map.regions.find(&rid).ok_or_else(not_found)
-}
-
 /// `GET /api/regions/{id|town}?at=&kind=&colour=`: the region, its path from the town,
 /// its bounding box, its figures and each child's (the same names as the tiles').
+///
+/// A reader with a scope gets the regions in it, and those above it with figures that
+/// count only the units in scope and only the children that hold some.
 pub async fn region(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["at", "kind", "colour"])?;
     let at = params.moment("at")?;
     let (map, now) = app.read_now()?;
-    let idx = find(&map, &id)?;
-    let filter = unit_filter(&params, &map)?;
+    let idx = who.region_touching(&map, &id)?;
+    let mut filter = who.filter(&params, &map)?;
+    if !who.scope.covers(&map, idx) {
+        filter.scope = who.scope.clone();
+    }
+    let shown = |i| who.scope.touches(&map, i);
     // The present, unfiltered, is the live aggregates; anything else is folded.
     let v = match at.filter(|&t| t < now) {
-        None if filter.is_all() => page::region(&map, idx, &|i| *map.live().region(i)),
+        None if filter.is_all() => page::region(&map, idx, &|i| *map.live().region(i), &shown),
         moment => {
             let folded = fold_regions(&map, moment.unwrap_or(now), &filter);
-            page::region(&map, idx, &|i| folded[i])
+            page::region(&map, idx, &|i| folded[i], &shown)
         }
     };
     Ok(Json(v))
@@ -62,6 +56,7 @@ pub async fn region(
 pub async fn units(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    who: Access,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["at"])?;
@@ -69,7 +64,7 @@ pub async fn units(
     let (list, region) = {
         let (map, now) = app.read_now()?;
         let now = at.filter(|&t| t < now).unwrap_or(now);
-        let idx = find(&map, &id)?;
+        let idx = who.region(&map, &id)?;
         if map.regions.get(idx).level.depth() < Level::Village.depth() {
             return Err(ApiError::bad(
                 "id",
@@ -107,7 +102,11 @@ pub async fn units(
 /// `GET /api/labels?level=village|grid|micro_grid&region=ID`: a GeoJSON point inside
 /// each region of the level (within `region` if given), with its `id`, `level` and
 /// `name`, where the map writes its name.
-pub async fn labels(State(app): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+pub async fn labels(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
     params.only(&["level", "region"])?;
     let level = params.get::<Level>("level")?.unwrap_or(Level::Village);
     if !level.has_polygon() || level == Level::Town {
@@ -115,8 +114,8 @@ pub async fn labels(State(app): State<AppState>, params: Params) -> Result<Json<
     }
     let (map, _) = app.read_now()?;
     let within = match params.get::<String>("region")? {
-        Some(id) => Some(find(&map, &id)?),
+        Some(id) => Some(who.region(&map, &id)?),
         None => None,
     };
-    Ok(Json(page::labels(&map, level, within)))
+    Ok(Json(page::labels(&map, level, within, &who.scope)))
 }

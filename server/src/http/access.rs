@@ -1,0 +1,404 @@
+//! Who is asking, and may they: the one gate every request passes.
+//!
+//! [`guard`] runs before every handler. It finds the route's [`Action`] in one table
+//! ([`action_of`]: a handful of routes are public — the page's files, `/healthz`, the
+//! OpenAPI document, signing in — and every other route needs a signed-in user, reads
+//! included, so a new route is closed until listed otherwise), reads the token (an
+//! `Authorization: Bearer` header; for reads, also the page's `onemap_token` cookie),
+//! refuses expired, revoked, malformed and unknown tokens with 401 and roles that may
+//! not do the action with 403, and hands the handler an [`Access`]: the user and their
+//! [`Scope`] resolved on the map.
+//!
+//! Handlers then see the map only through `Access`: regions and units out of scope read
+//! as 404 ([`Access::region`], [`Access::sees`]), filters carry the scope into tiles,
+//! figures and lists ([`Access::filter`]), and writes out of scope are 403
+//! (`AppState::write_as`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::Params;
+use crate::auth::throttle::Throttle;
+use crate::auth::{Action, Role, Scope, TokenKind, TokenRecord, User, is_well_formed, token_hash};
+use crate::domain::{RegionId, UnitId};
+use crate::state::aggregate::UnitFilter;
+use crate::state::{MapState, RegionIdx, UnitEntry};
+use crate::store::AnyStore;
+
+/// The page's cookie holding the token (HttpOnly, SameSite=Strict).
+pub const COOKIE: &str = "onemap_token";
+
+/// How long a looked-up token is trusted before it is read from the store again: a
+/// token revoked through the API is dropped at once; one revoked from the command line
+/// (another process) within this.
+const CACHE_FOR: Duration = Duration::from_secs(10);
+/// Cached lookups at most.
+const CACHE_MAX: usize = 50_000;
+
+/// The action a route needs; `None` for the public routes.
+pub fn action_of(method: &Method, path: &str) -> Option<Action> {
+    use Action as A;
+    let public = matches!(
+        path,
+        "/" | "/wall"
+            | "/grid/{id}"
+            | "/grid"
+            | "/static/{*path}"
+            | "/favicon.ico"
+            | "/healthz"
+            | "/api/openapi.json"
+            | "/api/config"
+    );
+    if public || (path == "/api/session" && method == Method::POST) {
+        return None;
+    }
+    if path.starts_with("/api/users") {
+        return Some(A::ManageUsers);
+    }
+    if method == Method::GET || method == Method::HEAD || path == "/api/session" {
+        return Some(A::Read);
+    }
+    Some(match path {
+        "/api/units" | "/api/units/{id}" => A::ManageUnits,
+        "/api/units/{id}/inspections" | "/api/units/{id}/reinspections" => A::Inspect,
+        "/api/units/{id}/attachments" => A::Attach,
+        "/api/hazards/{id}/yellow-card" | "/api/hazards/{id}/close" => A::Rectify,
+        "/api/units/{id}/suspend" | "/api/units/{id}/resume" => A::Suspend,
+        "/api/targets" => A::SetTargets,
+        // A method the route does not take: a signed-in user learns it is a 405.
+        // (`tests/openapi.rs` checks that every documented write is listed above.)
+        _ => A::Read,
+    })
+}
+
+/// Who is asking, with where they may look.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The user.
+    pub user: Arc<User>,
+    /// Their scope on the map.
+    pub scope: Scope,
+    /// The SHA-256 of the token they came with.
+    pub token_hash: Arc<str>,
+    /// Session or wall.
+    pub kind: TokenKind,
+    /// When the token stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Access>()
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))
+    }
+}
+
+impl Access {
+    /// The region `id` (or `town`) if it is in scope; 404 otherwise, as for an unknown id.
+    pub fn region(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
+        let idx = self.region_any(map, id)?;
+        if self.scope.covers(map, idx) {
+            Ok(idx)
+        } else {
+            Err(ApiError::NotFound {
+                what: "region",
+                id: id.to_owned(),
+            })
+        }
+    }
+
+    /// The region `id` (or `town`) if it is in scope or above it (its figures must then
+    /// be counted with the scope: [`Access::filter`] does); 404 otherwise.
+    pub fn region_touching(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
+        let idx = self.region_any(map, id)?;
+        if self.scope.touches(map, idx) {
+            Ok(idx)
+        } else {
+            Err(ApiError::NotFound {
+                what: "region",
+                id: id.to_owned(),
+            })
+        }
+    }
+
+    fn region_any(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
+        let not_found = || ApiError::NotFound {
+            what: "region",
+            id: id.to_owned(),
+        };
+        if id == "town" {
+            return Ok(map.regions.town());
+        }
+        let rid: RegionId = id.parse().map_err(|_| not_found())?;
+        map.regions.find(&rid).ok_or_else(not_found)
+    }
+
+    /// The region a reader's views start from when they name none: the town, or their
+    /// scope's region (the deepest region above all of it if they have several).
+    pub fn home(&self, map: &MapState) -> RegionIdx {
+        self.scope.home(map)
+    }
+
+    /// Whether the reader may see this unit.
+    pub fn sees(&self, map: &MapState, e: &UnitEntry) -> bool {
+        self.scope.covers(map, e.micro_grid)
+    }
+
+    /// The unit `id` if it is in scope; 404 otherwise.
+    pub fn unit<'m>(&self, map: &'m MapState, id: UnitId) -> Result<&'m UnitEntry, ApiError> {
+        map.unit(id)
+            .filter(|e| self.sees(map, e))
+            .ok_or_else(|| ApiError::NotFound {
+                what: "unit",
+                id: id.to_string(),
+            })
+    }
+
+    /// The unit filter of a request (`kind=`, `colour=`, `region=`), within the scope: a
+    /// `region=` out of scope is 404.
+    pub fn filter(&self, params: &Params, map: &MapState) -> Result<UnitFilter, ApiError> {
+        let mut f = UnitFilter::default();
+        if let Some(kinds) = params.list("kind")? {
+            f = f.with_kinds(&kinds);
+        }
+        if let Some(colours) = params.list("colour")? {
+            f = f.with_colours(&colours);
+        }
+        if let Some(id) = params.get::<RegionId>("region")? {
+            f.region = Some(self.region_touching(map, id.as_str())?);
+        }
+        // Within a region wholly in scope, the scope filters nothing: leave it out, so
+        // the live figures serve.
+        let covered = f.region.is_some_and(|r| self.scope.covers(map, r));
+        if !covered {
+            f.scope = self.scope.clone();
+        }
+        Ok(f)
+    }
+}
+
+/// A token found in the store, with its user.
+type Known = (TokenRecord, Arc<User>);
+
+/// Tokens looked up recently, and failed sign-ins.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    cache: Mutex<HashMap<String, (Option<Known>, Instant)>>,
+    /// Failed sign-ins per name.
+    pub throttle: Throttle,
+}
+
+impl Sessions {
+    /// The token with this hash and its user, from the cache or the store.
+    pub async fn lookup(&self, store: &AnyStore, hash: &str) -> Result<Option<Known>, ApiError> {
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((hit, at)) = cache.get(hash)
+                && at.elapsed() < CACHE_FOR
+            {
+                return Ok(hit.clone());
+            }
+        }
+        let found = store.token(hash).await?.map(|(t, u)| (t, Arc::new(u)));
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(hash.to_owned(), (found.clone(), Instant::now()));
+        Ok(found)
+    }
+
+    /// Drops cached lookups of a user's tokens (after a revocation).
+    pub fn forget_user(&self, user_id: i64) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (hit, _)| hit.as_ref().is_none_or(|(t, _)| t.user_id != user_id));
+    }
+
+    /// Drops a cached lookup.
+    pub fn forget(&self, hash: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.remove(hash);
+    }
+}
+
+/// The token a request carries: the `Authorization: Bearer` header, or for reads and
+/// signing out, the page's cookie. `Ok(None)` when there is none.
+fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<String>, ApiError> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
+        let v = v.to_str().unwrap_or("");
+        let token = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::Unauthorized("Authorization: Bearer TOKEN".into()))?;
+        return Ok(Some(token.to_owned()));
+    }
+    let cookie_ok = method == Method::GET || method == Method::HEAD || path == "/api/session";
+    if !cookie_ok {
+        return Ok(None);
+    }
+    Ok(headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned()))
+}
+
+/// The user a token names, if it is live at `now`.
+pub async fn authenticate(
+    app: &AppState,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(TokenRecord, Arc<User>), ApiError> {
+    if !is_well_formed(token) {
+        return Err(ApiError::Unauthorized("not a onemap token".into()));
+    }
+    let hash = token_hash(token);
+    match app.sessions.lookup(&app.store, &hash).await? {
+        Some((t, u)) if t.is_live(now) => Ok((t, u)),
+        Some((t, _)) if t.revoked_at.is_some() => Err(ApiError::Unauthorized(
+            "the token was revoked; sign in again".into(),
+        )),
+        Some(_) => Err(ApiError::Unauthorized(
+            "the token has expired; sign in again".into(),
+        )),
+        None => Err(ApiError::Unauthorized("unknown token; sign in".into())),
+    }
+}
+
+/// The gate (see the module's description).
+pub async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
+        return next.run(req).await;
+    };
+    let method = req.method().clone();
+    let Some(action) = action_of(&method, &path) else {
+        return next.run(req).await;
+    };
+    match admit(&app, req.headers(), &method, &path, action).await {
+        Ok(access) => {
+            req.extensions_mut().insert(access);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn admit(
+    app: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+    action: Action,
+) -> Result<Access, ApiError> {
+    let token = token_of(headers, method, path)?
+        .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))?;
+    let (t, user) = authenticate(app, &token, Utc::now()).await?;
+    if !user.role.may(action) {
+        return Err(ApiError::Forbidden(format!(
+            "a {} may not {}",
+            role_name(user.role),
+            action.as_str().replace('_', " ")
+        )));
+    }
+    let scope = {
+        let map = app
+            .map
+            .read()
+            .map_err(|_| ApiError::Internal("map state lock poisoned".into()))?;
+        Scope::resolve(&map, &user.scope)
+    };
+    Ok(Access {
+        user,
+        scope,
+        token_hash: t.hash.into(),
+        kind: t.kind,
+        expires_at: t.expires_at,
+    })
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::GridWorker => "grid worker",
+        r => r.as_str(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_listed_routes_are_public() {
+        for (m, p) in [
+            (Method::GET, "/"),
+            (Method::GET, "/wall"),
+            (Method::GET, "/static/{*path}"),
+            (Method::GET, "/healthz"),
+            (Method::GET, "/api/openapi.json"),
+            (Method::POST, "/api/session"),
+        ] {
+            assert_eq!(action_of(&m, p), None, "{m} {p}");
+        }
+        assert_eq!(action_of(&Method::GET, "/api/stats"), Some(Action::Read));
+        assert_eq!(action_of(&Method::GET, "/metrics"), Some(Action::Read));
+        assert_eq!(
+            action_of(&Method::GET, "/api/something-new"),
+            Some(Action::Read)
+        );
+        assert_eq!(
+            action_of(&Method::DELETE, "/api/session"),
+            Some(Action::Read)
+        );
+        assert_eq!(
+            action_of(&Method::GET, "/api/users"),
+            Some(Action::ManageUsers)
+        );
+        assert_eq!(
+            action_of(&Method::POST, "/api/hazards/{id}/close"),
+            Some(Action::Rectify)
+        );
+        assert_eq!(action_of(&Method::POST, "/api/stats"), Some(Action::Read));
+    }
+
+    #[test]
+    fn the_cookie_serves_reads_only() -> Result<(), Box<dyn std::error::Error>> {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=b; onemap_token=om_x".parse()?);
+        let got = token_of(&h, &Method::GET, "/api/stats").map_err(|e| format!("{e:?}"))?;
+        assert_eq!(got.as_deref(), Some("om_x"));
+        let got = token_of(&h, &Method::POST, "/api/units").map_err(|e| format!("{e:?}"))?;
+        assert_eq!(got, None);
+        h.insert(header::AUTHORIZATION, "Basic abc".parse()?);
+        assert!(token_of(&h, &Method::GET, "/api/stats").is_err());
+        h.insert(header::AUTHORIZATION, "Bearer om_y".parse()?);
+        let got = token_of(&h, &Method::POST, "/api/units").map_err(|e| format!("{e:?}"))?;
+        assert_eq!(got.as_deref(), Some("om_y"));
+        Ok(())
+    }
+}
