@@ -1,5 +1,7 @@
 //! The `onemap` binary: parse the command line, open the store, serve.
 
+use std::io::Write;
+
 use anyhow::Context;
 use clap::Parser;
 use onemap::auth::admin::{AddUserError, Secret, add_user, reset_password};
@@ -227,11 +229,13 @@ async fn serve(args: &ServerArgs, store: &AnyStore, hint: &str) -> anyhow::Resul
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, units, backend = store.backend(), "serving");
-    println!(
-        "onemap is serving {units} units from {} at http://{addr}/  (open it in a browser and sign in)",
+    // One write, whose failure is ignored: a closed stdout (a supervisor that read the
+    // first line and went away) must not take the server down.
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "onemap is serving {units} units from {} at http://{addr}/  (open it in a browser and sign in)\n{hint}",
         store.backend()
     );
-    println!("{hint}");
     onemap::run(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -79,6 +79,15 @@ impl Role {
         }
     }
 
+    /// Why this role is refused `action`, in the client's terms.
+    pub fn refusal(self, action: Action) -> String {
+        let who = match self {
+            Role::GridWorker => "grid worker",
+            r => r.as_str(),
+        };
+        format!("a {who} may not {}", action.as_str().replace('_', " "))
+    }
+
     /// Whether a user of this role must have a scope (field roles work somewhere).
     pub fn needs_scope(self) -> bool {
         matches!(self, Role::Inspector | Role::GridWorker)
@@ -272,6 +281,10 @@ mod tests {
         assert!(Role::GridWorker.may(A::Inspect));
         assert!(Role::Admin.may(A::ManageUsers) && !Role::Admin.may(A::Inspect));
         assert!(all.iter().all(|&a| Role::Command.may(a) == (a == A::Read)));
+        assert_eq!(
+            Role::GridWorker.refusal(A::ManageUnits),
+            "a grid worker may not manage units"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use crate::auth::throttle::Throttle;
-use crate::auth::{Action, Role, Scope, TokenKind, TokenRecord, User, is_well_formed, token_hash};
+use crate::auth::{Action, Scope, TokenKind, TokenRecord, User, is_well_formed, token_hash};
 use crate::domain::{RegionId, UnitId};
 use crate::state::aggregate::UnitFilter;
 use crate::state::{MapState, RegionIdx, UnitEntry};
@@ -320,13 +320,12 @@ async fn admit(
         .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))?;
     let (t, user) = authenticate(app, &token, Utc::now()).await?;
     if !user.role.may(action) {
-        return Err(ApiError::Forbidden(format!(
-            "a {} may not {}",
-            role_name(user.role),
-            action.as_str().replace('_', " ")
-        )));
+        return Err(ApiError::Forbidden(user.role.refusal(action)));
     }
-    let scope = {
+    // A user of the whole town (most requests: the wall, the command post) needs no map.
+    let scope = if user.scope.is_empty() {
+        Scope::All
+    } else {
         let map = app
             .map
             .read()
@@ -340,13 +339,6 @@ async fn admit(
         kind: t.kind,
         expires_at: t.expires_at,
     })
-}
-
-fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::GridWorker => "grid worker",
-        r => r.as_str(),
-    }
 }
 
 #[cfg(test)]

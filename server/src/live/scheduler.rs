@@ -21,7 +21,15 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 pub async fn run(app: AppState, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
-        let next = app.map.read().ok().and_then(|m| m.live().next_due());
+        // Changes a reader already brought the map to (`AppState::read_now`) wait in
+        // the map to be logged: due now, whatever the wheel says next.
+        let next = app.map.read().ok().and_then(|m| {
+            if m.has_clock_changes() {
+                Some(Utc::now())
+            } else {
+                m.live().next_due()
+            }
+        });
         let sleep = next.map_or(MAX_SLEEP, |t| {
             (t - Utc::now())
                 .to_std()

@@ -219,6 +219,12 @@ impl MapState {
         out
     }
 
+    /// Puts back changes taken by [`Self::take_clock_changes`] that could not be logged.
+    pub fn restore_clock_changes(&mut self, mut changes: Vec<ClockChange>) {
+        changes.append(&mut self.live.pending);
+        self.live.pending = changes;
+    }
+
     /// Whether the clock has passed a moment the live figures have not taken in yet.
     pub fn needs_advance(&self, now: DateTime<Utc>) -> bool {
         self.live.next_due().is_some_and(|t| t <= now)
@@ -479,6 +485,10 @@ mod tests {
             (Some(Colour::Yellow), Some(Colour::Orange))
         );
         assert!(s.take_clock_changes().is_empty(), "taken once");
+        // Put back when they could not be logged: the next tick takes them again.
+        s.restore_clock_changes(changes.clone());
+        assert!(s.has_clock_changes());
+        assert_eq!(s.take_clock_changes(), changes);
         assert_consistent(&s);
     }
 

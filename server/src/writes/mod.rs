@@ -120,11 +120,7 @@ impl AppState {
         let op = self.locate(op)?;
         let action = op.action();
         if !who.user.role.may(action) {
-            return Err(WriteError::Forbidden(format!(
-                "a {} may not {}",
-                who.user.role.as_str(),
-                action.as_str().replace('_', " ")
-            )));
+            return Err(WriteError::Forbidden(who.user.role.refusal(action)));
         }
         if !who.scope.is_all() {
             let map = self.read_map()?;
@@ -144,7 +140,7 @@ impl AppState {
             ]),
             key: i.key,
         });
-        self.write(op, &who.user.name, idempotency).await
+        self.write_located(op, &who.user.name, idempotency).await
     }
 
     /// Performs one write for `actor`: the whole pipeline of this module. Trusted
@@ -156,6 +152,16 @@ impl AppState {
         idempotency: Option<Idempotency>,
     ) -> Result<Written, WriteError> {
         let op = self.locate(op)?;
+        self.write_located(op, actor, idempotency).await
+    }
+
+    /// [`Self::write`] for an op whose micro-grid is already derived.
+    async fn write_located(
+        &self,
+        op: Op,
+        actor: &str,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Written, WriteError> {
         let _writer = self.feed.lock.lock().await;
         if let Some(idem) = &idempotency
             && let Some(first) = self.store.replay(&idem.key).await?
@@ -308,9 +314,15 @@ impl AppState {
             watermark: Some(now),
             ..Journal::default()
         };
-        self.store
+        if let Err(e) = self
+            .store
             .commit(crate::store::Change::Nothing, move |_| journal)
-            .await?;
+            .await
+        {
+            // Not logged: they wait in the map for the next tick, not lost with it.
+            self.write_map()?.restore_clock_changes(changes);
+            return Err(e.into());
+        }
         for event in events {
             self.feed.publish(event);
         }
