@@ -889,17 +889,17 @@ async fn the_command_line_makes_users_and_the_log_keeps_no_password() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    // Read the log as it comes (a full pipe would stall the server).
+    // Read the log as it comes, from the start (a full pipe would stall the server).
     let mut stderr = child.stderr.take().unwrap();
     let log = std::thread::spawn(move || {
         let mut log = String::new();
         let _ = stderr.read_to_string(&mut log);
         log
     });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let plain = reqwest::Client::new();
     for pw in ["a-wrong-password-123", password.as_str()] {

@@ -116,6 +116,22 @@ async fn notices_delivered(store: &AnyStore) -> Vec<(i64, i64, bool)> {
     }
 }
 
+/// The units table's `colour` column (what a GIS desktop or another tile server reads):
+/// units per colour, and one unit's.
+async fn stored_colours(store: &AnyStore, unit: Option<UnitId>) -> Vec<(Option<String>, i64)> {
+    let sql = match unit {
+        None => "SELECT colour, count(*) FROM units GROUP BY colour ORDER BY colour".to_owned(),
+        Some(u) => format!(
+            "SELECT colour, count(*) FROM units WHERE id = {} GROUP BY colour",
+            u.get()
+        ),
+    };
+    match store {
+        AnyStore::Sqlite(s) => sqlx::query_as(&sql).fetch_all(s.pool()).await.unwrap(),
+        AnyStore::Postgres(s) => sqlx::query_as(&sql).fetch_all(s.pool()).await.unwrap(),
+    }
+}
+
 async fn check_workflow(db: TestDb) {
     onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
     let mut app = onemap::load_state(&db.store).await.unwrap();
@@ -124,6 +140,20 @@ async fn check_workflow(db: TestDb) {
     let server = Server::serve(app.clone()).await;
     let mut live = EventStream::connect(&server, "/api/events/stream", None).await;
     let (_, stats0) = server.get_json("/api/stats").await;
+    // The table's colour column was filled at start: the same counts as the map's.
+    let stored = stored_colours(&db.store, None).await;
+    for (c, count) in &stored {
+        let c = c.as_deref().expect("every unit has its colour stored");
+        assert_eq!(
+            stats0["units"]["by_colour"][c].as_i64(),
+            Some(*count),
+            "{c}"
+        );
+    }
+    assert_eq!(
+        stored.iter().map(|r| r.1).sum::<i64>(),
+        stats0["units"]["total"].as_i64().unwrap()
+    );
     let (_, yesterday0) = server
         .get_json(&format!(
             "/api/stats?at={}",
@@ -153,6 +183,10 @@ async fn check_workflow(db: TestDb) {
     assert_eq!(e3["error"]["field"], "Idempotency-Key");
     let hazard_u = r1["record"]["hazards"][0]["id"].as_i64().unwrap();
     assert_eq!(colour(&server, u).await, "red");
+    assert_eq!(
+        stored_colours(&db.store, Some(u)).await,
+        [(Some("red".to_owned()), 1)]
+    );
     let (_, stats1) = server.get_json("/api/stats").await;
     assert_eq!(n(&stats1, "hazards.found"), n(&stats0, "hazards.found") + 1);
     assert_eq!(
@@ -600,6 +634,11 @@ async fn check_workflow(db: TestDb) {
         "dated at the deadline {deadline}, not the restart: {at}"
     );
     assert_eq!(colour(&server, w).await, "orange");
+    // The clock's change reached the table's colour column with the event.
+    assert_eq!(
+        stored_colours(&db.store, Some(w)).await,
+        [(Some("orange".to_owned()), 1)]
+    );
     server.stop().await;
     db.finish().await;
 }

@@ -61,6 +61,15 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let now = chrono::Utc::now();
     let built_at = watermark.filter(|&w| w < now).unwrap_or(now);
     let map = tokio::task::spawn_blocking(move || MapState::build(data, built_at)).await??;
+    // The table's colour column, for other readers of the database: filled where empty.
+    let missing = store.units_without_colour().await?;
+    if !missing.is_empty() {
+        let colours: Vec<_> = missing
+            .into_iter()
+            .filter_map(|id| Some((id, map.live().colour(map.unit_idx(id)?)?)))
+            .collect();
+        store.set_colours(&colours).await?;
+    }
     Ok(AppState {
         map: Arc::new(RwLock::new(map)),
         store: store.clone(),

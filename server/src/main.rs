@@ -21,9 +21,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => {
+            // The demo users' file goes there whatever the store (PostGIS included).
+            let data_dir = &args.server.store.data_dir;
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
             let store = open(&args.server.store).await?;
             let started = std::time::Instant::now();
-            let users_file = args.server.store.data_dir.join(DEMO_USERS);
+            let users_file = data_dir.join(DEMO_USERS);
             if onemap::seed_demo(&store, args.seed).await? {
                 tracing::info!(elapsed = ?started.elapsed(), "created the Guali demo dataset");
                 let text = demo_users(&store).await?;

@@ -19,7 +19,9 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Region, Suspension, Unit, UnitId};
+use crate::domain::{
+    Colour, Hazard, HazardId, Inspection, InspectionId, Region, Suspension, Unit, UnitId,
+};
 pub use journal::{
     Assigned, Attachment, AttachmentInfo, Change, Event, EventKind, EventQuery, Journal, NewEvent,
     NewNotice, Notice, Replay, Target, UnitRecord,
@@ -158,6 +160,13 @@ pub trait Store: Send + Sync {
 
     /// The clock watermark: every clock-driven change up to it is logged.
     fn watermark(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
+
+    /// Units whose `colour` column is not filled yet (just imported, or stored before
+    /// the column existed).
+    fn units_without_colour(&self) -> impl Future<Output = Result<Vec<UnitId>>> + Send;
+
+    /// Writes each unit's colour into its `colour` column.
+    fn set_colours(&self, colours: &[(UnitId, Colour)]) -> impl Future<Output = Result<()>> + Send;
 
     /// A unit with every fact recorded about it.
     fn unit_record(&self, id: UnitId) -> impl Future<Output = Result<Option<UnitRecord>>> + Send;
@@ -339,6 +348,12 @@ impl Store for AnyStore {
     }
     async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
         delegate!(self, s => s.watermark())
+    }
+    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
+        delegate!(self, s => s.units_without_colour())
+    }
+    async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
+        delegate!(self, s => s.set_colours(colours))
     }
     async fn unit_record(&self, id: UnitId) -> Result<Option<UnitRecord>> {
         delegate!(self, s => s.unit_record(id))

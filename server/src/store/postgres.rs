@@ -22,7 +22,7 @@ use super::{Dataset, NoticeOutcome, Result, Store, StoreError, UnitText, geometr
 
 const EVENT_COLUMNS: &str = "seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, colour_before, \
      colour_after, before::text AS before, after::text AS after";
-use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
+use crate::domain::{Colour, Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 /// A PostgreSQL + PostGIS store.
 #[derive(Debug, Clone)]
@@ -329,6 +329,15 @@ impl Store for PgStore {
             .await?;
             seqs.push(seq);
         }
+        for e in &journal.events {
+            if let (Some(unit), Some(colour)) = (e.event.unit, e.event.colour_after) {
+                sqlx::query("UPDATE units SET colour = $1 WHERE id = $2")
+                    .bind(colour.as_str())
+                    .bind(unit.get())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         let now = Utc::now();
         for n in &journal.notices {
             sqlx::query(
@@ -410,6 +419,30 @@ impl Store for PgStore {
             rows::replay(key, fingerprint, status, &response)
         })
         .transpose()
+    }
+
+    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM units WHERE colour IS NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        ids.into_iter().map(rows::unit_id).collect()
+    }
+
+    async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in colours.chunks(BATCH) {
+            sqlx::query(
+                "UPDATE units SET colour = t.colour \
+                 FROM UNNEST($1::bigint[], $2::text[]) AS t(id, colour) WHERE units.id = t.id",
+            )
+            .bind(chunk.iter().map(|(u, _)| u.get()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {

@@ -367,6 +367,14 @@ pub fn missing_or_conflict(
     }
 }
 
+/// A unit id read from the store.
+pub fn unit_id(id: i64) -> super::Result<UnitId> {
+    UnitId::new(id).map_err(|e| StoreError::Corrupt {
+        column: "units.id",
+        message: e.to_string(),
+    })
+}
+
 /// A unit's text row: id, name, address, owner name, owner phone.
 pub type UnitTextRow = (i64, String, String, String, String);
 
@@ -376,10 +384,7 @@ pub fn unit_texts(
     out: &mut std::collections::HashMap<UnitId, super::UnitText>,
 ) -> super::Result<()> {
     for (id, name, address, owner_name, owner_phone) in rows {
-        let id = UnitId::new(id).map_err(|e| StoreError::Corrupt {
-            column: "units.id",
-            message: e.to_string(),
-        })?;
+        let id = unit_id(id)?;
         let text = super::UnitText {
             name,
             address,

@@ -17,7 +17,7 @@ use super::rows::{
     TargetRow, UnitRow,
 };
 use super::{Dataset, NoticeOutcome, Result, Store, UnitText, geometry};
-use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
+use crate::domain::{Colour, Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 const EVENT_COLUMNS: &str = "seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, colour_before, \
      colour_after, before, after";
@@ -264,6 +264,15 @@ impl Store for SqliteStore {
             .await?;
             seqs.push(seq);
         }
+        for e in &journal.events {
+            if let (Some(unit), Some(colour)) = (e.event.unit, e.event.colour_after) {
+                sqlx::query("UPDATE units SET colour = ? WHERE id = ?")
+                    .bind(colour.as_str())
+                    .bind(unit.get())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         let now = Utc::now();
         for n in &journal.notices {
             sqlx::query(
@@ -348,6 +357,35 @@ impl Store for SqliteStore {
             rows::replay(key, fingerprint, status, &response)
         })
         .transpose()
+    }
+
+    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM units WHERE colour IS NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        ids.into_iter().map(rows::unit_id).collect()
+    }
+
+    async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
+        // A few statements, not one a unit: `[[id, "colour"], …]` as JSON per chunk (the
+        // colours are words of a fixed vocabulary, nothing to escape).
+        let mut tx = self.pool.begin().await?;
+        for chunk in colours.chunks(5_000) {
+            let pairs: Vec<String> = chunk
+                .iter()
+                .map(|(u, c)| format!("[{},\"{}\"]", u.get(), c.as_str()))
+                .collect();
+            sqlx::query(
+                "UPDATE units SET colour = t.colour FROM (SELECT value ->> 0 AS id, value ->> 1 AS colour \
+                 FROM json_each(?)) AS t WHERE units.id = t.id",
+            )
+            .bind(format!("[{}]", pairs.join(",")))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
