@@ -1,7 +1,7 @@
 //! Users and tokens in the store (`users`, `tokens`; migration 0003 of each backend).
 //! The tables and queries are the same on both backends — ids and times are integers
 //! (milliseconds since the epoch), scopes a space-separated list of region ids — so each
-//! query is written once and run on whichever pool the store has.
+//! query is written once and run on whichever pool the store has (`on_pool!`).
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -9,22 +9,6 @@ use sqlx::Row;
 use super::{AnyStore, Result, StoreError};
 use crate::auth::{Role, TokenKind, TokenRecord, User};
 use crate::domain::RegionId;
-
-/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            AnyStore::Sqlite(s) => {
-                let $pool = s.pool();
-                $body
-            }
-            AnyStore::Postgres(s) => {
-                let $pool = s.pool();
-                $body
-            }
-        }
-    };
-}
 
 const USER_COLUMNS: &str = "id, name, role, scope, password_hash, created_at";
 const TOKEN_COLUMNS: &str = "hash, user_id, kind, created_at, expires_at, revoked_at";

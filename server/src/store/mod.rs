@@ -8,6 +8,22 @@
 //! pass the same conformance suite (`tests/store_conformance.rs`). Every write method
 //! is one transaction: it either lands whole or not at all.
 
+/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            AnyStore::Sqlite(s) => {
+                let $pool = s.pool();
+                $body
+            }
+            AnyStore::Postgres(s) => {
+                let $pool = s.pool();
+                $body
+            }
+        }
+    };
+}
+
 pub mod auth;
 mod geometry;
 pub mod journal;
@@ -161,10 +177,6 @@ pub trait Store: Send + Sync {
     /// The clock watermark: every clock-driven change up to it is logged.
     fn watermark(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
 
-    /// Units whose `colour` column is not filled yet (just imported, or stored before
-    /// the column existed).
-    fn units_without_colour(&self) -> impl Future<Output = Result<Vec<UnitId>>> + Send;
-
     /// Writes each unit's colour into its `colour` column.
     fn set_colours(&self, colours: &[(UnitId, Colour)]) -> impl Future<Output = Result<()>> + Send;
 
@@ -304,6 +316,17 @@ impl AnyStore {
             AnyStore::Postgres(_) => "postgis",
         }
     }
+
+    /// Units whose `colour` column is not filled yet (just imported, or stored before
+    /// the column existed). The same query on both backends.
+    pub async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
+        let ids: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM units WHERE colour IS NULL ORDER BY id"
+        )
+        .fetch_all(pool)
+        .await?);
+        ids.into_iter().map(rows::unit_id).collect()
+    }
 }
 
 macro_rules! delegate {
@@ -348,9 +371,6 @@ impl Store for AnyStore {
     }
     async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
         delegate!(self, s => s.watermark())
-    }
-    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
-        delegate!(self, s => s.units_without_colour())
     }
     async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
         delegate!(self, s => s.set_colours(colours))

@@ -421,14 +421,6 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM units WHERE colour IS NULL ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        ids.into_iter().map(rows::unit_id).collect()
-    }
-
     async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for chunk in colours.chunks(BATCH) {

@@ -359,14 +359,6 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM units WHERE colour IS NULL ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        ids.into_iter().map(rows::unit_id).collect()
-    }
-
     async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
         // A few statements, not one a unit: `[[id, "colour"], …]` as JSON per chunk (the
         // colours are words of a fixed vocabulary, nothing to escape).
