@@ -13,6 +13,8 @@ fn modified(p: &Path) -> Option<std::time::SystemTime> {
 fn main() {
     println!("cargo:rerun-if-changed=../web/package-lock.json");
     println!("cargo:rerun-if-changed=../web/static");
+    // `sqlx::migrate!` embeds the migrations: rebuild when they change.
+    println!("cargo:rerun-if-changed=migrations");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let web = Path::new(&manifest).join("../web");
     let js = web.join("node_modules/maplibre-gl/dist/maplibre-gl.js");

@@ -10,8 +10,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{Duration, Utc};
-use common::{Server, TestDb};
-use mvt_reader::feature::Value as MvtValue;
+use common::{Server, TestDb, json_u64 as n, prop_str as string, prop_u64 as uint};
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{
     Category, Colour, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
@@ -44,29 +43,6 @@ async fn tile(server: &Server, path: &str) -> HashMap<String, Features> {
         return HashMap::new();
     }
     common::decode_tile(&bytes)
-}
-
-fn uint(props: &HashMap<String, MvtValue>, key: &str) -> u64 {
-    match props.get(key) {
-        Some(MvtValue::UInt(v)) => *v,
-        Some(MvtValue::Int(v)) => u64::try_from(*v).unwrap(),
-        Some(MvtValue::SInt(v)) => u64::try_from(*v).unwrap(),
-        other => panic!("{key}: {other:?}"),
-    }
-}
-
-fn string(props: &HashMap<String, MvtValue>, key: &str) -> String {
-    match props.get(key) {
-        Some(MvtValue::String(s)) => s.clone(),
-        other => panic!("{key}: {other:?}"),
-    }
-}
-
-fn n(v: &Value, path: &str) -> u64 {
-    path.split('.')
-        .fold(v, |v, k| &v[k])
-        .as_u64()
-        .unwrap_or_else(|| panic!("{path} missing in {v}"))
 }
 
 async fn town_bounds(server: &Server) -> [f64; 4] {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
-use common::{EventStream, Server, TestDb};
+use common::{EventStream, Server, TestDb, json_u64 as n};
 use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{Colour, UnitId};
@@ -31,14 +31,6 @@ async fn post(server: &Server, path: &str, body: &Value, key: Option<&str>) -> (
     let replayed = resp.headers().contains_key("idempotent-replayed");
     let body = resp.json().await.unwrap_or(Value::Null);
     (status, body, replayed)
-}
-
-fn n(v: &Value, path: &str) -> u64 {
-    let mut cur = v;
-    for k in path.split('.') {
-        cur = &cur[k];
-    }
-    cur.as_u64().unwrap_or_else(|| panic!("{path} in {v}"))
 }
 
 /// Units of a colour, picked from the map.

@@ -76,7 +76,7 @@ fn main() {
     );
 
     // Tiles: every tile over the town, per zoom, all three layers, no cache.
-    let town = state.regions.get(state.regions.town());
+    let town = state.regions.get(state.regions.root());
     let bbox = town
         .boundary
         .as_ref()

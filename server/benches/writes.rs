@@ -124,7 +124,7 @@ async fn run(backend: &str) {
     let now = chrono::Utc::now();
     let town = {
         let map = app.map.read().unwrap();
-        map.regions.get(map.regions.town()).id.clone()
+        map.regions.get(map.regions.root()).id.clone()
     };
     let mut tokens = Vec::new();
     for (name, role, scope) in [

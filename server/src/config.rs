@@ -22,6 +22,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve an existing store.
     Serve(ServeArgs),
+    /// Generate a synthetic dataset into an empty PostGIS store by bulk load (COPY).
+    Gen(GenArgs),
     /// Users: add, list, revoke their tokens, reset a password.
     #[command(subcommand)]
     User(UserCommand),
@@ -157,6 +159,30 @@ pub struct DemoArgs {
     /// Seed of the demo generator; the same seed always gives the same data.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
+}
+
+/// How big a synthetic dataset `onemap gen` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// Zhejiang: about ten million units over 118–123° E, 27–31.2° N.
+    Province,
+}
+
+/// `onemap gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// What to generate.
+    #[arg(long, value_enum, default_value_t = Scale::Province)]
+    pub scale: Scale,
+    /// How many units (default: the province's ten million).
+    #[arg(long, default_value_t = crate::demo::province::DEFAULT_UNITS)]
+    pub units: u64,
+    /// Seed; the same seed and count always give the same places and units.
+    #[arg(long, default_value_t = crate::demo::province::DEFAULT_SEED)]
+    pub seed: u64,
+    /// The PostGIS store to fill (`postgres://…`; must hold no data yet).
+    #[arg(long, env = "ONEMAP_DB")]
+    pub db: String,
 }
 
 /// `onemap serve`.

@@ -55,12 +55,28 @@ pub fn app(state: AppState) -> Router {
 /// clock changed has been logged), so the scheduler's first tick logs what changed
 /// while the server was down.
 pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
-    let data = store.load().await?;
     let watermark = store.watermark().await?;
     let last_seq = store.last_event_seq().await?;
     let now = chrono::Utc::now();
     let built_at = watermark.filter(|&w| w < now).unwrap_or(now);
-    let map = tokio::task::spawn_blocking(move || MapState::build(data, built_at)).await??;
+    let started = std::time::Instant::now();
+    let map = match store {
+        // Streamed: a province's ten million units are read once, straight into the map.
+        AnyStore::Postgres(pg) => {
+            let builder = pg.stream_map(state::MapBuilder::new_for_load).await?;
+            tokio::task::spawn_blocking(move || builder.finish(built_at)).await??
+        }
+        AnyStore::Sqlite(_) => {
+            let data = store.load().await?;
+            tokio::task::spawn_blocking(move || MapState::build(data, built_at)).await??
+        }
+    };
+    tracing::info!(
+        units = map.units.len(),
+        regions = map.regions.all().len(),
+        elapsed = ?started.elapsed(),
+        "map built: index and aggregates ready"
+    );
     // The table's colour column, for other readers of the database: filled where empty.
     let missing = store.units_without_colour().await?;
     if !missing.is_empty() {

@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             serve(&args.server, &store, &hint).await
         }
         Command::User(cmd) => user(cmd).await,
+        Command::Gen(args) => generate(args).await,
         Command::Serve(args) => {
             if args.server.store.db.is_none() {
                 anyhow::bail!(
@@ -62,6 +63,43 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// `onemap gen`: a synthetic province into an empty PostGIS store.
+async fn generate(args: onemap::config::GenArgs) -> anyhow::Result<()> {
+    use onemap::demo::province::Province;
+    if !(args.db.starts_with("postgres://") || args.db.starts_with("postgresql://")) {
+        anyhow::bail!(
+            "--db: `onemap gen` bulk-loads with PostgreSQL's COPY; give a postgres://… URL \
+             (the embedded SQLite store holds the Guali demo: `onemap demo`)"
+        );
+    }
+    if args.units == 0 || args.units > 100_000_000 {
+        anyhow::bail!("--units: between 1 and 100,000,000");
+    }
+    let AnyStore::Postgres(store) = open_url(&args.db).await? else {
+        anyhow::bail!("--db: not a PostGIS store");
+    };
+    let started = std::time::Instant::now();
+    let now = chrono::Utc::now();
+    let province = std::sync::Arc::new(Province::new(args.units, args.seed, now));
+    let regions = province.regions();
+    tracing::info!(
+        units = province.unit_count(),
+        regions = regions.len(),
+        "generating a province into PostGIS"
+    );
+    let counts = store.bulk_load(&regions, province, now).await?;
+    println!(
+        "generated {} regions, {} units, {} inspections, {} hazards, {} suspensions in {:.0?}",
+        counts.regions,
+        counts.rows[0],
+        counts.rows[1],
+        counts.rows[2],
+        counts.rows[3],
+        started.elapsed()
+    );
+    Ok(())
 }
 
 /// The demo's users and their passwords, next to its SQLite file.
@@ -201,9 +239,13 @@ async fn open(args: &StoreArgs) -> anyhow::Result<AnyStore> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     }
-    AnyStore::open(&url)
+    open_url(&url).await
+}
+
+async fn open_url(url: &str) -> anyhow::Result<AnyStore> {
+    AnyStore::open(url)
         .await
-        .with_context(|| format!("opening store {}", redact(&url)))
+        .with_context(|| format!("opening store {}", redact(url)))
 }
 
 /// The URL without a password, for messages.

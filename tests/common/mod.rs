@@ -162,6 +162,33 @@ pub fn decode_tile(bytes: &[u8]) -> HashMap<String, TileFeatures> {
         .collect()
 }
 
+/// An unsigned property of a decoded tile feature (panics naming the key if absent).
+pub fn prop_u64(props: &HashMap<String, mvt_reader::feature::Value>, key: &str) -> u64 {
+    use mvt_reader::feature::Value as V;
+    match props.get(key) {
+        Some(V::UInt(v)) => *v,
+        Some(V::Int(v)) => u64::try_from(*v).expect("not negative"),
+        Some(V::SInt(v)) => u64::try_from(*v).expect("not negative"),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// A text property of a decoded tile feature (panics naming the key if absent).
+pub fn prop_str(props: &HashMap<String, mvt_reader::feature::Value>, key: &str) -> String {
+    match props.get(key) {
+        Some(mvt_reader::feature::Value::String(s)) => s.clone(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// The unsigned number at a dotted `path` of a JSON answer (panics naming it if absent).
+pub fn json_u64(v: &serde_json::Value, path: &str) -> u64 {
+    path.split('.')
+        .fold(v, |v, k| &v[k])
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} missing in {v}"))
+}
+
 /// Every tile at zoom `z` that `[west, south, east, north]` touches.
 pub fn tiles_in(bounds: [f64; 4], z: u8) -> Vec<onemap_tiles::TileCoord> {
     use onemap_tiles::{LonLat, TileCoord};
@@ -235,7 +262,7 @@ impl Server {
     pub async fn serve(state: onemap::AppState) -> Server {
         let town = {
             let map = state.map.read().expect("map");
-            map.regions.get(map.regions.town()).id.clone()
+            map.regions.get(map.regions.root()).id.clone()
         };
         let mut tokens = HashMap::new();
         for role in [

@@ -9,6 +9,7 @@
 mod names;
 mod places;
 mod places_data;
+pub mod province;
 mod timeline;
 mod units;
 
@@ -196,7 +197,7 @@ mod tests {
                 .map(crate::domain::time::Stamp::time)
                 .is_some_and(|t| t > from && t <= to)
         }));
-        let town = state.regions.town();
+        let town = state.regions.root();
         let jun30 = stats(state, town, to);
         assert_eq!(jun30.inspected, jun30.units.total);
         let jul15 = stats(state, town, at("2022-07-15"));

@@ -55,6 +55,13 @@ impl FromStr for RegionId {
     }
 }
 
+/// Lets maps keyed by id be searched with a `&str` (same hash and equality as the text).
+impl std::borrow::Borrow<str> for RegionId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for RegionId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;

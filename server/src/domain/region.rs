@@ -1,7 +1,11 @@
-//! Places: town → area (片区) → group (小组) → village (村社) → grid (网格) → micro-grid (微网格).
+//! Places: [province (省) → county (县区) →] town (镇) → [area (片区) → group (小组) →]
+//! village (村社) → grid (网格) → micro-grid (微网格).
 //!
-//! Town, village, grid and micro-grid carry polygons; areas and groups are sets of
-//! villages (teams), so they have none. Every region but the town has a parent one level up.
+//! A town's own map (the Guali pilot) has the town as its root, with areas and groups as
+//! teams of villages; a province's map has the province as root, counties and towns
+//! below it, and villages straight under their town. Every level but area and group
+//! carries polygons (areas and groups are sets of villages). Every region but the root
+//! has a parent at a higher level, one of those [`Level::parents`] allows.
 
 use geo::MultiPolygon;
 
@@ -10,7 +14,11 @@ use super::{RegionId, vocabulary};
 vocabulary! {
     /// A level of the place hierarchy, from the top down.
     Level, "region level" {
-        /// 镇, the whole town.
+        /// 省, a province (the root of a province's map).
+        Province = "province",
+        /// 县/区, a county or city district.
+        County = "county",
+        /// 镇, a town or street (the root of a town's map).
         Town = "town",
         /// 片区, one of the town's three areas.
         Area = "area",
@@ -26,16 +34,24 @@ vocabulary! {
 }
 
 impl Level {
-    /// The level one step up, `None` for the town.
-    pub const fn parent(self) -> Option<Level> {
+    /// The levels a region of this level may hang under, nearest first (empty for the
+    /// province, which is always a root; a town is a root on a town's own map).
+    pub const fn parents(self) -> &'static [Level] {
         match self {
-            Level::Town => None,
-            Level::Area => Some(Level::Town),
-            Level::Group => Some(Level::Area),
-            Level::Village => Some(Level::Group),
-            Level::Grid => Some(Level::Village),
-            Level::MicroGrid => Some(Level::Grid),
+            Level::Province => &[],
+            Level::County => &[Level::Province],
+            Level::Town => &[Level::County],
+            Level::Area => &[Level::Town],
+            Level::Group => &[Level::Area],
+            Level::Village => &[Level::Group, Level::Town],
+            Level::Grid => &[Level::Village],
+            Level::MicroGrid => &[Level::Grid],
         }
+    }
+
+    /// Whether a region of this level may be the root of the hierarchy.
+    pub const fn can_be_root(self) -> bool {
+        matches!(self, Level::Province | Level::Town)
     }
 
     /// Whether regions of this level have their own polygon.
@@ -43,15 +59,18 @@ impl Level {
         !matches!(self, Level::Area | Level::Group)
     }
 
-    /// Depth from the town (0) down to the micro-grid (5).
+    /// Depth from the top (province, 0) down to the micro-grid (7): the index into
+    /// per-level counts.
     pub const fn depth(self) -> usize {
         match self {
-            Level::Town => 0,
-            Level::Area => 1,
-            Level::Group => 2,
-            Level::Village => 3,
-            Level::Grid => 4,
-            Level::MicroGrid => 5,
+            Level::Province => 0,
+            Level::County => 1,
+            Level::Town => 2,
+            Level::Area => 3,
+            Level::Group => 4,
+            Level::Village => 5,
+            Level::Grid => 6,
+            Level::MicroGrid => 7,
         }
     }
 }
@@ -63,7 +82,7 @@ pub struct Region {
     pub id: RegionId,
     /// Its level.
     pub level: Level,
-    /// The region one level up; `None` only for the town.
+    /// The region above; `None` only for the root.
     pub parent: Option<RegionId>,
     /// Official statistical division code, where there is one.
     pub code: Option<String>,

@@ -142,7 +142,7 @@ impl Access {
             id: id.to_owned(),
         };
         if id == "town" {
-            return Ok(map.regions.town());
+            return Ok(map.regions.root());
         }
         let rid: RegionId = id.parse().map_err(|_| not_found())?;
         map.regions.find(&rid).ok_or_else(not_found)

@@ -88,7 +88,7 @@ pub async fn landing(
     check_params(&params, &[])?;
     let town = {
         let (map, _) = app.read_now()?;
-        map.regions.get(map.regions.town()).name.clone()
+        map.regions.get(map.regions.root()).name.clone()
     };
     let base = base_url(&headers);
     Ok(Json(json!({

@@ -33,11 +33,14 @@ pub async fn get_rankings(
     params.only(&["level", "metric", "at"])?;
     let level: Level = params
         .get("level")?
-        .ok_or_else(|| ApiError::bad("level", "required: village, group or grid"))?;
-    if !matches!(level, Level::Village | Level::Group | Level::Grid) {
+        .ok_or_else(|| ApiError::bad("level", "required: county, town, group, village or grid"))?;
+    if !matches!(
+        level,
+        Level::County | Level::Town | Level::Village | Level::Group | Level::Grid
+    ) {
         return Err(ApiError::bad(
             "level",
-            format!("rankings are by village, group or grid, not {level}"),
+            format!("rankings are by county, town, group, village or grid, not {level}"),
         ));
     }
     let metric: Metric = params

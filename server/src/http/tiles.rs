@@ -299,7 +299,7 @@ pub async fn get_tilejson(
     let list = parse_layers(layers)?;
     let (map, _) = app.read_now()?;
     who.filter(&params, &map)?;
-    let town = map.regions.get(map.regions.town());
+    let town = map.regions.get(map.regions.root());
     let bounds = town
         .boundary
         .as_ref()

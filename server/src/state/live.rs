@@ -11,9 +11,16 @@
 //! write, and the figures are never stale: a reader that finds a due moment advances
 //! first.
 //!
+//! Each resolution's cells also sit in an R-tree by their centres, so a tile or a bbox
+//! finds its cells without walking every cell of a province.
+//!
 //! `version` goes up whenever anything visible changes; tile caches and ETags key on it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
+
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
 
 use chrono::{DateTime, Utc};
 use h3o::{CellIndex, Resolution};
@@ -33,6 +40,9 @@ pub struct Live {
     at: DateTime<Utc>,
     regions: Vec<Agg>,
     hexes: [HashMap<CellIndex, Agg>; 3],
+    /// The cells of `hexes`, by centre (kept equal to their keys once `indexed`).
+    hex_index: [RTree<CellPoint>; 3],
+    indexed: bool,
     colours: Vec<Option<Colour>>,
     /// Moments to re-evaluate units at. An entry can be stale (the unit's facts changed
     /// since it was put in); re-evaluating a unit is exact at any time, so a stale
@@ -43,6 +53,14 @@ pub struct Live {
     /// Colour changes made by the clock and not yet taken by the scheduler (which logs
     /// them as events); whoever advanced the figures, the changes wait here.
     pending: Vec<ClockChange>,
+}
+
+/// An H3 cell by its centre (lon, lat).
+pub type CellPoint = GeomWithData<[f64; 2], CellIndex>;
+
+fn cell_point(c: CellIndex) -> CellPoint {
+    let ll = h3o::LatLng::from(c);
+    CellPoint::new([ll.lng(), ll.lat()], c)
 }
 
 /// A colour changed by the clock alone: a deadline passed, a dated fact took effect.
@@ -65,10 +83,80 @@ impl Live {
             at,
             regions: vec![Agg::default(); regions.all().len()],
             hexes: Default::default(),
+            hex_index: Default::default(),
+            indexed: false,
             colours: Vec::new(),
             wheel: BTreeSet::new(),
             version: 0,
             pending: Vec::new(),
+        }
+    }
+
+    /// Every figure from scratch at `now`, for `units` (handle = position).
+    pub fn compute(regions: &RegionTree, units: &[UnitEntry], now: DateTime<Utc>) -> Self {
+        let mut live = Live::empty(regions, now);
+        live.colours = vec![None; units.len()];
+        for (u, e) in units.iter().enumerate() {
+            live.apply(regions, e, u as UnitIdx, 1);
+            live.schedule(e, u as UnitIdx);
+        }
+        for k in 0..HEX_RESOLUTIONS.len() {
+            let points = live.hexes[k].keys().map(|&c| cell_point(c)).collect();
+            live.hex_index[k] = RTree::bulk_load(points);
+        }
+        live.indexed = true;
+        live.version = 1;
+        live
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) the contribution of unit `u` (entry `e`).
+    fn apply(&mut self, regions: &RegionTree, e: &UnitEntry, u: UnitIdx, sign: i8) {
+        let contrib = contribution(e, self.at);
+        if sign > 0 {
+            self.colours[u as usize] = contrib.map(|(c, _)| c);
+        }
+        let Some((_, a)) = contrib else { return };
+        let mut r = Some(e.micro_grid);
+        while let Some(i) = r {
+            if sign > 0 {
+                self.regions[i] += &a;
+            } else {
+                self.regions[i] -= &a;
+            }
+            r = regions.parent(i);
+        }
+        for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
+            let Some(c) = e.cell.parent(res) else {
+                continue;
+            };
+            let map = &mut self.hexes[k];
+            let index = &mut self.hex_index[k];
+            if sign > 0 {
+                match map.entry(c) {
+                    Entry::Occupied(o) => *o.into_mut() += &a,
+                    Entry::Vacant(v) => {
+                        v.insert(a);
+                        if self.indexed {
+                            index.insert(cell_point(c));
+                        }
+                    }
+                }
+            } else if let Some(h) = map.get_mut(&c) {
+                *h -= &a;
+                if h.is_empty() {
+                    map.remove(&c);
+                    if self.indexed {
+                        index.remove(&cell_point(c));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts unit `u`'s next moment into the wheel.
+    fn schedule(&mut self, e: &UnitEntry, u: UnitIdx) {
+        if let Some(t) = next_moment(e, self.at) {
+            self.wheel.insert((t, u));
         }
     }
 
@@ -98,6 +186,23 @@ impl Live {
             .iter()
             .position(|&r| r == res)
             .map(|i| &self.hexes[i])
+    }
+
+    /// The non-empty cells of one of [`HEX_RESOLUTIONS`] whose centre lies in the box
+    /// `min`–`max` (lon/lat), with their centres and aggregates.
+    pub fn cells_in(
+        &self,
+        res: Resolution,
+        min: [f64; 2],
+        max: [f64; 2],
+    ) -> impl Iterator<Item = (CellIndex, [f64; 2], &Agg)> + '_ {
+        let k = HEX_RESOLUTIONS.iter().position(|&r| r == res);
+        let env = rstar::AABB::from_corners(min, max);
+        k.into_iter().flat_map(move |k| {
+            self.hex_index[k]
+                .locate_in_envelope(&env)
+                .filter_map(move |p| Some((p.data, *p.geom(), self.hexes[k].get(&p.data)?)))
+        })
     }
 
     /// A unit's colour now; `None` if it is not registered yet.
@@ -134,56 +239,15 @@ fn next_moment(e: &UnitEntry, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 impl MapState {
-    /// Recomputes the live figures from scratch at `now` (at start only).
-    pub(super) fn rebuild_live(&mut self, now: DateTime<Utc>) {
-        let n = self.units.len();
-        self.live = Live::empty(&self.regions, now);
-        self.live.colours = vec![None; n];
-        for u in 0..n as UnitIdx {
-            self.apply(u, 1);
-            self.schedule(u);
-        }
-        self.live.version = 1;
-    }
-
     /// Adds (`sign` 1) or removes (`sign` -1) a unit's contribution at `live.at`.
     fn apply(&mut self, u: UnitIdx, sign: i8) {
-        let e = &self.units[u as usize];
-        let contrib = contribution(e, self.live.at);
-        let mg = e.micro_grid;
-        let cell = e.cell;
-        if sign > 0 {
-            self.live.colours[u as usize] = contrib.map(|(c, _)| c);
-        }
-        let Some((_, a)) = contrib else { return };
-        let mut r = Some(mg);
-        while let Some(i) = r {
-            if sign > 0 {
-                self.live.regions[i] += &a;
-            } else {
-                self.live.regions[i] -= &a;
-            }
-            r = self.regions.parent(i);
-        }
-        for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
-            let Some(c) = cell.parent(res) else { continue };
-            let map = &mut self.live.hexes[k];
-            if sign > 0 {
-                *map.entry(c).or_default() += &a;
-            } else if let Some(h) = map.get_mut(&c) {
-                *h -= &a;
-                if h.is_empty() {
-                    map.remove(&c);
-                }
-            }
-        }
+        self.live
+            .apply(&self.regions, &self.units[u as usize], u, sign);
     }
 
     /// Puts the unit's next moment into the wheel.
     fn schedule(&mut self, u: UnitIdx) {
-        if let Some(t) = next_moment(&self.units[u as usize], self.live.at) {
-            self.live.wheel.insert((t, u));
-        }
+        self.live.schedule(&self.units[u as usize], u);
     }
 
     /// Changes one unit's facts with `change` and updates every aggregate it counts in.
@@ -306,6 +370,12 @@ mod tests {
                 }
             }
             assert_eq!(s.live().hexes[k], cells, "cells at {res} at {at}");
+            let mut indexed: Vec<CellIndex> =
+                s.live().hex_index[k].iter().map(|p| p.data).collect();
+            let mut keys: Vec<CellIndex> = cells.keys().copied().collect();
+            indexed.sort_unstable();
+            keys.sort_unstable();
+            assert_eq!(indexed, keys, "the R-tree of cells at {res} at {at}");
         }
         for (i, e) in s.units.iter().enumerate() {
             let c = contribution(e, at).map(|(c, _)| c);
@@ -334,7 +404,7 @@ mod tests {
         // The exact moment a deadline passes: overdue at the deadline, not before.
         let mut s = MapState::build(dataset(), t(4) - Duration::seconds(1))
             .unwrap_or_else(|e| panic!("{e}"));
-        let town = s.regions.town();
+        let town = s.regions.root();
         assert_eq!(s.live().region(town).overdue, 0);
         s.advance(t(4));
         assert_eq!(s.live().region(town).overdue, 2);
@@ -513,9 +583,10 @@ mod tests {
             .find(&"VA".parse().unwrap_or_else(|_| unreachable!()));
         assert_eq!(s.live().region(va.unwrap_or_default()).units, 0);
         let found: Vec<_> = s
-            .points()
-            .locate_within_distance([1.4, 0.5], 1e-9)
-            .map(|p| p.data)
+            .units_in_box(&rstar::AABB::from_corners(
+                [1.4 - 1e-9, 0.5 - 1e-9],
+                [1.4 + 1e-9, 0.5 + 1e-9],
+            ))
             .collect();
         assert_eq!(found, vec![u]);
         assert_eq!(s.points().size(), 3);

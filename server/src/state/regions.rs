@@ -2,9 +2,9 @@
 //! bounding boxes of every region polygon (town, villages, grids, micro-grids), used for
 //! point-in-polygon assignment of units and to find the regions a tile covers.
 //!
-//! Invariants (checked by [`RegionTree::new`]): ids are unique, the town is the one
-//! root, each region's parent sits exactly one level up, and every level that has
-//! polygons has one for each region.
+//! Invariants (checked by [`RegionTree::new`]): ids are unique, there is one root (a
+//! town, or a province), each region's parent is at a level [`Level::parents`] allows,
+//! and every level that has polygons has one for each region.
 
 use std::collections::HashMap;
 
@@ -39,9 +39,9 @@ pub enum RegionError {
     /// An id that does not parse (only generated data can produce this).
     #[error("`{0}` is not a valid region id")]
     BadId(String),
-    /// Not exactly one town.
-    #[error("the hierarchy needs exactly one town, found {0}")]
-    Towns(usize),
+    /// Not exactly one root.
+    #[error("the hierarchy needs exactly one root (a town or a province), found {0}")]
+    Roots(usize),
 }
 
 /// A region polygon's bounding box in the R-tree.
@@ -55,7 +55,11 @@ pub struct RegionTree {
     parent: Vec<Option<RegionIdx>>,
     children: Vec<Vec<RegionIdx>>,
     polygons: RTree<RegionBox>,
-    town: RegionIdx,
+    root: RegionIdx,
+    /// Regions per level, by [`Level::depth`].
+    per_level: [usize; 8],
+    /// The root's bounding box, `[west, south, east, north]`.
+    extent: Option<[f64; 4]>,
 }
 
 impl RegionTree {
@@ -69,31 +73,33 @@ impl RegionTree {
         }
         let mut parent = vec![None; regions.len()];
         let mut children = vec![Vec::new(); regions.len()];
-        let mut towns = Vec::new();
+        let mut roots = Vec::new();
+        let mut per_level = [0; 8];
         for (i, r) in regions.iter().enumerate() {
+            per_level[r.level.depth()] += 1;
             let bad = || RegionError::BadParent {
                 id: r.id.clone(),
                 level: r.level,
                 parent: r.parent.clone(),
             };
-            match (r.level.parent(), &r.parent) {
-                (None, None) => towns.push(i),
-                (Some(expected), Some(p)) => {
+            match &r.parent {
+                None if r.level.can_be_root() => roots.push(i),
+                None => return Err(bad()),
+                Some(p) => {
                     let &pi = by_id.get(p).ok_or_else(bad)?;
-                    if regions[pi].level != expected {
+                    if !r.level.parents().contains(&regions[pi].level) {
                         return Err(bad());
                     }
                     parent[i] = Some(pi);
                     children[pi].push(i);
                 }
-                _ => return Err(bad()),
             }
             if r.level.has_polygon() && r.boundary.is_none() {
                 return Err(RegionError::MissingPolygon(r.id.clone()));
             }
         }
-        let [town] = towns[..] else {
-            return Err(RegionError::Towns(towns.len()));
+        let [root] = roots[..] else {
+            return Err(RegionError::Roots(roots.len()));
         };
         let entries = regions
             .iter()
@@ -106,19 +112,36 @@ impl RegionTree {
                 ))
             })
             .collect();
+        let extent = regions[root]
+            .boundary
+            .as_ref()
+            .and_then(|b| b.bounding_rect())
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
         Ok(RegionTree {
             regions,
             by_id,
             parent,
             children,
+            extent,
             polygons: RTree::bulk_load(entries),
-            town,
+            root,
+            per_level,
         })
     }
 
-    /// The town, root of the tree.
-    pub fn town(&self) -> RegionIdx {
-        self.town
+    /// The root: the town of a town's map, the province of a province's.
+    pub fn root(&self) -> RegionIdx {
+        self.root
+    }
+
+    /// The root's bounding box, `[west, south, east, north]` (none without a polygon).
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        self.extent
+    }
+
+    /// How many regions the level has.
+    pub fn count(&self, level: Level) -> usize {
+        self.per_level[level.depth()]
     }
 
     /// The region at `idx`.
@@ -133,6 +156,11 @@ impl RegionTree {
 
     /// Looks a region up by id.
     pub fn find(&self, id: &RegionId) -> Option<RegionIdx> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Looks a region up by the text of its id (no allocation).
+    pub fn find_str(&self, id: &str) -> Option<RegionIdx> {
         self.by_id.get(id).copied()
     }
 
@@ -168,7 +196,7 @@ impl RegionTree {
             }
             at = self.parent[r];
         }
-        self.town()
+        self.root()
     }
 
     /// The micro-grid whose polygon contains `point` (boundary included; where two
@@ -210,8 +238,8 @@ impl RegionTree {
 
     /// How many regions of each level lie in the subtree of `idx` (itself included),
     /// indexed by [`Level::depth`].
-    pub fn subtree_counts(&self, idx: RegionIdx) -> [usize; 6] {
-        let mut counts = [0; 6];
+    pub fn subtree_counts(&self, idx: RegionIdx) -> [usize; 8] {
+        let mut counts = [0; 8];
         let mut stack = vec![idx];
         while let Some(i) = stack.pop() {
             counts[self.regions[i].level.depth()] += 1;
@@ -239,9 +267,13 @@ mod tests {
     #[test]
     fn inconsistent_hierarchies_are_refused() {
         let town = r("T", Level::Town, None);
-        assert_eq!(RegionTree::new(vec![]).err(), Some(RegionError::Towns(0)));
+        assert_eq!(RegionTree::new(vec![]).err(), Some(RegionError::Roots(0)));
+        assert!(
+            RegionTree::new(vec![town.clone(), r("V", Level::Village, Some("T"))]).is_ok(),
+            "a village may hang straight under its town (a province's towns have no teams)"
+        );
         assert!(matches!(
-            RegionTree::new(vec![town.clone(), r("V", Level::Village, Some("T"))]),
+            RegionTree::new(vec![town.clone(), r("g", Level::Grid, Some("T"))]),
             Err(RegionError::BadParent { .. })
         ));
         assert!(matches!(
@@ -258,7 +290,36 @@ mod tests {
             RegionTree::new(vec![bare]),
             Err(RegionError::MissingPolygon(_))
         ));
-        let ok = RegionTree::new(vec![r("A", Level::Area, Some("T")), town]);
+        let ok = RegionTree::new(vec![r("A", Level::Area, Some("T")), town.clone()]);
         assert!(ok.is_ok(), "children may come before parents");
+        assert!(
+            matches!(
+                RegionTree::new(vec![r("P", Level::Province, None), town.clone()]),
+                Err(RegionError::Roots(2))
+            ),
+            "one root only"
+        );
+        assert!(matches!(
+            RegionTree::new(vec![r("G", Level::Grid, None)]),
+            Err(RegionError::BadParent { .. })
+        ));
+        // A province: counties, towns, villages straight under their town.
+        let province = RegionTree::new(vec![
+            r("P", Level::Province, None),
+            r("C", Level::County, Some("P")),
+            r("T", Level::Town, Some("C")),
+            r("V", Level::Village, Some("T")),
+            r("g", Level::Grid, Some("V")),
+        ]);
+        let province = province.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(province.get(province.root()).level, Level::Province);
+        assert_eq!(province.count(Level::Town), 1);
+        assert!(matches!(
+            RegionTree::new(vec![
+                r("P", Level::Province, None),
+                r("V", Level::Village, Some("P"))
+            ]),
+            Err(RegionError::BadParent { .. })
+        ));
     }
 }

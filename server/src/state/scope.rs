@@ -66,14 +66,14 @@ impl Scope {
     /// are then not the reader's to see: callers check [`Scope::covers`]).
     pub fn home(&self, map: &MapState) -> RegionIdx {
         match self {
-            Scope::All => map.regions.town(),
+            Scope::All => map.regions.root(),
             Scope::Within(roots) => match roots.as_ref() {
                 [one] => *one,
                 many => many
                     .iter()
                     .copied()
                     .reduce(|a, b| map.regions.common_ancestor(a, b))
-                    .unwrap_or(map.regions.town()),
+                    .unwrap_or(map.regions.root()),
             },
         }
     }

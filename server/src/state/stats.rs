@@ -96,6 +96,10 @@ pub struct HazardStats {
 /// How many regions of each level the subtree holds (the region itself included).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RegionCounts {
+    /// Counties and districts (a province's map).
+    pub county: u64,
+    /// Towns and streets (one on a town's map).
+    pub town: u64,
     /// Areas.
     pub area: u64,
     /// Groups.
@@ -183,6 +187,8 @@ pub fn present(state: &MapState, region: RegionIdx, a: &Agg) -> Stats {
             },
         },
         regions: RegionCounts {
+            county: level(Level::County),
+            town: level(Level::Town),
             area: level(Level::Area),
             group: level(Level::Group),
             village: level(Level::Village),
@@ -235,7 +241,7 @@ mod tests {
     #[test]
     fn figures_follow_the_facts_through_time() {
         let s = state();
-        let town = s.regions.town();
+        let town = s.regions.root();
         let day1 = stats(&s, town, t(1));
         assert_eq!(
             (day1.units.total, day1.inspected, day1.hazards.found),
@@ -298,7 +304,7 @@ mod tests {
             ),
             (1, 1, 1, 0)
         );
-        let town = stats(&s, s.regions.town(), t(9));
+        let town = stats(&s, s.regions.root(), t(9));
         assert_eq!(
             (town.regions.area, town.regions.group, town.regions.village),
             (1, 1, 2)

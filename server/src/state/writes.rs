@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::aggregate::contribution;
-use super::{MapState, StateError, UnitEntry, UnitIdx, UnitPoint};
+use super::{MapState, StateError, UnitEntry, UnitIdx};
 use crate::domain::time::Stamp;
 use crate::domain::{Colour, Hazard, HazardFacts, HazardId, Inspection, Suspension, Unit, UnitId};
 
@@ -102,7 +102,7 @@ impl MapState {
         self.units.push(entry);
         self.by_id.push(&self.units);
         let u = self.live_push();
-        self.points.insert(UnitPoint::new(p, u));
+        self.points.insert(p, u);
         Ok(u)
     }
 
@@ -197,8 +197,7 @@ impl MapState {
             e.cell = new.cell;
         });
         if old_p != new_p {
-            self.points.remove(&UnitPoint::new(old_p, u));
-            self.points.insert(UnitPoint::new(new_p, u));
+            self.points.relocate(old_p, new_p, u);
         }
         Ok(u)
     }

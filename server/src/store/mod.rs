@@ -25,6 +25,7 @@ macro_rules! on_pool {
 }
 
 pub mod auth;
+pub mod bulk;
 mod geometry;
 pub mod journal;
 pub mod postgres;
@@ -36,7 +37,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Colour, Hazard, HazardId, Inspection, InspectionId, Region, Suspension, Unit, UnitId,
+    Batch, Colour, Hazard, HazardFacts, HazardId, Inspection, InspectionId, Region, RiskLevel,
+    Suspension, Unit, UnitId, UnitKind,
 };
 pub use journal::{
     Assigned, Attachment, AttachmentInfo, Change, Event, EventKind, EventQuery, Journal, NewEvent,
@@ -70,6 +72,54 @@ pub struct Dataset {
     pub hazards: Vec<Hazard>,
     /// Suspension orders.
     pub suspensions: Vec<Suspension>,
+}
+
+/// A unit as the map reads it at start: everything but its text.
+#[derive(Debug, Clone, Copy)]
+pub struct MapUnit<'a> {
+    /// Id.
+    pub id: UnitId,
+    /// Kind of premises.
+    pub kind: UnitKind,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// The id of its micro-grid, as stored.
+    pub micro_grid: &'a str,
+    /// Provincial risk rating.
+    pub risk: RiskLevel,
+    /// Enterprise batch.
+    pub batch: Option<Batch>,
+    /// Host enterprise of a factory-in-factory.
+    pub host: Option<UnitId>,
+    /// When it entered the register.
+    pub registered_at: DateTime<Utc>,
+}
+
+/// Where a streamed start-up read goes, record by record, so that ten million units
+/// never sit in memory twice ([`postgres::PgStore::stream_map`], which makes the sink
+/// from the regions). Units come first, then the facts, each table in no particular
+/// order.
+pub trait MapSink: Sized {
+    /// What the sink refuses records with.
+    type Error: From<StoreError>;
+    /// About how many units and hazards will come (a hint, to allocate once).
+    fn reserve(&mut self, _units: usize, _hazards: usize) {}
+    /// Every unit has come (the facts follow).
+    fn units_done(&mut self) {}
+    /// One unit.
+    fn unit(&mut self, unit: MapUnit<'_>) -> std::result::Result<(), Self::Error>;
+    /// A unit's first inspection.
+    fn first_inspection(
+        &mut self,
+        unit: UnitId,
+        at: DateTime<Utc>,
+    ) -> std::result::Result<(), Self::Error>;
+    /// One hazard.
+    fn hazard(&mut self, unit: UnitId, facts: HazardFacts) -> std::result::Result<(), Self::Error>;
+    /// One suspension order.
+    fn suspension(&mut self, s: Suspension) -> std::result::Result<(), Self::Error>;
 }
 
 /// A unit's text: what the map does not keep in memory (it is read from the store for

@@ -18,11 +18,21 @@ use super::rows::{
     self, AttachmentRow, EventRow, HazardRow, InspectionRow, NoticeRow, RegionRow, SuspensionRow,
     TargetRow, UnitRow,
 };
-use super::{Dataset, NoticeOutcome, Result, Store, StoreError, UnitText, geometry};
+use super::{
+    Dataset, MapSink, MapUnit, NoticeOutcome, Result, Store, StoreError, UnitText, geometry,
+};
+use crate::domain::HazardFacts;
+use crate::domain::time::Stamp;
 
 const EVENT_COLUMNS: &str = "seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, colour_before, \
      colour_after, before::text AS before, after::text AS after";
 use crate::domain::{Colour, Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
+
+/// Every region, parents before children.
+const REGIONS_SELECT: &str = "SELECT id, level, parent_id, code, name, ST_AsBinary(geom) AS geom FROM regions \
+     ORDER BY CASE level WHEN 'province' THEN 0 WHEN 'county' THEN 1 WHEN 'town' THEN 2 \
+     WHEN 'area' THEN 3 WHEN 'group' THEN 4 WHEN 'village' THEN 5 WHEN 'grid' THEN 6 ELSE 7 END, \
+     id COLLATE \"C\"";
 
 /// A PostgreSQL + PostGIS store.
 #[derive(Debug, Clone)]
@@ -53,10 +63,164 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Streams what the map needs at start into `sink`, in one read-only snapshot:
+    /// regions, then units without their text, each unit's first inspection, hazards and
+    /// suspensions. Rows are decoded in place (no per-row allocation) and logged every
+    /// million, so a province's start-up shows its progress.
+    pub async fn stream_map<S: MapSink>(
+        &self,
+        start: impl FnOnce(Vec<crate::domain::Region>) -> Result<S, S::Error>,
+    ) -> Result<S, S::Error> {
+        use sqlx::Row;
+        use tokio_stream::StreamExt;
+        let started = std::time::Instant::now();
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let regions: Vec<RegionRow> = sqlx::query_as(REGIONS_SELECT)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let mut sink = start(rows::convert(regions)?)?;
+        // The planner's row estimates: a hint for allocating and for the progress log.
+        let estimate = |table: &'static str| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = $1::regclass",
+            )
+            .bind(table)
+        };
+        let expected = estimate("units")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let hazards_expected = estimate("hazards")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        // A little over the estimate: it is approximate, and growing a vector of ten
+        // million entries would copy it.
+        let hint = |n: i64| usize::try_from(n).unwrap_or(0) / 100 * 101;
+        sink.reserve(hint(expected), hint(hazards_expected));
+        tracing::info!(regions_took = ?started.elapsed(), units_expected = expected, "loading the map");
+        let corrupt = |column: &'static str, e: &dyn std::fmt::Display| StoreError::Corrupt {
+            column,
+            message: e.to_string(),
+        };
+        let mut stream = sqlx::query(
+            "SELECT id, kind, ST_X(geom), ST_Y(geom), micro_grid_id, risk_level, batch, host_id, \
+             registered_at FROM units",
+        )
+        .fetch(&mut *tx);
+        let mut n: u64 = 0;
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(StoreError::from)?;
+            let get = |i: usize| -> Result<&str> { Ok(row.try_get::<&str, _>(i)?) };
+            let id: i64 = row.try_get(0).map_err(StoreError::from)?;
+            let host: Option<i64> = row.try_get(7).map_err(StoreError::from)?;
+            let batch: Option<&str> = row.try_get(6).map_err(StoreError::from)?;
+            sink.unit(MapUnit {
+                id: rows::unit_id(id)?,
+                kind: get(1)?.parse().map_err(|e| corrupt("units.kind", &e))?,
+                lon: row.try_get(2).map_err(StoreError::from)?,
+                lat: row.try_get(3).map_err(StoreError::from)?,
+                micro_grid: get(4)?,
+                risk: get(5)?
+                    .parse()
+                    .map_err(|e| corrupt("units.risk_level", &e))?,
+                batch: batch
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| corrupt("units.batch", &e))?,
+                host: host.map(rows::unit_id).transpose()?,
+                registered_at: row.try_get(8).map_err(StoreError::from)?,
+            })?;
+            n += 1;
+            if n.is_multiple_of(1_000_000) {
+                tracing::info!(units = n, of = expected, elapsed = ?started.elapsed(), "loading the map");
+            }
+        }
+        drop(stream);
+        sink.units_done();
+        let mut stream =
+            sqlx::query("SELECT unit_id, min(inspected_at) FROM inspections GROUP BY unit_id")
+                .fetch(&mut *tx);
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(StoreError::from)?;
+            let unit: i64 = row.try_get(0).map_err(StoreError::from)?;
+            sink.first_inspection(
+                rows::unit_id(unit)?,
+                row.try_get(1).map_err(StoreError::from)?,
+            )?;
+        }
+        drop(stream);
+        tracing::info!(units = n, elapsed = ?started.elapsed(), "loading the map: units and inspections read");
+        let mut stream = sqlx::query(
+            "SELECT id, unit_id, severity, stage, found_at, deadline, yellow_card_at, closed_at FROM hazards",
+        )
+        .fetch(&mut *tx);
+        let mut hazards: u64 = 0;
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(StoreError::from)?;
+            let id: i64 = row.try_get(0).map_err(StoreError::from)?;
+            let unit: i64 = row.try_get(1).map_err(StoreError::from)?;
+            let severity: &str = row.try_get(2).map_err(StoreError::from)?;
+            let stage: &str = row.try_get(3).map_err(StoreError::from)?;
+            let stamp = |i: usize| -> Result<Option<Stamp>> {
+                let t: Option<DateTime<Utc>> = row.try_get(i)?;
+                Ok(t.map(Stamp::of))
+            };
+            let found: DateTime<Utc> = row.try_get(4).map_err(StoreError::from)?;
+            sink.hazard(
+                rows::unit_id(unit)?,
+                HazardFacts {
+                    id: new_id(id, "hazards.id")?,
+                    found_at: Stamp::of(found),
+                    deadline: stamp(5)?,
+                    yellow_card_at: stamp(6)?,
+                    closed_at: stamp(7)?,
+                    severity: severity
+                        .parse()
+                        .map_err(|e| corrupt("hazards.severity", &e))?,
+                    stage: stage.parse().map_err(|e| corrupt("hazards.stage", &e))?,
+                },
+            )?;
+            hazards += 1;
+        }
+        drop(stream);
+        let suspensions: Vec<SuspensionRow> =
+            sqlx::query_as("SELECT unit_id, started_at, ended_at FROM suspensions")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        for s in rows::convert(suspensions)? {
+            sink.suspension(s)?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(units = n, hazards, elapsed = ?started.elapsed(), "loading the map: read");
+        Ok(sink)
+    }
+
     /// The connection pool, for tests and tools that query PostGIS directly.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// Moves the clock watermark to `w`.
+pub(super) async fn set_watermark(
+    tx: &mut Transaction<'_, Postgres>,
+    w: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO clock (id, watermark) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
+    )
+    .bind(w)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn new_id<T: std::str::FromStr>(raw: i64, column: &'static str) -> Result<T> {
@@ -261,13 +425,7 @@ impl Store for PgStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let regions: Vec<RegionRow> = sqlx::query_as(
-            "SELECT id, level, parent_id, code, name, ST_AsBinary(geom) AS geom FROM regions \
-             ORDER BY CASE level WHEN 'town' THEN 0 WHEN 'area' THEN 1 WHEN 'group' THEN 2 \
-             WHEN 'village' THEN 3 WHEN 'grid' THEN 4 ELSE 5 END, id COLLATE \"C\"",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let regions: Vec<RegionRow> = sqlx::query_as(REGIONS_SELECT).fetch_all(&mut *tx).await?;
         let units: Vec<UnitRow> = sqlx::query_as(
             "SELECT id, kind, name, address, owner_name, owner_phone, ST_X(geom) AS lon, ST_Y(geom) AS lat, \
              micro_grid_id, risk_level, batch, host_id, registered_at FROM units ORDER BY id",
@@ -367,13 +525,7 @@ impl Store for PgStore {
             .await?;
         }
         if let Some(w) = journal.watermark {
-            sqlx::query(
-                "INSERT INTO clock (id, watermark) VALUES (1, $1) \
-                 ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
-            )
-            .bind(w)
-            .execute(&mut *tx)
-            .await?;
+            set_watermark(&mut tx, w).await?;
         }
         tx.commit().await?;
         Ok((assigned, seqs))

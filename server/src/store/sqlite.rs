@@ -197,8 +197,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let regions: Vec<RegionRow> = sqlx::query_as(
             "SELECT id, level, parent_id, code, name, geom FROM regions \
-             ORDER BY CASE level WHEN 'town' THEN 0 WHEN 'area' THEN 1 WHEN 'group' THEN 2 \
-             WHEN 'village' THEN 3 WHEN 'grid' THEN 4 ELSE 5 END, id",
+             ORDER BY CASE level WHEN 'province' THEN 0 WHEN 'county' THEN 1 WHEN 'town' THEN 2 \
+             WHEN 'area' THEN 3 WHEN 'group' THEN 4 WHEN 'village' THEN 5 WHEN 'grid' THEN 6 ELSE 7 END, id",
         )
         .fetch_all(&mut *tx)
         .await?;

@@ -332,7 +332,7 @@ pub fn item(state: &MapState, collection: Collection, id: &str, scope: &Scope) -
 pub fn extent(state: &MapState, collection: Collection) -> [f64; 4] {
     let town = state
         .regions
-        .get(state.regions.town())
+        .get(state.regions.root())
         .boundary
         .as_ref()
         .and_then(BoundingRect::bounding_rect);
@@ -381,9 +381,8 @@ fn matching_units(state: &MapState, q: &ItemsQuery) -> Vec<(UnitIdx, Colour)> {
     };
     let mut units: Vec<(UnitIdx, Colour)> = match q.bbox {
         Some(b) => state
-            .points()
-            .locate_in_envelope(&b.envelope())
-            .filter_map(|p| admitted(p.data))
+            .units_in_box(&b.envelope())
+            .filter_map(admitted)
             .collect(),
         None => (0..state.units.len() as UnitIdx)
             .filter_map(admitted)

@@ -229,14 +229,14 @@ mod tests {
     #[test]
     fn progress_counts_each_hazard_once_found_and_once_closed() {
         let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
-        let p = progress(&s, s.regions.town(), t(9), &Scope::All);
+        let p = progress(&s, s.regions.root(), t(9), &Scope::All);
         let days = p["days"].as_array().cloned().unwrap_or_default();
         let last = days.last().cloned().unwrap_or_default();
         let found: usize = s.units.iter().map(|e| e.hazards.len()).sum();
         assert_eq!(last["found_total"], found);
         let sum: u64 = days.iter().filter_map(|d| d["found"].as_u64()).sum();
         assert_eq!(sum as usize, found);
-        let list = units_by_urgency(&s, s.regions.town(), t(9));
+        let list = units_by_urgency(&s, s.regions.root(), t(9));
         assert_eq!(list.len(), 3);
         assert!(list.windows(2).all(|w| w[0].urgency <= w[1].urgency));
     }

@@ -134,10 +134,8 @@ fn units_in(state: &MapState, req: &TileRequest) -> Vec<(UnitIdx, Colour)> {
     let (min, max) = buffered_bounds(req.coord);
     let env = rstar::AABB::from_corners(min, max);
     state
-        .points()
-        .locate_in_envelope(&env)
-        .filter_map(|p| {
-            let u = p.data;
+        .units_in_box(&env)
+        .filter_map(|u| {
             let e = &state.units[u as usize];
             let colour = match req.at {
                 None => state.live().colour(u)?,
@@ -148,40 +146,43 @@ fn units_in(state: &MapState, req: &TileRequest) -> Vec<(UnitIdx, Colour)> {
         .collect()
 }
 
-/// Clusters from the live res-9 cell aggregates instead of single units: at low zoom
-/// a tile covers thousands of units but only hundreds of cells, each already counted
-/// per colour. A cell's units join the cluster cell holding the cell's centre.
-fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Option<Clusterer> {
-    let cells = state.live().hexes(Resolution::Nine)?;
+/// The H3 resolution whose cells make the clusters at zoom `z` (up to
+/// [`CELL_CLUSTER_MAX_ZOOM`]): a cell stays well under a cluster cell (32 px), which
+/// spans ~20 km at zoom 8, ~5 km at 10 and ~1.2 km at 12, against cells ~2.4 km (res
+/// 7), ~0.9 km (res 8) and ~0.35 km (res 9) across.
+pub fn cluster_resolution(z: u8) -> Resolution {
+    match z {
+        0..=9 => Resolution::Seven,
+        10..=11 => Resolution::Eight,
+        _ => Resolution::Nine,
+    }
+}
+
+/// Clusters from the live H3 cell aggregates instead of single units: at low zoom a
+/// tile covers up to millions of units but only thousands of cells, each already
+/// counted per colour and found through the cells' R-tree. A cell's units join the
+/// cluster cell holding the cell's centre.
+fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Clusterer {
     let [w, s, e, n] = coord.bounds();
     let mut clusterer = Clusterer::new(coord, CLUSTER_CELLS);
-    for (cell, a) in cells {
-        let ll = h3o::LatLng::from(*cell);
-        if ll.lng() < w || ll.lng() > e || ll.lat() < s || ll.lat() > n {
+    let res = cluster_resolution(coord.z());
+    for (_, [lon, lat], a) in state.live().cells_in(res, [w, s], [e, n]) {
+        // Centres on the east or south edge belong to the next tile.
+        if lon >= e || lat <= s {
             continue;
         }
         let mut by = [0u32; CATEGORIES];
         by[..6].copy_from_slice(&a.by_colour);
-        clusterer.add_many(
-            LonLat {
-                lon: ll.lng(),
-                lat: ll.lat(),
-            },
-            &by,
-        );
+        clusterer.add_many(LonLat { lon, lat }, &by);
     }
-    Some(clusterer)
+    clusterer
 }
 
 fn units_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     let coord = req.coord;
     let mut layer = LayerEncoder::new(Layer::Units.name(), coord);
-    if coord.z() <= CELL_CLUSTER_MAX_ZOOM
-        && req.at.is_none()
-        && req.filter.is_all()
-        && let Some(clusterer) = clusters_from_cells(state, coord)
-    {
-        add_clusters(&mut layer, clusterer);
+    if coord.z() <= CELL_CLUSTER_MAX_ZOOM && req.at.is_none() && req.filter.is_all() {
+        add_clusters(&mut layer, clusters_from_cells(state, coord));
         return layer;
     }
     let units = units_in(state, req);
@@ -272,14 +273,44 @@ fn agg_props(a: &Agg) -> [(&'static str, Prop<'static>); 14] {
     ]
 }
 
-/// Levels drawn in the regions layer at zoom `z`, coarse first.
-pub fn region_levels(z: u8) -> Vec<Level> {
-    let mut levels = vec![Level::Town, Level::Village];
-    if z >= GRID_MIN_ZOOM {
-        levels.push(Level::Grid);
-    }
-    if z >= MICRO_GRID_MIN_ZOOM {
-        levels.push(Level::MicroGrid);
+/// Regions of one level a tile may show on average: a level with more per tile (the
+/// villages of a province at zoom 8) waits for a closer zoom.
+pub const REGIONS_PER_TILE: f64 = 256.0;
+
+/// Levels drawn in the regions layer at zoom `z`, coarse first: the root always; each
+/// level below it with polygons from its own minimum zoom (grids [`GRID_MIN_ZOOM`],
+/// micro-grids [`MICRO_GRID_MIN_ZOOM`]) once its regions, spread over the tiles that
+/// cover the root, average at most [`REGIONS_PER_TILE`] a tile. On a town's map that is
+/// the town and its villages at every zoom; on a province's, counties first, then
+/// towns, then villages as the map zooms in.
+pub fn region_levels(state: &MapState, z: u8) -> Vec<Level> {
+    let regions = &state.regions;
+    let root = regions.get(regions.root()).level;
+    let tiles = regions.extent().map_or(1.0, |[w, s, e, n]| {
+        let at = |lon, lat| TileCoord::containing(LonLat { lon, lat }, z).ok();
+        match (at(w, n), at(e, s)) {
+            (Some(a), Some(b)) => {
+                f64::from(b.x().abs_diff(a.x()) + 1) * f64::from(b.y().abs_diff(a.y()) + 1)
+            }
+            _ => 1.0,
+        }
+    });
+    let mut levels = vec![root];
+    for &level in Level::ALL {
+        let min_zoom = match level {
+            Level::Grid => GRID_MIN_ZOOM,
+            Level::MicroGrid => MICRO_GRID_MIN_ZOOM,
+            _ => 0,
+        };
+        let count = regions.count(level);
+        if level.depth() > root.depth()
+            && level.has_polygon()
+            && count > 0
+            && z >= min_zoom
+            && count as f64 / tiles <= REGIONS_PER_TILE
+        {
+            levels.push(level);
+        }
     }
     levels
 }
@@ -294,7 +325,7 @@ fn regions_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
         &folded
     };
     let (min, max) = buffered_bounds(req.coord);
-    for level in region_levels(req.coord.z()) {
+    for level in region_levels(state, req.coord.z()) {
         for i in state.regions.regions_in(min, max, level) {
             if layer.len() >= MAX_FEATURES {
                 break;
@@ -348,9 +379,8 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
         if req.coord.z() >= MICRO_GRID_MIN_ZOOM {
             // A small tile: the cells of the units near it, looked up.
             let mut seen: Vec<CellIndex> = state
-                .points()
-                .locate_in_envelope(&env)
-                .filter_map(|p| state.units[p.data as usize].cell.parent(res))
+                .units_in_box(&env)
+                .filter_map(|u| state.units[u as usize].cell.parent(res))
                 .collect();
             seen.sort_unstable();
             seen.dedup();
@@ -359,17 +389,20 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
                 .filter_map(|c| live.and_then(|m| m.get(&c)).map(|a| (c, *a)))
                 .collect()
         } else {
-            live.into_iter()
-                .flatten()
-                .filter(|(c, _)| near(**c, 1.0))
-                .map(|(c, a)| (*c, *a))
+            // Cells whose centre is within one circumradius of the tile, from the R-tree.
+            let lo = [min[0] - reach_lon, min[1] - reach];
+            let hi = [max[0] + reach_lon, max[1] + reach];
+            state
+                .live()
+                .cells_in(res, lo, hi)
+                .map(|(c, _, a)| (c, *a))
                 .collect()
         }
     } else {
         let at = req.at.unwrap_or(state.live().at());
         let mut m: HashMap<CellIndex, Agg> = HashMap::new();
-        for p in state.points().locate_in_envelope(&env) {
-            let e = &state.units[p.data as usize];
+        for u in state.units_in_box(&env) {
+            let e = &state.units[u as usize];
             let Some((colour, a)) = contribution(e, at) else {
                 continue;
             };

@@ -407,7 +407,7 @@ pub(super) async fn prepare(
                     unit: inspection.unit,
                     recipient: text.owner_name.clone(),
                     phone: text.owner_phone.clone(),
-                    message: notice(&map.regions.get(map.regions.town()).name, &text.name, body),
+                    message: notice(&map.regions.get(map.regions.root()).name, &text.name, body),
                 });
             }
             d.unit_name = Some(text.name);
@@ -426,7 +426,7 @@ pub(super) async fn prepare(
             }
             let town = {
                 let map = app.read_map()?;
-                map.regions.get(map.regions.town()).name.clone()
+                map.regions.get(map.regions.root()).name.clone()
             };
             if let Some(u) = d.unit {
                 let texts = app.store.unit_texts(&[u]).await?;

@@ -109,8 +109,11 @@ pub async fn labels(
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["level", "region"])?;
     let level = params.get::<Level>("level")?.unwrap_or(Level::Village);
-    if !level.has_polygon() || level == Level::Town {
-        return Err(ApiError::bad("level", "village, grid or micro_grid"));
+    if !level.has_polygon() || level == Level::Province {
+        return Err(ApiError::bad(
+            "level",
+            "county, town, village, grid or micro_grid",
+        ));
     }
     let (map, _) = app.read_now()?;
     let within = match params.get::<String>("region")? {

@@ -1,0 +1,193 @@
+//! Province scale, end to end on a small province: `onemap gen --scale province` bulk
+//! loads PostGIS by COPY (regions, units with their colour column, inspections,
+//! hazards, suspensions, the clock watermark); the server started on it streams the
+//! map in, showing its progress; the figures match the table; low zooms come from
+//! aggregates with every unit counted once, villages wait for a closer zoom; a second
+//! `gen` on the filled store is refused and changes nothing; SQLite is refused by name.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use common::{Server, TestDb, decode_tile, json_u64 as n, prop_str, prop_u64, tiles_in};
+use onemap::store::AnyStore;
+
+const UNITS: u64 = 30_000;
+
+fn run_gen(url: &str, units: u64) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_onemap"))
+        .args([
+            "gen",
+            "--scale",
+            "province",
+            "--units",
+            &units.to_string(),
+            "--db",
+            url,
+        ])
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run onemap gen")
+}
+
+async fn table_counts(db: &TestDb) -> Vec<i64> {
+    let AnyStore::Postgres(pg) = &db.store else {
+        unreachable!()
+    };
+    let mut out = Vec::new();
+    for t in ["regions", "units", "inspections", "hazards", "suspensions"] {
+        let c: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
+            .fetch_one(pg.pool())
+            .await
+            .expect("count");
+        out.push(c);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_province_loads_serves_and_counts_every_unit() {
+    let db = TestDb::postgis().await;
+
+    // SQLite is refused, naming the flag; nothing is written anywhere.
+    let dir = std::env::temp_dir().join(format!("onemap_province_{}", std::process::id()));
+    let sqlite = format!("sqlite://{}/x.sqlite", dir.display());
+    let out = run_gen(&sqlite, 10);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--db") && err.contains("COPY"), "{err}");
+    assert!(!dir.join("x.sqlite").exists());
+
+    let out = run_gen(&db.url, UNITS);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "gen failed: {stdout}\n{stderr}");
+    assert!(
+        stderr.contains("bulk load: copied"),
+        "progress is logged: {stderr}"
+    );
+    let counts = table_counts(&db).await;
+    // 1 province, 90 counties, 1,440 towns, 23,040 villages, 92,160 grids, 368,640
+    // micro-grids.
+    assert_eq!(counts[0], 1 + 90 + 1_440 + 23_040 + 92_160 + 368_640);
+    assert_eq!(counts[1], UNITS as i64);
+    assert!(stdout.contains(&format!("{UNITS} units")), "{stdout}");
+    assert!(
+        counts[2] > 0 && counts[3] > 0 && counts[4] > 0,
+        "{counts:?}"
+    );
+
+    // Indexes and foreign keys are back after the load.
+    let AnyStore::Postgres(pg) = &db.store else {
+        unreachable!()
+    };
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE tablename = 'units' ORDER BY 1",
+    )
+    .fetch_all(pg.pool())
+    .await
+    .expect("indexes");
+    for want in ["units_geom", "units_micro_grid", "units_colour_missing"] {
+        assert!(indexes.iter().any(|i| i == want), "{want} in {indexes:?}");
+    }
+    let bad = sqlx::query("INSERT INTO hazards (unit_id, inspection_id, category, hazard_type, severity, stage, found_at) VALUES (999999999, 1, 'fire', 'x', 'general', 'immediate', now())")
+        .execute(pg.pool())
+        .await;
+    assert!(bad.is_err(), "the foreign keys hold again");
+    // The colour column is filled for every unit, the watermark set.
+    let colours: Vec<(String, i64)> =
+        sqlx::query_as("SELECT colour, count(*) FROM units GROUP BY colour ORDER BY colour")
+            .fetch_all(pg.pool())
+            .await
+            .expect("colours");
+    let colours: HashMap<String, i64> = colours.into_iter().collect();
+    assert_eq!(colours.values().sum::<i64>(), UNITS as i64);
+    assert!(!colours.contains_key(""), "no unit without colour");
+    for c in ["green", "yellow", "orange", "red", "black", "uninspected"] {
+        assert!(
+            colours.get(c).copied().unwrap_or(0) > 0,
+            "some {c}: {colours:?}"
+        );
+    }
+    let watermark: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT watermark FROM clock")
+            .fetch_optional(pg.pool())
+            .await
+            .expect("clock");
+    assert!(watermark.is_some());
+
+    // A second gen on the filled store is refused and changes nothing.
+    let again = run_gen(&db.url, 100);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
+    assert_eq!(table_counts(&db).await, counts);
+
+    // Served: the figures equal the table's colours.
+    let server = Server::start(&db.store).await;
+    let (status, stats) = server.get_json("/api/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["region"]["level"], "province");
+    assert_eq!(n(&stats, "units.total"), UNITS);
+    for (c, k) in &colours {
+        assert_eq!(n(&stats, &format!("units.by_colour.{c}")), *k as u64, "{c}");
+    }
+    assert_eq!(n(&stats, "regions.county"), 90);
+    assert_eq!(n(&stats, "regions.town"), 1_440);
+    assert_eq!(n(&stats, "regions.micro_grid"), 368_640);
+
+    // Low zooms: clusters from the cells' aggregates count every unit once.
+    let bounds = [118.0, 27.0, 123.0, 31.2];
+    for z in [8u8, 10] {
+        let mut total = 0;
+        for t in tiles_in(bounds, z) {
+            let resp = server
+                .client()
+                .get(server.url(&format!("/tiles/units,regions/{t}.mvt")))
+                .send()
+                .await
+                .expect("tile");
+            assert!(matches!(resp.status().as_u16(), 200 | 204), "{t}");
+            let bytes = resp.bytes().await.expect("body");
+            let layers = decode_tile(&bytes);
+            for (_, props) in layers.get("units").into_iter().flatten() {
+                total += prop_u64(props, "count");
+            }
+            // Villages (23,040) wait until they average at most 256 a tile: not at z8.
+            let allowed: &[&str] = if z == 8 {
+                &["province", "county", "town"]
+            } else {
+                &["province", "county", "town", "village"]
+            };
+            for (_, props) in layers.get("regions").into_iter().flatten() {
+                let level = prop_str(props, "level");
+                assert!(allowed.contains(&level.as_str()), "z{z}: not {level}");
+            }
+        }
+        assert_eq!(total, UNITS, "clusters at z{z} count every unit once");
+    }
+    // Villages appear once they are few enough per tile.
+    let t = onemap_tiles::TileCoord::containing(
+        onemap_tiles::LonLat {
+            lon: 120.5,
+            lat: 29.1,
+        },
+        10,
+    )
+    .expect("tile");
+    let resp = server
+        .client()
+        .get(server.url(&format!("/tiles/regions/{t}.mvt")))
+        .send()
+        .await
+        .expect("tile");
+    let layers = decode_tile(&resp.bytes().await.expect("body"));
+    let levels: Vec<String> = layers["regions"]
+        .iter()
+        .map(|(_, p)| prop_str(p, "level"))
+        .collect();
+    assert!(levels.iter().any(|l| l == "village"), "{levels:?}");
+    server.stop().await;
+    db.finish().await;
+}
