@@ -247,8 +247,12 @@ pub struct Server {
     pub addr: SocketAddr,
     /// A session token per role.
     pub tokens: HashMap<Role, String>,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// How to stop it: `None` for a server shared by the tests of a binary
+    /// ([`shared_demo`]), which lives as long as the process.
+    control: Option<(
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
 }
 
 impl Server {
@@ -291,8 +295,7 @@ impl Server {
         Server {
             addr,
             tokens,
-            stop,
-            task,
+            control: Some((stop, task)),
         }
     }
 
@@ -334,11 +337,47 @@ impl Server {
         (status, body)
     }
 
-    /// Stops gracefully.
+    /// Stops gracefully (a shared server goes on for the other tests).
     pub async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.expect("server task").expect("server ran");
+        if let Some((stop, task)) = self.control {
+            let _ = stop.send(());
+            task.await.expect("server task").expect("server ran");
+        }
     }
+}
+
+/// The Guali demo (default seed) served from a SQLite file for every test of a binary
+/// that reads it: started once, on a runtime of its own (each `#[tokio::test]` has its
+/// own runtime, which ends with the test), and kept until the process exits. Tests that
+/// write get a server of their own.
+pub fn shared_demo() -> &'static Server {
+    static DEMO: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the shared server");
+            rt.block_on(async move {
+                let db = TestDb::sqlite().await;
+                onemap::seed_demo(&db.store, onemap::demo::DEFAULT_SEED)
+                    .await
+                    .expect("seed the demo");
+                let server = Server::start(&db.store).await;
+                let _ = tx.send(Server {
+                    addr: server.addr,
+                    tokens: server.tokens.clone(),
+                    control: None,
+                });
+                // Serves until the process exits; the temp directory goes with the machine.
+                std::future::pending::<()>().await;
+                drop((server, db));
+            });
+        });
+        rx.recv().expect("the shared server started")
+    })
 }
 
 /// A Server-Sent Events client: `GET` a stream and read its events one by one.
