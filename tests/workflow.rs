@@ -14,10 +14,10 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use common::{EventStream, Server, TestDb, json_u64 as n};
+use onemap::app::outbox::NoticeSender;
 use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{Colour, UnitId};
-use onemap::live::outbox::NoticeSender;
 use onemap::store::{AnyStore, Notice, Store as _};
 use serde_json::{Value, json};
 

@@ -4,16 +4,15 @@
 //! figures) → views → `http` (axum). The colour of a unit is decided in
 //! [`domain::colour`]; writes are committed in [`store`].
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
-pub mod live;
 pub mod state;
 pub mod store;
 pub mod views;
-pub mod writes;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -21,7 +20,7 @@ use std::sync::{Arc, RwLock};
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use http::AppState;
+pub use app::AppState;
 use state::MapState;
 use store::{AnyStore, Store};
 
@@ -63,7 +62,7 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let map = match store {
         // Streamed: a province's ten million units are read once, straight into the map.
         AnyStore::Postgres(pg) => {
-            let builder = pg.stream_map(state::MapBuilder::new_for_load).await?;
+            let builder = pg.stream_map(state::MapBuilder::new).await?;
             tokio::task::spawn_blocking(move || builder.finish(built_at)).await??
         }
         AnyStore::Sqlite(_) => {
@@ -91,8 +90,8 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         store: store.clone(),
         backend: store.backend(),
         tiles: Arc::default(),
-        feed: Arc::new(live::Feed::new(last_seq)),
-        notices: Arc::new(live::outbox::LogSender),
+        feed: Arc::new(app::Feed::new(last_seq)),
+        notices: Arc::new(app::outbox::LogSender),
         basemap: Arc::new([]),
         sessions: Arc::default(),
         cors: Arc::new([]),
@@ -123,8 +122,8 @@ pub async fn run(
             let _ = rx.wait_for(|&s| s).await;
         }
     };
-    let scheduler = tokio::spawn(live::scheduler::run(state.clone(), until_stopped()));
-    let outbox = tokio::spawn(live::outbox::run(
+    let scheduler = tokio::spawn(app::clock::run(state.clone(), until_stopped()));
+    let outbox = tokio::spawn(app::outbox::run(
         state.clone(),
         state.notices.clone(),
         until_stopped(),

@@ -263,7 +263,7 @@ fn redact(url: &str) -> String {
 async fn serve(args: &ServerArgs, store: &AnyStore, hint: &str) -> anyhow::Result<()> {
     let mut state = onemap::load_state(store).await?;
     if let onemap::config::Notices::Command(program) = &args.notices {
-        state.notices = std::sync::Arc::new(onemap::live::outbox::CommandSender {
+        state.notices = std::sync::Arc::new(onemap::app::outbox::CommandSender {
             program: program.clone(),
         });
     }

@@ -10,27 +10,18 @@
 //!   five more close-batch enterprises from August, and temporary suspensions over
 //!   open major hazards.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::figures;
 use super::names;
 use super::units::PlacedUnits;
-use crate::domain::time::{china_standard_time, local_date, start_of_day};
+use crate::domain::time::{cst, local_date, start_of_day};
 use crate::domain::{
     Batch, Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
     Suspension, UnitId, UnitKind,
 };
-
-/// A moment in China Standard Time, as the reports write them.
-pub fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    china_standard_time()
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
 
 /// The recorded facts of the campaign.
 pub struct Campaign {

@@ -26,7 +26,7 @@ pub struct PlacedUnits {
 
 /// When the register was drawn up, before the campaign started.
 pub fn registered_at() -> DateTime<Utc> {
-    super::timeline::cst(2022, 6, 10, 9, 0)
+    crate::domain::time::cst(2022, 6, 10, 9, 0)
 }
 
 struct Placer<'a, R> {

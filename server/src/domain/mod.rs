@@ -4,17 +4,23 @@
 //! parsed at the edge (HTTP, store rows) into these types, so code inside trusts them.
 
 pub mod colour;
+pub mod event;
+pub mod hash;
 pub mod hazard;
 pub mod ids;
 pub mod region;
 pub mod time;
 pub mod unit;
+pub mod user;
 
 pub use colour::{Colour, HazardFacts, UnitFacts, colour_of};
+pub use event::{Event, EventKind, NewEvent};
+pub use hash::ContentHash;
 pub use hazard::{Category, Hazard, Inspection, InspectionKind, Severity, Stage};
 pub use ids::{HazardId, IdError, InspectionId, RegionId, UnitId};
 pub use region::{Level, Region};
 pub use unit::{Batch, RiskLevel, Suspension, Unit, UnitKind};
+pub use user::{Action, Role, TokenKind, TokenRecord, User};
 
 /// A value that did not parse into a domain type; names what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

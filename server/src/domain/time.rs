@@ -47,6 +47,15 @@ pub fn china_standard_time() -> FixedOffset {
         .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
 }
 
+/// A moment in China Standard Time, as the reports write them.
+pub fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    china_standard_time()
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 /// The last instant of `date` in Guali.
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     start_of_day(date) + Duration::days(1) - Duration::nanoseconds(1)

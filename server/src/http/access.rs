@@ -11,12 +11,10 @@
 //!
 //! Handlers then see the map only through `Access`: regions and units out of scope read
 //! as 404 ([`Access::region`], [`Access::sees`]), filters carry the scope into tiles,
-//! figures and lists ([`Access::filter`]), and writes out of scope are 403
+//! figures and lists (`Params::unit_filter`), and writes out of scope are 403
 //! (`AppState::write_as`).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -25,25 +23,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use super::AppState;
 use super::error::ApiError;
-use super::params::Params;
-use crate::auth::throttle::Throttle;
-use crate::auth::{Action, Scope, TokenKind, TokenRecord, User, is_well_formed, token_hash};
-use crate::domain::{RegionId, UnitId};
-use crate::state::aggregate::UnitFilter;
-use crate::state::{MapState, RegionIdx, UnitEntry};
-use crate::store::AnyStore;
+use crate::app::AppState;
+use crate::auth::access::Access;
+use crate::auth::{Action, Scope, TokenRecord, User, is_well_formed, token_hash};
 
 /// The page's cookie holding the token (HttpOnly, SameSite=Strict).
 pub const COOKIE: &str = "onemap_token";
-
-/// How long a looked-up token is trusted before it is read from the store again: a
-/// token revoked through the API is dropped at once; one revoked from the command line
-/// (another process) within this.
-const CACHE_FOR: Duration = Duration::from_secs(10);
-/// Cached lookups at most.
-const CACHE_MAX: usize = 50_000;
 
 /// The action a route needs; `None` for the public routes.
 pub fn action_of(method: &Method, path: &str) -> Option<Action> {
@@ -81,21 +67,6 @@ pub fn action_of(method: &Method, path: &str) -> Option<Action> {
     })
 }
 
-/// Who is asking, with where they may look.
-#[derive(Debug, Clone)]
-pub struct Access {
-    /// The user.
-    pub user: Arc<User>,
-    /// Their scope on the map.
-    pub scope: Scope,
-    /// The SHA-256 of the token they came with.
-    pub token_hash: Arc<str>,
-    /// Session or wall.
-    pub kind: TokenKind,
-    /// When the token stops being accepted.
-    pub expires_at: DateTime<Utc>,
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Access {
     type Rejection = ApiError;
 
@@ -105,137 +76,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
             .get::<Access>()
             .cloned()
             .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))
-    }
-}
-
-impl Access {
-    /// The region `id` (or `town`) if it is in scope; 404 otherwise, as for an unknown id.
-    pub fn region(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
-        let idx = self.region_any(map, id)?;
-        if self.scope.covers(map, idx) {
-            Ok(idx)
-        } else {
-            Err(ApiError::NotFound {
-                what: "region",
-                id: id.to_owned(),
-            })
-        }
-    }
-
-    /// The region `id` (or `town`) if it is in scope or above it (its figures must then
-    /// be counted with the scope: [`Access::filter`] does); 404 otherwise.
-    pub fn region_touching(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
-        let idx = self.region_any(map, id)?;
-        if self.scope.touches(map, idx) {
-            Ok(idx)
-        } else {
-            Err(ApiError::NotFound {
-                what: "region",
-                id: id.to_owned(),
-            })
-        }
-    }
-
-    fn region_any(&self, map: &MapState, id: &str) -> Result<RegionIdx, ApiError> {
-        let not_found = || ApiError::NotFound {
-            what: "region",
-            id: id.to_owned(),
-        };
-        if id == "town" {
-            return Ok(map.regions.root());
-        }
-        let rid: RegionId = id.parse().map_err(|_| not_found())?;
-        map.regions.find(&rid).ok_or_else(not_found)
-    }
-
-    /// The region a reader's views start from when they name none: the town, or their
-    /// scope's region (the deepest region above all of it if they have several).
-    pub fn home(&self, map: &MapState) -> RegionIdx {
-        self.scope.home(map)
-    }
-
-    /// Whether the reader may see this unit.
-    pub fn sees(&self, map: &MapState, e: &UnitEntry) -> bool {
-        self.scope.covers(map, e.micro_grid)
-    }
-
-    /// The unit `id` if it is in scope; 404 otherwise.
-    pub fn unit<'m>(&self, map: &'m MapState, id: UnitId) -> Result<&'m UnitEntry, ApiError> {
-        map.unit(id)
-            .filter(|e| self.sees(map, e))
-            .ok_or_else(|| ApiError::NotFound {
-                what: "unit",
-                id: id.to_string(),
-            })
-    }
-
-    /// The unit filter of a request (`kind=`, `colour=`, `region=`), within the scope: a
-    /// `region=` out of scope is 404.
-    pub fn filter(&self, params: &Params, map: &MapState) -> Result<UnitFilter, ApiError> {
-        let mut f = UnitFilter::default();
-        if let Some(kinds) = params.list("kind")? {
-            f = f.with_kinds(&kinds);
-        }
-        if let Some(colours) = params.list("colour")? {
-            f = f.with_colours(&colours);
-        }
-        if let Some(id) = params.get::<RegionId>("region")? {
-            f.region = Some(self.region_touching(map, id.as_str())?);
-        }
-        // Within a region wholly in scope, the scope filters nothing: leave it out, so
-        // the live figures serve.
-        let covered = f.region.is_some_and(|r| self.scope.covers(map, r));
-        if !covered {
-            f.scope = self.scope.clone();
-        }
-        Ok(f)
-    }
-}
-
-/// A token found in the store, with its user.
-type Known = (TokenRecord, Arc<User>);
-
-/// Tokens looked up recently, and failed sign-ins.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    cache: Mutex<HashMap<String, (Option<Known>, Instant)>>,
-    /// Failed sign-ins per name.
-    pub throttle: Throttle,
-}
-
-impl Sessions {
-    /// The token with this hash and its user, from the cache or the store.
-    pub async fn lookup(&self, store: &AnyStore, hash: &str) -> Result<Option<Known>, ApiError> {
-        {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((hit, at)) = cache.get(hash)
-                && at.elapsed() < CACHE_FOR
-            {
-                return Ok(hit.clone());
-            }
-        }
-        let found = store.token(hash).await?.map(|(t, u)| (t, Arc::new(u)));
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_MAX {
-            cache.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-        }
-        cache.insert(hash.to_owned(), (found.clone(), Instant::now()));
-        Ok(found)
-    }
-
-    /// Drops cached lookups of a user's tokens (after a revocation).
-    pub fn forget_user(&self, user_id: i64) {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, (hit, _)| hit.as_ref().is_none_or(|(t, _)| t.user_id != user_id));
-    }
-
-    /// Drops a cached lookup.
-    pub fn forget(&self, hash: &str) {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.remove(hash);
     }
 }
 
@@ -275,7 +115,12 @@ pub async fn authenticate(
         return Err(ApiError::Unauthorized("not a onemap token".into()));
     }
     let hash = token_hash(token);
-    match app.sessions.lookup(&app.store, &hash).await? {
+    match app
+        .sessions
+        .lookup(&app.store, &hash)
+        .await
+        .map_err(ApiError::from)?
+    {
         Some((t, u)) if t.is_live(now) => Ok((t, u)),
         Some((t, _)) if t.revoked_at.is_some() => Err(ApiError::Unauthorized(
             "the token was revoked; sign in again".into(),

@@ -6,10 +6,9 @@ use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use crate::writes::Idempotency;
+use crate::app::Idempotency;
 
 /// The largest JSON body a write takes.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -26,17 +25,7 @@ pub struct WriteBody<T> {
     pub idempotency: Option<Idempotency>,
 }
 
-/// SHA-256 of `parts`, hex.
-pub fn fingerprint(parts: &[&[u8]]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    hex(&h.finalize())
-}
-
-pub use crate::auth::hex;
+pub use crate::domain::hash::{fingerprint, hex};
 
 /// The `Idempotency-Key` header, checked.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -137,10 +137,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::writes::WriteError> for ApiError {
-    fn from(e: crate::writes::WriteError) -> Self {
+impl From<crate::app::WriteError> for ApiError {
+    fn from(e: crate::app::WriteError) -> Self {
+        use crate::app::WriteError as W;
         use crate::store::StoreError;
-        use crate::writes::WriteError as W;
         match e {
             W::Invalid { field, message } => ApiError::BadParameter { field, message },
             W::NotFound { what, id } | W::Store(StoreError::NotFound { what, id }) => {
@@ -161,5 +161,20 @@ impl From<crate::writes::WriteError> for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::app::Poisoned> for ApiError {
+    fn from(e: crate::app::Poisoned) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::auth::access::Unseen> for ApiError {
+    fn from(e: crate::auth::access::Unseen) -> Self {
+        ApiError::NotFound {
+            what: e.what,
+            id: e.id,
+        }
     }
 }

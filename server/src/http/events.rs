@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_stream::{Stream, StreamExt};
 
-use super::AppState;
-use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::app::Published;
+use crate::auth::access::Access;
 use crate::domain::{RegionId, UnitId};
-use crate::live::Published;
 use crate::state::RegionIdx;
 use crate::state::scope::Scope;
 use crate::store::{Event, EventQuery, Store};
@@ -41,7 +41,7 @@ fn region_filter(
         return Ok(None);
     };
     let (map, _) = app.read_now()?;
-    who.region_touching(&map, id.as_str()).map(Some)
+    Ok(Some(who.region_touching(&map, id.as_str())?))
 }
 
 /// Whether an event happened within the subtree of `region` and the reader's scope (an

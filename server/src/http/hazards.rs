@@ -6,13 +6,13 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::AppState;
-use super::access::Access;
 use super::body::WriteBody;
 use super::error::ApiError;
 use super::units::{deadline, happened, text, written};
+use crate::app::AppState;
+use crate::app::write::Op;
+use crate::auth::access::Access;
 use crate::domain::HazardId;
-use crate::writes::Op;
 
 fn hazard_id(raw: &str) -> Result<HazardId, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::AppState;
+use crate::app::AppState;
 
 /// Liveness and readiness in one: the backend and how many units are served.
 pub async fn healthz(State(app): State<AppState>) -> Json<Value> {

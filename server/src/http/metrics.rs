@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use super::AppState;
+use crate::app::AppState;
 
 /// Histogram buckets, seconds: 10 µs to 1 s.
 const BUCKETS: [f64; 15] = [

@@ -1,8 +1,7 @@
-//! HTTP: one file per resource; handlers parse, call the state and respond.
+//! HTTP: one file per resource; handlers parse, call the application and respond.
 
 pub mod access;
 mod body;
-pub(crate) use body::fingerprint;
 pub mod error;
 mod events;
 mod hazards;
@@ -19,65 +18,16 @@ pub mod tiles;
 mod units;
 pub mod web;
 
-use std::sync::{Arc, RwLock, RwLockReadGuard};
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use tower_http::trace::TraceLayer;
 
-use crate::state::MapState;
-use crate::store::AnyStore;
-use error::ApiError;
-
-/// What every handler gets: cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// The map state. Writers hold the lock briefly and never across an `.await`.
-    pub map: Arc<RwLock<MapState>>,
-    /// The store every write is committed to first.
-    pub store: AnyStore,
-    /// Which backend serves it (`sqlite` or `postgis`), for `/healthz`.
-    pub backend: &'static str,
-    /// Encoded tiles of the current state version.
-    pub tiles: Arc<tiles::TileCache>,
-    /// The writer lock, the event feed and the background tasks' wake-ups.
-    pub feed: Arc<crate::live::Feed>,
-    /// Where owners' notices go.
-    pub notices: Arc<dyn crate::live::outbox::NoticeSender>,
-    /// Raster basemap tile URL templates for the page (empty: none, the default).
-    pub basemap: Arc<[String]>,
-    /// Tokens looked up recently and failed sign-ins.
-    pub sessions: Arc<access::Sessions>,
-    /// Origins allowed to call the API from a browser (CORS); empty: none.
-    pub cors: Arc<[String]>,
-}
+pub use crate::app::AppState;
 
 /// The longest any request but an event stream may take; a slow phone uploading a
 /// 50 MB video has this long.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-
-impl AppState {
-    /// The map state for a reader, with the live figures brought up to now first if the
-    /// clock has passed a deadline or another dated fact (so nothing read is stale).
-    pub fn read_now(&self) -> Result<(RwLockReadGuard<'_, MapState>, DateTime<Utc>), ApiError> {
-        let now = Utc::now();
-        fn poisoned<E>(_: E) -> ApiError {
-            ApiError::Internal("map state lock poisoned".into())
-        }
-        {
-            let map = self.map.read().map_err(poisoned)?;
-            if !map.needs_advance(now) {
-                return Ok((map, now));
-            }
-        }
-        self.map.write().map_err(poisoned)?.advance(now);
-        // The colours the clock changed wait in the map for the scheduler to log them.
-        self.feed.clock.notify_one();
-        Ok((self.map.read().map_err(poisoned)?, now))
-    }
-}
 
 /// The server's address as the client sees it, for absolute links (TileJSON, OGC API):
 /// `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy win over the request's

@@ -16,10 +16,10 @@ use axum::response::IntoResponse;
 use h3o::Resolution;
 use serde_json::{Value, json};
 
-use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
 use super::{AppState, base_url};
+use crate::auth::access::Access;
 use crate::store::Store;
 use crate::views::ogc::{
     Bbox, CRS84, Collection, DEFAULT_HEX_RESOLUTION, DEFAULT_LIMIT, ItemsQuery, MAX_LIMIT, extent,
@@ -221,7 +221,7 @@ pub async fn items(
             let (map, now) = app.read_now()?;
             let q = ItemsQuery {
                 bbox,
-                filter: who.filter(&params_filter, &map)?,
+                filter: params_filter.unit_filter(&who, &map)?,
                 resolution,
                 offset,
                 limit,

@@ -10,7 +10,11 @@ use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
+use crate::auth::access::Access;
+use crate::domain::RegionId;
 use crate::domain::time::parse_moment;
+use crate::state::MapState;
+use crate::state::aggregate::UnitFilter;
 
 /// The query string of a request, as name → value.
 #[derive(Debug, Clone, Default)]
@@ -93,6 +97,28 @@ impl Params {
             .get(name)
             .map(|s| parse_moment(s).map_err(|e| ApiError::bad(name, e.to_string())))
             .transpose()
+    }
+
+    /// The unit filter of a request (`kind=`, `colour=`, `region=`), within the scope: a
+    /// `region=` out of scope is 404.
+    pub fn unit_filter(&self, who: &Access, map: &MapState) -> Result<UnitFilter, ApiError> {
+        let mut f = UnitFilter::default();
+        if let Some(kinds) = self.list("kind")? {
+            f = f.with_kinds(&kinds);
+        }
+        if let Some(colours) = self.list("colour")? {
+            f = f.with_colours(&colours);
+        }
+        if let Some(id) = self.get::<RegionId>("region")? {
+            f.region = Some(who.region_touching(map, id.as_str())?);
+        }
+        // Within a region wholly in scope, the scope filters nothing: leave it out, so
+        // the live figures serve.
+        let covered = f.region.is_some_and(|r| who.scope.covers(map, r));
+        if !covered {
+            f.scope = who.scope.clone();
+        }
+        Ok(f)
     }
 
     /// The query string with `set` replacing (or adding) those parameters, for links

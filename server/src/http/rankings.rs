@@ -6,10 +6,10 @@ use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::AppState;
-use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::auth::access::Access;
 use crate::domain::Level;
 use crate::state::aggregate::{UnitFilter, fold_regions};
 use crate::views::rankings::{Metric, Ranked, ranking};

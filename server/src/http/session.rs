@@ -13,11 +13,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::access::{Access, COOKIE, authenticate};
+use super::access::{COOKIE, authenticate};
 use super::body::{parse_json, read_limited};
 use super::error::ApiError;
 use super::params::Params;
 use super::{AppState, base_url};
+use crate::auth::access::Access;
 use crate::auth::admin::{AddUserError, Secret, add_user};
 use crate::auth::throttle::Gate;
 use crate::auth::{Role, TokenKind, User, decoy_hash, new_token, verify_password};

@@ -7,10 +7,10 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::AppState;
-use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::auth::access::Access;
 use crate::domain::{Level, RegionId};
 use crate::state::aggregate::fold_filtered;
 use crate::state::stats::{Stats, present};
@@ -45,7 +45,7 @@ pub async fn get_stats(
     // their hazards).
     // Without `region=`, the reader's home: the town, or their scope (whose figures
     // then count only the units in scope).
-    let mut filter = who.filter(&params, &map)?;
+    let mut filter = params.unit_filter(&who, &map)?;
     let idx = filter.region.take().unwrap_or_else(|| who.home(&map));
     let r = map.regions.get(idx);
     Ok(Json(StatsResponse {

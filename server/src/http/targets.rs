@@ -8,12 +8,12 @@ use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::access::Access;
 use super::body::WriteBody;
 use super::error::ApiError;
 use super::params::Params;
 use super::units::written;
+use crate::app::AppState;
+use crate::auth::access::Access;
 use crate::domain::RegionId;
 use crate::domain::time::{local_date, start_of_day};
 use crate::store::{Store, Target};
@@ -65,8 +65,12 @@ pub async fn set(
         set_at: Utc::now(),
     };
     Ok(written(
-        app.write_as(&who, crate::writes::Op::SetTarget(target), req.idempotency)
-            .await?,
+        app.write_as(
+            &who,
+            crate::app::write::Op::SetTarget(target),
+            req.idempotency,
+        )
+        .await?,
     ))
 }
 

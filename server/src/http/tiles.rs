@@ -5,106 +5,28 @@
 //! moment. A tile with no feature is a 204. Tiles are gzipped when the client accepts
 //! it and carry a strong ETag (a hash of the bytes); `If-None-Match` gets a 304.
 //!
-//! Caching is exact: the cache holds tiles of one state version only and empties itself
-//! when the version moves (any write, any deadline passing), so the first request
-//! after a write renders afresh.
+//! Tiles are cached per state version (`app::tile_cache`).
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onemap_tiles::{MAX_ZOOM, TileCoord};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::app::tile_cache::{EncodedTile, encode};
+use crate::auth::access::Access;
 use crate::views::tiles::{Layer, TileRequest, render};
 
 /// The MVT media type.
 pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// The deepest zoom the TileJSON advertises (tiles exist to [`MAX_ZOOM`]).
 pub const TILEJSON_MAX_ZOOM: u8 = 20;
-/// Bytes of tiles (plain and gzipped) kept per state version before the cache starts
-/// over: the cache's memory is bounded whatever the tiles asked for.
-const CACHE_BYTES: usize = 64 << 20;
-
-/// One encoded tile, ready to send.
-#[derive(Debug)]
-pub struct EncodedTile {
-    raw: Bytes,
-    gzip: Bytes,
-    etag: String,
-}
-
-/// Encoded tiles of the current state version.
-#[derive(Debug, Default)]
-pub struct TileCache {
-    inner: Mutex<CacheInner>,
-}
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    version: u64,
-    bytes: usize,
-    tiles: HashMap<String, Arc<EncodedTile>>,
-}
-
-impl TileCache {
-    /// How many tiles and bytes the cache holds.
-    pub fn size(&self) -> (usize, usize) {
-        self.inner
-            .lock()
-            .map(|i| (i.tiles.len(), i.bytes))
-            .unwrap_or_default()
-    }
-
-    fn get(&self, version: u64, key: &str) -> Option<Arc<EncodedTile>> {
-        let inner = self.inner.lock().ok()?;
-        (inner.version == version)
-            .then(|| inner.tiles.get(key).cloned())
-            .flatten()
-    }
-
-    fn put(&self, version: u64, key: String, tile: Arc<EncodedTile>) {
-        let Ok(mut inner) = self.inner.lock() else {
-            return;
-        };
-        let size = tile.raw.len() + tile.gzip.len() + key.len();
-        if inner.version != version || inner.bytes + size > CACHE_BYTES {
-            inner.version = version;
-            inner.bytes = 0;
-            inner.tiles.clear();
-        }
-        inner.bytes += size;
-        inner.tiles.insert(key, tile);
-    }
-}
-
-fn encode(raw: Vec<u8>) -> Result<EncodedTile, ApiError> {
-    let mut h = std::hash::DefaultHasher::new();
-    raw.hash(&mut h);
-    let etag = format!("\"{:016x}-{:x}\"", h.finish(), raw.len());
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&raw)
-        .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
-    let gzip = gz
-        .finish()
-        .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
-    Ok(EncodedTile {
-        raw: raw.into(),
-        gzip: gzip.into(),
-        etag,
-    })
-}
-
 /// Parses `layers`: one name or a comma list, each once.
 fn parse_layers(s: &str) -> Result<Vec<Layer>, ApiError> {
     let mut layers = Vec::new();
@@ -160,7 +82,7 @@ pub async fn get_tile(
     let at = params.moment("at")?;
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
-        let filter = who.filter(&params, &map)?;
+        let filter = params.unit_filter(&who, &map)?;
         let key = format!(
             "{layers:?}/{coord}/{}/{}/{:?}/{:?}/{:?}",
             filter.kinds, filter.colours, filter.region, at, filter.scope
@@ -186,7 +108,7 @@ pub async fn get_tile(
             };
             let raw = render(&map, &req).map_err(|e| ApiError::Internal(e.to_string()))?;
             drop(map);
-            let t = Arc::new(encode(raw)?);
+            let t = Arc::new(encode(raw).map_err(|e| ApiError::Internal(format!("gzip: {e}")))?);
             app.tiles.put(version, key, t.clone());
             Ok::<_, ApiError>(t)
         })
@@ -298,7 +220,7 @@ pub async fn get_tilejson(
     };
     let list = parse_layers(layers)?;
     let (map, _) = app.read_now()?;
-    who.filter(&params, &map)?;
+    params.unit_filter(&who, &map)?;
     let town = map.regions.get(map.regions.root());
     let bounds = town
         .boundary

@@ -10,19 +10,19 @@ use geo::Point;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::access::Access;
 use super::body::{self, WriteBody};
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::app::records;
+use crate::app::write::{Op, Written};
+use crate::auth::access::Access;
 use crate::domain::{
     Batch, Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, RiskLevel,
     Severity, Stage, Unit, UnitId, UnitKind,
 };
 use crate::state::aggregate::contribution;
 use crate::store::{Attachment, EventQuery, Store};
-use crate::views::records;
-use crate::writes::{Op, Written};
 
 /// How far ahead of the server's clock a phone's clock may run.
 const SKEW: i64 = 5;
@@ -504,7 +504,7 @@ pub async fn attach(
         });
     }
     let hash = body::hex(&<sha2::Sha256 as sha2::Digest>::digest(&data));
-    let idempotency = key.map(|key| crate::writes::Idempotency {
+    let idempotency = key.map(|key| crate::app::Idempotency {
         fingerprint: body::fingerprint(&[
             b"POST",
             path.as_bytes(),

@@ -19,9 +19,9 @@ use axum::routing::get;
 use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
 
 /// Our own files.
 static STATIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../web/static");

@@ -74,6 +74,9 @@ pub enum StateError {
     /// A hazard id given twice, or unknown where one is needed.
     #[error("hazard {0} is unknown or appears twice")]
     BadHazard(HazardId),
+    /// The store failed while the map was read from it.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A record names a unit that does not exist.
     #[error("a {what} refers to unit {unit}, which does not exist")]
     UnknownUnit {
@@ -405,11 +408,6 @@ impl MapBuilder {
         })
     }
 
-    /// [`MapBuilder::new`] for [`crate::store::postgres::PgStore::stream_map`].
-    pub fn new_for_load(regions: Vec<crate::domain::Region>) -> Result<Self, crate::StartError> {
-        Ok(Self::new(regions)?)
-    }
-
     /// Makes room for `units` units and `hazards` hazards (a hint).
     pub fn reserve(&mut self, units: usize, hazards: usize) {
         self.units.reserve_exact(units);
@@ -572,7 +570,7 @@ impl MapBuilder {
 }
 
 impl crate::store::MapSink for MapBuilder {
-    type Error = crate::StartError;
+    type Error = StateError;
     fn units_done(&mut self) {
         MapBuilder::units_done(self);
     }
@@ -589,7 +587,7 @@ impl crate::store::MapSink for MapBuilder {
             host: u.host,
             registered_at: u.registered_at,
         };
-        Ok(self.unit_core(core, u.micro_grid)?)
+        self.unit_core(core, u.micro_grid)
     }
     fn first_inspection(&mut self, unit: UnitId, at: DateTime<Utc>) -> Result<(), Self::Error> {
         self.inspected(unit, at);

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{AnyStore, Result, StoreError};
-use crate::auth::{Role, TokenKind, TokenRecord, User};
 use crate::domain::RegionId;
+use crate::domain::{Role, TokenKind, TokenRecord, User};
 
 const USER_COLUMNS: &str = "id, name, role, scope, password_hash, created_at";
 const TOKEN_COLUMNS: &str = "hash, user_id, kind, created_at, expires_at, revoked_at";

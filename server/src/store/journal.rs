@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::{Colour, Hazard, HazardId, Inspection, InspectionId, RegionId, Unit, UnitId};
+pub use crate::domain::event::{Event, EventKind, NewEvent};
+use crate::domain::{Hazard, HazardId, Inspection, InspectionId, RegionId, Unit, UnitId};
 
 /// A change of facts, as the write path hands it to a store.
 #[derive(Debug, Clone, Copy)]
@@ -71,73 +72,6 @@ pub struct Assigned {
     pub inspection: Option<InspectionId>,
     /// The found hazards' ids, in order.
     pub hazards: Vec<HazardId>,
-}
-
-crate::domain::vocabulary! {
-    /// The kinds of event in the log.
-    EventKind, "event type" {
-        /// A unit registered.
-        UnitRegistered = "unit_registered",
-        /// A unit's facts edited.
-        UnitEdited = "unit_edited",
-        /// A visit that found nothing.
-        Inspection = "inspection",
-        /// A visit that found hazards.
-        HazardFound = "hazard_found",
-        /// A yellow card.
-        YellowCard = "yellow_card",
-        /// A hazard closed.
-        HazardClosed = "hazard_closed",
-        /// A suspension order.
-        Suspended = "suspended",
-        /// A suspension lifted.
-        Resumed = "resumed",
-        /// A colour changed by the clock alone (a deadline passed).
-        ColourChanged = "colour_changed",
-        /// A weekly target set.
-        TargetSet = "target_set",
-        /// A file attached.
-        AttachmentAdded = "attachment_added",
-    }
-}
-
-/// An event to append (its sequence number is assigned by the store).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NewEvent {
-    /// When it happened (commit time, or the moment a deadline passed).
-    pub at: DateTime<Utc>,
-    /// What happened.
-    #[serde(rename = "type")]
-    pub kind: EventKind,
-    /// Who did it (`system` for the clock).
-    #[serde(rename = "by")]
-    pub actor: String,
-    /// The unit concerned.
-    pub unit: Option<UnitId>,
-    /// Its name when the event happened (for tickers; names are text, never markup).
-    pub unit_name: Option<String>,
-    /// The hazard concerned.
-    pub hazard: Option<HazardId>,
-    /// The region it happened in (a unit's micro-grid, a target's group).
-    pub region: Option<RegionId>,
-    /// The unit's colour before.
-    pub colour_before: Option<Colour>,
-    /// The unit's colour after.
-    pub colour_after: Option<Colour>,
-    /// The record before the change (`null` when created).
-    pub before: Value,
-    /// The record after.
-    pub after: Value,
-}
-
-/// An event as logged.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
-    /// Position in the log: strictly increasing in commit order.
-    pub seq: i64,
-    /// The rest.
-    #[serde(flatten)]
-    pub event: NewEvent,
 }
 
 /// A message to a unit's owner, queued in the outbox.

@@ -4,7 +4,6 @@
 pub mod ogc;
 pub mod page;
 pub mod rankings;
-pub mod records;
 pub mod targets;
 pub mod tiles;
 

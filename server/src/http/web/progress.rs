@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
 
+use crate::auth::access::Access;
 use crate::domain::RegionId;
 use crate::http::AppState;
-use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::views::page;

@@ -7,9 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
+use crate::auth::access::Access;
 use crate::domain::Level;
 use crate::http::AppState;
-use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::state::aggregate::fold_regions;
@@ -34,7 +34,7 @@ pub async fn region(
     let at = params.moment("at")?;
     let (map, now) = app.read_now()?;
     let idx = who.region_touching(&map, &id)?;
-    let mut filter = who.filter(&params, &map)?;
+    let mut filter = params.unit_filter(&who, &map)?;
     if !who.scope.covers(&map, idx) {
         filter.scope = who.scope.clone();
     }

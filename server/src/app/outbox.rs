@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::http::AppState;
+use super::AppState;
 use crate::store::{Notice, NoticeOutcome, Store};
 
 /// Delivers one notice; an error leaves it queued for a retry.

@@ -5,16 +5,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::WriteError;
+use super::records;
 use crate::auth::Action;
 use crate::domain::{
     Colour, Hazard, HazardId, Inspection, Level, RegionId, Severity, Unit, UnitId,
 };
-use crate::http::AppState;
 use crate::state::writes::FactChange;
 use crate::state::{MapState, RegionIdx, StateError};
 use crate::store::{Assigned, Attachment, Change, EventKind, NewEvent, NewNotice, Store, Target};
-use crate::views::records;
 
 /// A write, as the HTTP layer hands it over (parsed and typed; checked here).
 #[derive(Debug, Clone)]

@@ -1,9 +1,5 @@
-//! Everything that happens by itself or reaches clients unasked: the writer lock and
-//! the event feed subscribers listen to ([`Feed`]), the deadline scheduler
-//! ([`scheduler`]) and the notice outbox ([`outbox`]).
-
-pub mod outbox;
-pub mod scheduler;
+//! The writer lock and the event feed that subscribers (the event stream) listen to;
+//! the wake-ups of the clock and the outbox.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,7 +31,7 @@ impl From<Event> for Published {
 /// The write side's shared parts.
 #[derive(Debug)]
 pub struct Feed {
-    /// Held for the whole of each write (see [`crate::writes`]).
+    /// Held for the whole of each write (see [`super::write`]).
     pub lock: Mutex<()>,
     events: broadcast::Sender<Arc<Published>>,
     last_seq: AtomicI64,

@@ -3,26 +3,23 @@
 //! The map changes only after the commit, so what the map shows has always been
 //! acknowledged by the store; the response is sent only after both.
 //!
-//! Writes are serialised by one async lock ([`crate::live::Feed`]): a commit on the
+//! Writes are serialised by one async lock ([`super::Feed`]): a commit on the
 //! local PostgreSQL takes well under a millisecond, so one writer keeps up with the
 //! field (see BENCHMARKS.md) and buys three guarantees for free — the colour previewed
 //! before the commit is the colour after it, event numbers reach subscribers in commit
 //! order with no gaps to wait for, and an idempotency key is checked and recorded
 //! without a race.
 
-mod draft;
-
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::AppState;
+use super::draft;
+pub use super::draft::Op;
+use crate::auth::access::Access;
 use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
-use crate::http::AppState;
-use crate::http::access::Access;
 use crate::state::{MapState, StateError};
-use crate::store::{
-    Assigned, Attachment, Event, EventKind, Journal, NewEvent, Replay, Store, StoreError, Target,
-};
-pub use draft::Op;
+use crate::store::{Assigned, Attachment, Event, Journal, Replay, Store, StoreError, Target};
 
 /// Who made a write, as the event log records it.
 pub const SYSTEM: &str = "system";
@@ -99,11 +96,13 @@ pub struct Written {
 }
 
 impl AppState {
-    fn read_map(&self) -> Result<std::sync::RwLockReadGuard<'_, MapState>, WriteError> {
+    pub(super) fn read_map(&self) -> Result<std::sync::RwLockReadGuard<'_, MapState>, WriteError> {
         self.map.read().map_err(|_| WriteError::Poisoned)
     }
 
-    fn write_map(&self) -> Result<std::sync::RwLockWriteGuard<'_, MapState>, WriteError> {
+    pub(super) fn write_map(
+        &self,
+    ) -> Result<std::sync::RwLockWriteGuard<'_, MapState>, WriteError> {
         self.map.write().map_err(|_| WriteError::Poisoned)
     }
 
@@ -134,7 +133,7 @@ impl AppState {
             }
         }
         let idempotency = idempotency.map(|i| Idempotency {
-            fingerprint: crate::http::fingerprint(&[
+            fingerprint: crate::domain::hash::fingerprint(&[
                 i.fingerprint.as_bytes(),
                 who.user.name.as_bytes(),
             ]),
@@ -248,85 +247,6 @@ impl AppState {
             u.micro_grid = map.regions.get(mg).id.clone();
         }
         Ok(op)
-    }
-
-    /// Brings the map to `now` and logs every colour the clock changed as a
-    /// `colour_changed` event (dated at the deadline that changed it), with the clock
-    /// watermark. Called with the writer lock held. With `always`, the watermark is
-    /// recorded even when nothing changed (the scheduler's tick).
-    pub(crate) async fn log_clock_changes(
-        &self,
-        now: DateTime<Utc>,
-        always: bool,
-    ) -> Result<(), WriteError> {
-        // Always brought to `now` (cheap when nothing is due): a write's colour after is
-        // previewed at the map's moment, which must be the write's own.
-        let (changes, ids, regions) = {
-            let mut map = self.write_map()?;
-            map.advance(now);
-            let changes = map.take_clock_changes();
-            if changes.is_empty() && !always {
-                return Ok(());
-            }
-            let ids: Vec<UnitId> = changes
-                .iter()
-                .map(|c| map.units[c.unit as usize].unit.id)
-                .collect();
-            let regions: Vec<_> = changes
-                .iter()
-                .map(|c| {
-                    let mg = map.units[c.unit as usize].micro_grid;
-                    map.regions.get(mg).id.clone()
-                })
-                .collect();
-            (changes, ids, regions)
-        };
-        let names = if ids.is_empty() {
-            Default::default()
-        } else {
-            self.store.unit_texts(&ids).await?
-        };
-        let first = self.feed.last_seq() + 1;
-        let events: Vec<Event> = changes
-            .iter()
-            .zip(ids)
-            .zip(regions)
-            .zip(first..)
-            .map(|(((c, id), region), seq)| Event {
-                seq,
-                event: NewEvent {
-                    at: c.at,
-                    kind: EventKind::ColourChanged,
-                    actor: SYSTEM.into(),
-                    unit: Some(id),
-                    unit_name: names.get(&id).map(|t| t.name.clone()),
-                    hazard: None,
-                    region: Some(region),
-                    colour_before: c.old,
-                    colour_after: c.new,
-                    before: json!({"colour": c.old}),
-                    after: json!({"colour": c.new}),
-                },
-            })
-            .collect();
-        let journal = Journal {
-            events: events.clone(),
-            watermark: Some(now),
-            ..Journal::default()
-        };
-        if let Err(e) = self
-            .store
-            .commit(crate::store::Change::Nothing, move |_| journal)
-            .await
-        {
-            // Not logged: they wait in the map for the next tick, not lost with it.
-            self.write_map()?.restore_clock_changes(changes);
-            return Err(e.into());
-        }
-        for event in events {
-            self.feed.publish(event);
-        }
-        Ok(())
     }
 
     /// Registers a unit; its micro-grid is derived from its location by
