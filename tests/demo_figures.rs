@@ -10,7 +10,6 @@ use std::process::{Command, Stdio};
 
 use common::{Server, TestDb};
 use onemap::demo::{DEFAULT_SEED, figures};
-use onemap::store::Store;
 use serde_json::Value;
 
 fn n(v: &Value, path: &str) -> f64 {

@@ -6,12 +6,14 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::TestDb;
-use geo::{MultiPolygon, Point, polygon};
+use geo::{MultiPolygon, polygon};
 use onemap::domain::{
-    Batch, Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level, Region,
-    RiskLevel, Severity, Stage, Suspension, Unit, UnitId, UnitKind,
+    Batch, Category, Change, Closure, Deadline, EventKind, Hazard, HazardId, Inspection,
+    InspectionId, InspectionKind, Level, Location, NewEvent, NewHazard, NewUnit, NewVisit,
+    PastMoment, Region, RiskLevel, Severity, Stage, Suspension, Text, Unit, UnitId, UnitKind,
+    YellowCard,
 };
-use onemap::store::{AnyStore, Dataset, Store, StoreError};
+use onemap::store::{AnyStore, Assigned, Dataset, Event, Journal, StoreError};
 
 fn t(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2022, 6, day, hour, 0, 0).unwrap()
@@ -47,7 +49,7 @@ fn unit(id: i64, kind: UnitKind, micro_grid: &str, x: f64, host: Option<i64>) ->
         address: "瓜沥镇航坞路1号".into(),
         owner_name: "王伟".into(),
         owner_phone: "138****0001".into(),
-        location: Point::new(x, 30.185),
+        location: Location::new(x, 30.185).unwrap(),
         micro_grid: micro_grid.parse().unwrap(),
         risk: RiskLevel::Yellow,
         batch: (kind == UnitKind::Enterprise).then_some(Batch::Rectify),
@@ -77,6 +79,76 @@ fn hazard(
         closed_at: closed,
         evidence: closed.map(|_| "整改完成".into()),
     }
+}
+
+/// `at`, as a write takes it.
+fn past(at: DateTime<Utc>) -> PastMoment {
+    PastMoment::new(Some(at), at).unwrap()
+}
+
+/// A deadline at `at`, set the day before.
+fn due(at: DateTime<Utc>) -> Deadline {
+    Deadline::new(at, at - Duration::days(1)).unwrap()
+}
+
+/// A unit to register in `micro_grid`.
+fn new_unit(micro_grid: &str, x: f64) -> NewUnit {
+    NewUnit {
+        kind: UnitKind::Rental,
+        name: Text::new("出租房 新").unwrap(),
+        address: Text::new("瓜沥镇航坞路2号").unwrap(),
+        owner_name: Text::default(),
+        owner_phone: Text::default(),
+        location: Location::new(x, 30.185).unwrap(),
+        micro_grid: micro_grid.parse().unwrap(),
+        risk: RiskLevel::Blue,
+        batch: None,
+        host: None,
+        registered_at: past(t(17, 9)),
+    }
+}
+
+/// A visit to `unit` on the 17th finding hazards of these severities.
+fn visit(unit: UnitId, found: &[Severity]) -> Change {
+    Change::Inspect(NewVisit {
+        unit,
+        kind: InspectionKind::Inspection,
+        inspector: Text::new("李娜").unwrap(),
+        at: past(t(17, 10)),
+        signature: None,
+        photos: vec![],
+        hazards: found
+            .iter()
+            .map(|&severity| NewHazard {
+                category: Category::Fire,
+                hazard_type: Text::new("blocked_escape_route").unwrap(),
+                severity,
+                stage: Stage::Concentrated,
+                deadline: Some(due(t(30, 18))),
+            })
+            .collect(),
+    })
+}
+
+/// Commits `change` with no journal.
+async fn commit(s: &AnyStore, change: Change) -> Result<Assigned, StoreError> {
+    s.commit(&change, |_| Journal::default()).await
+}
+
+fn yellow_card(hazard: HazardId) -> Change {
+    Change::YellowCard(YellowCard {
+        hazard,
+        at: past(t(21, 10)),
+        deadline: due(t(28, 18)),
+    })
+}
+
+fn close(hazard: HazardId, at: DateTime<Utc>, evidence: &str) -> Change {
+    Change::Close(Closure {
+        hazard,
+        at: past(at),
+        evidence: Text::new(evidence).unwrap(),
+    })
 }
 
 /// A small town: two micro-grids, a host enterprise and its tenant, a shop.
@@ -163,31 +235,26 @@ async fn import_then_load_gives_back_exactly_what_went_in() {
 async fn new_records_get_fresh_ids_after_an_import() {
     each_store(|s| async move {
         s.import(&small_dataset()).await.unwrap();
-        let id = s
-            .insert_unit(&unit(999, UnitKind::Rental, "V1-01-02", 120.416, None))
+        let registered = commit(&s, Change::Register(new_unit("V1-01-02", 120.416)))
             .await
             .unwrap();
+        let id = registered.unit.unwrap();
         assert_eq!(id.get(), 4, "{}", s.backend());
-        let visit = Inspection {
-            id: InspectionId::new(999).unwrap(),
-            unit: id,
-            kind: InspectionKind::Inspection,
-            inspector: "李娜".into(),
-            at: t(17, 10),
-            signature: None,
-            photos: vec![],
-        };
-        let found = [
-            hazard(999, 4, 999, Severity::General, None),
-            hazard(999, 4, 999, Severity::Major, None),
-        ];
-        let (iid, hids) = s.record_inspection(&visit, &found).await.unwrap();
+        let seen = commit(&s, visit(id, &[Severity::General, Severity::Major]))
+            .await
+            .unwrap();
+        let iid = seen.inspection.unwrap();
         assert_eq!(iid.get(), 2);
-        assert_eq!(hids.iter().map(|h| h.get()).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            seen.hazards.iter().map(|h| h.get()).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
         let back = s.load().await.unwrap();
         assert_eq!(back.units.len(), 4);
+        assert_eq!(back.units[3].name, "出租房 新");
         let h = &back.hazards[2];
         assert_eq!((h.id.get(), h.unit, h.inspection), (3, id, iid));
+        assert_eq!(h.found_at, t(17, 10));
     })
     .await;
 }
@@ -199,26 +266,24 @@ async fn hazard_lifecycle_and_its_conflicts() {
         let open = HazardId::new(2).unwrap();
         let closed = HazardId::new(1).unwrap();
         let missing = HazardId::new(77).unwrap();
-        s.issue_yellow_card(open, t(21, 10), t(28, 18))
-            .await
-            .unwrap();
+        commit(&s, yellow_card(open)).await.unwrap();
         assert!(matches!(
-            s.issue_yellow_card(closed, t(21, 10), t(28, 18)).await,
+            commit(&s, yellow_card(closed)).await,
             Err(StoreError::Conflict(_))
         ));
         assert!(matches!(
-            s.issue_yellow_card(missing, t(21, 10), t(28, 18)).await,
+            commit(&s, yellow_card(missing)).await,
             Err(StoreError::NotFound { .. })
         ));
-        s.close_hazard(open, t(29, 11), "消防通道已清理")
+        commit(&s, close(open, t(29, 11), "消防通道已清理"))
             .await
             .unwrap();
         assert!(matches!(
-            s.close_hazard(open, t(29, 12), "again").await,
+            commit(&s, close(open, t(29, 12), "again")).await,
             Err(StoreError::Conflict(_))
         ));
         assert!(matches!(
-            s.close_hazard(missing, t(29, 12), "x").await,
+            commit(&s, close(missing, t(29, 12), "x")).await,
             Err(StoreError::NotFound { .. })
         ));
         let h = &s.load().await.unwrap().hazards[1];
@@ -239,23 +304,31 @@ async fn suspension_orders_open_and_close_once() {
     each_store(|s| async move {
         s.import(&small_dataset()).await.unwrap();
         let u = UnitId::new(1).unwrap();
+        let suspend = |unit, day| Change::Suspend {
+            unit,
+            at: past(t(day, 9)),
+        };
+        let resume = |unit, day| Change::Resume {
+            unit,
+            at: past(t(day, 9)),
+        };
         assert!(matches!(
-            s.resume(u, t(20, 9)).await,
+            commit(&s, resume(u, 20)).await,
             Err(StoreError::Conflict(_))
         ));
-        s.suspend(u, t(20, 9)).await.unwrap();
+        commit(&s, suspend(u, 20)).await.unwrap();
         assert!(matches!(
-            s.suspend(u, t(21, 9)).await,
+            commit(&s, suspend(u, 21)).await,
             Err(StoreError::Conflict(_))
         ));
-        s.resume(u, t(26, 9)).await.unwrap();
+        commit(&s, resume(u, 26)).await.unwrap();
         let missing = UnitId::new(404).unwrap();
         assert!(matches!(
-            s.suspend(missing, t(20, 9)).await,
+            commit(&s, suspend(missing, 20)).await,
             Err(StoreError::NotFound { .. })
         ));
         assert!(matches!(
-            s.resume(missing, t(20, 9)).await,
+            commit(&s, resume(missing, 20)).await,
             Err(StoreError::NotFound { .. })
         ));
         let back = s.load().await.unwrap();
@@ -278,30 +351,37 @@ async fn a_failed_write_leaves_nothing_behind() {
         s.import(&small_dataset()).await.unwrap();
         let before = s.load().await.unwrap();
         // A unit in a micro-grid that does not exist.
-        let err = s
-            .insert_unit(&unit(5, UnitKind::Rental, "V9-99-99", 120.41, None))
-            .await;
+        let err = commit(&s, Change::Register(new_unit("V9-99-99", 120.41))).await;
         assert!(
             matches!(err, Err(StoreError::InvalidReference(_))),
             "{}: {err:?}",
             s.backend()
         );
-        // An inspection whose second hazard names a unit that does not exist: the
-        // visit and the first hazard must not land either.
-        let visit = Inspection {
-            id: InspectionId::new(1).unwrap(),
-            unit: UnitId::new(3).unwrap(),
-            kind: InspectionKind::Reinspection,
-            inspector: "赵敏".into(),
-            at: t(22, 10),
-            signature: None,
-            photos: vec![],
-        };
-        let found = [
-            hazard(1, 3, 1, Severity::General, None),
-            hazard(1, 404, 1, Severity::General, None),
-        ];
-        assert!(s.record_inspection(&visit, &found).await.is_err());
+        // A visit whose event names a region that does not exist: the visit and its
+        // hazards, written first in the transaction, must not land either.
+        let change = visit(UnitId::new(3).unwrap(), &[Severity::General]);
+        let err = s
+            .commit(&change, |_| Journal {
+                events: vec![Event {
+                    seq: 1,
+                    event: NewEvent {
+                        at: t(17, 10),
+                        kind: EventKind::HazardFound,
+                        actor: "test".into(),
+                        unit: None,
+                        unit_name: None,
+                        hazard: None,
+                        region: Some("nowhere".parse().unwrap()),
+                        colour_before: None,
+                        colour_after: None,
+                        before: serde_json::Value::Null,
+                        after: serde_json::Value::Null,
+                    },
+                }],
+                ..Journal::default()
+            })
+            .await;
+        assert!(err.is_err(), "{}", s.backend());
         // Importing into a store that holds data conflicts on ids and writes nothing.
         assert!(s.import(&small_dataset()).await.is_err());
         assert_eq!(s.load().await.unwrap(), before, "{}", s.backend());
@@ -313,8 +393,7 @@ async fn a_failed_write_leaves_nothing_behind() {
 async fn acknowledged_writes_survive_reopening() {
     for db in TestDb::both().await {
         db.store.import(&small_dataset()).await.unwrap();
-        db.store
-            .close_hazard(HazardId::new(2).unwrap(), t(29, 11), "ok")
+        commit(&db.store, close(HazardId::new(2).unwrap(), t(29, 11), "ok"))
             .await
             .unwrap();
         let reopened = AnyStore::open(&db.url).await.unwrap();

@@ -13,7 +13,8 @@ use chrono::{Duration, Utc};
 use common::{Server, TestDb, json_u64 as n, prop_str as string, prop_u64 as uint};
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{
-    Category, Colour, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
+    Category, Change, Closure, Colour, Deadline, InspectionKind, NewHazard, NewVisit, PastMoment,
+    Severity, Stage, Text, YellowCard,
 };
 use onemap_tiles::{LonLat, TileCoord};
 use serde_json::Value;
@@ -157,34 +158,37 @@ async fn check_store(db: TestDb) {
     };
     let (before, etag0) = colour_in_tile(&server, p, unit.get()).await;
     assert_eq!(before, "green");
+    let write = |change| {
+        let app = app.clone();
+        async move { app.write(change, "test").await.unwrap() }
+    };
     let now = Utc::now();
-    let hazard = Hazard {
-        id: HazardId::new(1).unwrap(),
-        unit,
-        inspection: InspectionId::new(1).unwrap(),
-        category: Category::Fire,
-        hazard_type: "blocked_escape_route".into(),
-        severity: Severity::Major,
-        stage: Stage::Deadline,
-        found_at: now,
-        deadline: Some(now + Duration::days(7)),
-        yellow_card_at: None,
-        closed_at: None,
-        evidence: None,
+    let visit = |at, severity, deadline| {
+        Change::Inspect(NewVisit {
+            unit,
+            kind: InspectionKind::Reinspection,
+            inspector: Text::new("test").unwrap(),
+            at: PastMoment::new(Some(at), at).unwrap(),
+            signature: None,
+            photos: vec![],
+            hazards: vec![NewHazard {
+                category: Category::Fire,
+                hazard_type: Text::new("blocked_escape_route").unwrap(),
+                severity,
+                stage: Stage::Deadline,
+                deadline: Some(Deadline::new(deadline, at).unwrap()),
+            }],
+        })
     };
-    let visit = Inspection {
-        id: InspectionId::new(1).unwrap(),
-        unit,
-        kind: InspectionKind::Reinspection,
-        inspector: "test".into(),
-        at: now,
-        signature: None,
-        photos: vec![],
+    let close = |hazard| {
+        let at = Utc::now();
+        Change::Close(Closure {
+            hazard,
+            at: PastMoment::new(Some(at), at).unwrap(),
+            evidence: Text::new("fixed").unwrap(),
+        })
     };
-    let (_, hids) = app
-        .record_inspection(visit.clone(), vec![hazard.clone()])
-        .await
-        .unwrap();
+    let found = write(visit(now, Severity::Major, now + Duration::days(7))).await;
     let (after, etag1) = colour_in_tile(&server, p, unit.get()).await;
     assert_eq!(after, "red", "the next tile shows the major hazard");
     assert_ne!(etag0, etag1);
@@ -194,36 +198,31 @@ async fn check_store(db: TestDb) {
         n(&stats2, "units.by_colour.red"),
         n(&stats, "units.by_colour.red") + 1
     );
-    app.close_hazard(hids[0], Utc::now(), "fixed")
-        .await
-        .unwrap();
+    write(close(found.assigned.hazards[0])).await;
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "green");
     // A yellow card whose deadline passes turns the unit orange with no write at all:
     // the clock alone, seen by the very next tile.
     let soon = Utc::now();
-    let general = Hazard {
-        severity: Severity::General,
-        found_at: soon,
-        deadline: Some(soon + Duration::days(3)),
-        ..hazard.clone()
-    };
-    let revisit = Inspection {
-        at: soon,
-        ..visit.clone()
-    };
-    let (_, hids) = app.record_inspection(revisit, vec![general]).await.unwrap();
-    app.issue_yellow_card(hids[0], soon, soon + Duration::milliseconds(1500))
-        .await
-        .unwrap();
+    let general = write(visit(soon, Severity::General, soon + Duration::days(3))).await;
+    let hazard = general.assigned.hazards[0];
+    write(Change::YellowCard(YellowCard {
+        hazard,
+        at: PastMoment::new(Some(soon), soon).unwrap(),
+        deadline: Deadline::new(soon + Duration::milliseconds(1500), soon).unwrap(),
+    }))
+    .await;
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "yellow");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "orange");
     let (_, st) = server.get_json("/api/stats").await;
     assert_eq!(n(&st, "hazards.overdue"), n(&stats, "hazards.overdue") + 1);
-    app.close_hazard(hids[0], Utc::now(), "fixed")
-        .await
-        .unwrap();
-    app.suspend(unit, Utc::now()).await.unwrap();
+    write(close(hazard)).await;
+    let at = Utc::now();
+    write(Change::Suspend {
+        unit,
+        at: PastMoment::new(Some(at), at).unwrap(),
+    })
+    .await;
     assert_eq!(colour_in_tile(&server, p, unit.get()).await.0, "black");
     // And after a restart from the store, the same.
     let reloaded = onemap::load_state(&db.store).await.unwrap();

@@ -18,7 +18,7 @@ use onemap::app::outbox::NoticeSender;
 use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::{Colour, UnitId};
-use onemap::store::{AnyStore, Notice, Store as _};
+use onemap::store::{AnyStore, Notice};
 use serde_json::{Value, json};
 
 async fn post(server: &Server, path: &str, body: &Value, key: Option<&str>) -> (u16, Value, bool) {

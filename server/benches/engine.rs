@@ -11,9 +11,16 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{Duration, Utc};
 use onemap::demo::{DEFAULT_SEED, generate};
 use onemap::domain::{
-    Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
+    Category, Change, Closure, Deadline, HazardId, InspectionId, InspectionKind, NewHazard,
+    NewVisit, PastMoment, Severity, Stage, Text,
 };
 use onemap::state::MapState;
+use onemap::store::Assigned;
+
+/// A value the bench makes, which is valid by construction.
+fn must<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
 use onemap::state::aggregate::UnitFilter;
 use onemap::views::tiles::{Layer, TileRequest, render};
 use onemap_tiles::{LonLat, TileCoord};
@@ -135,40 +142,42 @@ fn main() {
             Ok(i) => i,
             Err(e) => panic!("{e}"),
         };
-        let hazard = Hazard {
-            id: hid,
-            unit,
-            inspection: iid,
-            category: Category::Fire,
-            hazard_type: "bench".into(),
-            severity: if k % 3 == 0 {
-                Severity::Major
-            } else {
-                Severity::General
-            },
-            stage: Stage::Deadline,
-            found_at: at,
-            deadline: Some(at + Duration::days(3)),
-            yellow_card_at: None,
-            closed_at: None,
-            evidence: None,
-        };
-        let visit = Inspection {
-            id: iid,
+        let visit = Change::Inspect(NewVisit {
             unit,
             kind: InspectionKind::Reinspection,
-            inspector: "bench".into(),
-            at,
+            inspector: must(Text::new("bench")),
+            at: must(PastMoment::new(Some(at), at)),
             signature: None,
             photos: vec![],
+            hazards: vec![NewHazard {
+                category: Category::Fire,
+                hazard_type: must(Text::new("bench")),
+                severity: if k % 3 == 0 {
+                    Severity::Major
+                } else {
+                    Severity::General
+                },
+                stage: Stage::Deadline,
+                deadline: Some(must(Deadline::new(at + Duration::days(3), at))),
+            }],
+        });
+        let assigned = Assigned {
+            unit: None,
+            inspection: Some(iid),
+            hazards: vec![hid],
         };
+        let close = Change::Close(Closure {
+            hazard: hid,
+            at: must(PastMoment::new(Some(at), at)),
+            evidence: must(Text::new("fixed")),
+        });
         let t0 = Instant::now();
-        if let Err(e) = state.record_inspection(&visit, std::slice::from_ref(&hazard)) {
+        if let Err(e) = state.apply(&visit, &assigned) {
             panic!("{e}");
         }
         times.push(t0.elapsed());
         let t0 = Instant::now();
-        if let Err(e) = state.close_hazard(hid, at) {
+        if let Err(e) = state.apply(&close, &Assigned::default()) {
             panic!("{e}");
         }
         times.push(t0.elapsed());

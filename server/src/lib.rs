@@ -13,6 +13,7 @@ pub mod http;
 pub mod state;
 pub mod store;
 pub mod views;
+pub mod writes;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -21,8 +22,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use app::AppState;
-use state::MapState;
-use store::{AnyStore, Store};
+use store::AnyStore;
 
 /// Errors while bringing the server up.
 #[derive(Debug, thiserror::Error)]
@@ -59,17 +59,9 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let now = chrono::Utc::now();
     let built_at = watermark.filter(|&w| w < now).unwrap_or(now);
     let started = std::time::Instant::now();
-    let map = match store {
-        // Streamed: a province's ten million units are read once, straight into the map.
-        AnyStore::Postgres(pg) => {
-            let builder = pg.stream_map(state::MapBuilder::new).await?;
-            tokio::task::spawn_blocking(move || builder.finish(built_at)).await??
-        }
-        AnyStore::Sqlite(_) => {
-            let data = store.load().await?;
-            tokio::task::spawn_blocking(move || MapState::build(data, built_at)).await??
-        }
-    };
+    // Streamed: a province's ten million units are read once, straight into the map.
+    let builder = store.stream_map(state::MapBuilder::new).await?;
+    let map = tokio::task::spawn_blocking(move || builder.finish(built_at)).await??;
     tracing::info!(
         units = map.units.len(),
         regions = map.regions.all().len(),

@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::AppState;
-use super::write::{SYSTEM, WriteError};
 use crate::domain::UnitId;
-use crate::store::{Event, EventKind, Journal, NewEvent, Store};
+use crate::store::{Event, EventKind, Journal, NewEvent};
+use crate::writes::{SYSTEM, WriteError};
 
 /// The longest sleep: the watermark moves at least this often.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -67,7 +67,7 @@ impl AppState {
         // Always brought to `now` (cheap when nothing is due): a write's colour after is
         // previewed at the map's moment, which must be the write's own.
         let (changes, ids, regions) = {
-            let mut map = self.write_map()?;
+            let mut map = self.map.write().map_err(|_| WriteError::Poisoned)?;
             map.advance(now);
             let changes = map.take_clock_changes();
             if changes.is_empty() && !always {
@@ -119,13 +119,12 @@ impl AppState {
             watermark: Some(now),
             ..Journal::default()
         };
-        if let Err(e) = self
-            .store
-            .commit(crate::store::Change::Nothing, move |_| journal)
-            .await
-        {
+        if let Err(e) = self.store.log(journal).await {
             // Not logged: they wait in the map for the next tick, not lost with it.
-            self.write_map()?.restore_clock_changes(changes);
+            self.map
+                .write()
+                .map_err(|_| WriteError::Poisoned)?
+                .restore_clock_changes(changes);
             return Err(e.into());
         }
         for event in events {

@@ -5,10 +5,10 @@
 //! cache and the sessions. It knows nothing of HTTP: `http` calls it and answers.
 
 pub mod clock;
-mod draft;
+
 pub mod feed;
 pub mod outbox;
-pub mod records;
+
 pub mod sessions;
 pub mod tile_cache;
 pub mod write;
@@ -19,11 +19,12 @@ use chrono::{DateTime, Utc};
 
 use crate::state::MapState;
 use crate::store::AnyStore;
+pub use crate::writes::{SYSTEM, WriteError};
 pub use feed::{Feed, Published};
 use outbox::NoticeSender;
 use sessions::Sessions;
 use tile_cache::TileCache;
-pub use write::{Idempotency, SYSTEM, WriteError, Written};
+pub use write::{Idempotency, Written};
 
 /// A panic elsewhere left the map state's lock poisoned: nothing can be trusted to read.
 #[derive(Debug, Clone, Copy, thiserror::Error)]

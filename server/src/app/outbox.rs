@@ -1,15 +1,65 @@
 //! The notice outbox: a hazard found or a yellow card queues a message to the unit's
-//! owner in the same transaction as the write (the reports send an SMS); this task
-//! delivers them through a pluggable [`NoticeSender`]. A failed delivery stays queued
-//! and is retried with a growing delay, so nothing is lost when the SMS gateway is down.
+//! owner in the same transaction as the write (the reports send an SMS), worded here
+//! ([`notice`]: the problems by name and the deadline); this task delivers them through
+//! a pluggable [`NoticeSender`]. A failed delivery stays queued and is retried with a
+//! growing delay, so nothing is lost when the SMS gateway is down.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::AppState;
-use crate::store::{Notice, NoticeOutcome, Store};
+use crate::domain::checklist::name_zh;
+use crate::domain::time::china_standard_time;
+use crate::store::{NewNotice, Notice, NoticeOutcome};
+use crate::writes::{NoticeDraft, Notify};
+
+/// A moment as a notice says it: the day and the minute in China Standard Time.
+fn when(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china_standard_time())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The message to the owner, signed by the town (or province) the map is of:
+/// `【瓜沥镇安全生产】某某店：本次检查发现隐患2处（其中重大隐患1处）：疏散通道堵塞、电气线路私拉乱接，请于2022-07-28 18:00前完成整改。`
+pub fn notice(town: &str, n: &NoticeDraft) -> NewNotice {
+    let body = match &n.about {
+        Notify::HazardsFound {
+            hazard_types,
+            major,
+            deadline,
+        } => {
+            let mut body = format!("本次检查发现隐患{}处", hazard_types.len());
+            if *major > 0 {
+                body.push_str(&format!("（其中重大隐患{major}处）"));
+            }
+            let names: Vec<&str> = hazard_types.iter().map(|t| name_zh(t)).collect();
+            body.push('：');
+            body.push_str(&names.join("、"));
+            match deadline {
+                Some(t) => body.push_str(&format!("，请于{}前完成整改。", when(*t))),
+                None => body.push_str("，请立即整改。"),
+            }
+            body
+        }
+        Notify::YellowCard {
+            hazard_type,
+            deadline,
+        } => format!(
+            "隐患“{}”逾期未整改，现发出黄牌警告，请于{}前整改到位。",
+            name_zh(hazard_type),
+            when(*deadline)
+        ),
+    };
+    NewNotice {
+        unit: n.unit,
+        recipient: n.recipient.clone(),
+        phone: n.phone.clone(),
+        message: format!("【{town}安全生产】{}：{body}", n.unit_name),
+    }
+}
 
 /// Delivers one notice; an error leaves it queued for a retry.
 pub trait NoticeSender: Send + Sync + std::fmt::Debug {
@@ -123,7 +173,44 @@ mod tests {
     use crate::domain::UnitId;
     use crate::store::NewNotice;
 
-    fn notice() -> Notice {
+    #[test]
+    fn notices_name_the_problems_and_the_deadline() {
+        let draft = |about| NoticeDraft {
+            unit: UnitId::new(5).unwrap(),
+            unit_name: "瓜沥某五金店".into(),
+            recipient: "傅海燕".into(),
+            phone: "159****6816".into(),
+            about,
+        };
+        let deadline = crate::domain::time::cst(2022, 7, 28, 18, 0);
+        let found = notice(
+            "瓜沥镇",
+            &draft(Notify::HazardsFound {
+                hazard_types: vec!["blocked_escape_route".into(), "门口堆放杂物".into()],
+                major: 1,
+                deadline: Some(deadline),
+            }),
+        );
+        assert_eq!(
+            found.message,
+            "【瓜沥镇安全生产】瓜沥某五金店：本次检查发现隐患2处（其中重大隐患1处）：疏散通道堵塞、门口堆放杂物，请于2022-07-28 18:00前完成整改。"
+        );
+        let card = notice(
+            "瓜沥镇",
+            &draft(Notify::YellowCard {
+                hazard_type: "messy_wiring".into(),
+                deadline,
+            }),
+        );
+        assert!(
+            card.message.contains("隐患“电气线路私拉乱接”逾期未整改"),
+            "{}",
+            card.message
+        );
+        assert!(card.message.ends_with("请于2022-07-28 18:00前整改到位。"));
+    }
+
+    fn queued() -> Notice {
         Notice {
             id: 7,
             event_seq: 3,
@@ -147,7 +234,7 @@ mod tests {
         std::fs::write(&script, format!("#!/bin/sh\ncat >> {}\n", out.display())).unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let sender = CommandSender { program: script };
-        sender.send(&notice()).unwrap();
+        sender.send(&queued()).unwrap();
         let line = std::fs::read_to_string(&out).unwrap();
         let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
         assert_eq!(v["phone"], "159****6816");
@@ -156,11 +243,11 @@ mod tests {
         let failing = CommandSender {
             program: "/bin/false".into(),
         };
-        assert!(failing.send(&notice()).is_err());
+        assert!(failing.send(&queued()).is_err());
         let missing = CommandSender {
             program: dir.join("nowhere"),
         };
-        assert!(missing.send(&notice()).is_err());
+        assert!(missing.send(&queued()).is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
 

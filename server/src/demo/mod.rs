@@ -166,7 +166,7 @@ mod tests {
             assert!(
                 mg.boundary
                     .as_ref()
-                    .is_some_and(|b| b.intersects(&e.unit.location)),
+                    .is_some_and(|b| b.intersects(&e.unit.location.point())),
                 "unit {}",
                 e.unit.id
             );

@@ -28,8 +28,8 @@ use rand_distr::{Distribution, LogNormal, Normal};
 
 use crate::domain::{
     Batch, Category, Colour, Hazard, HazardFacts, HazardId, Inspection, InspectionId,
-    InspectionKind, Level, Region, RegionId, RiskLevel, Severity, Stage, Suspension, Unit,
-    UnitFacts, UnitId, UnitKind, colour_of,
+    InspectionKind, Level, Location, Region, RegionId, RiskLevel, Severity, Stage, Suspension,
+    Unit, UnitFacts, UnitId, UnitKind, colour_of,
 };
 use crate::store::bulk::{
     BulkTable, CHUNK_BYTES, hazard_line, inspection_line, suspension_line, unit_line,
@@ -385,8 +385,10 @@ impl TownGen {
                     rng.random_range(r.min().y..r.max().y),
                 )
             };
-            if p.x() > r.min().x && p.x() < r.max().x && p.y() > r.min().y && p.y() < r.max().y {
-                break p;
+            let inside =
+                p.x() > r.min().x && p.x() < r.max().x && p.y() > r.min().y && p.y() < r.max().y;
+            if inside && let Ok(l) = Location::new(p.x(), p.y()) {
+                break l;
             }
         };
         let fx = (location.x() - r.min().x) / r.width();

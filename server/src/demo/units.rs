@@ -12,7 +12,7 @@ use rand_distr::StandardNormal;
 use super::figures;
 use super::names;
 use super::places::{Places, Village};
-use crate::domain::{Batch, RiskLevel, Unit, UnitId, UnitKind};
+use crate::domain::{Batch, Location, RiskLevel, Unit, UnitId, UnitKind};
 
 /// The placed units and what the campaign timeline needs to know about them.
 pub struct PlacedUnits {
@@ -91,6 +91,9 @@ impl<R: Rng> Placer<'_, R> {
             return false;
         };
         let Ok(id) = UnitId::new(self.out.units.len() as i64 + 1) else {
+            return false;
+        };
+        let Ok(location) = Location::new(location.x(), location.y()) else {
             return false;
         };
         self.out.units.push(Unit {
@@ -201,18 +204,18 @@ pub fn place_units<R: Rng>(rng: &mut R, places: &Places) -> PlacedUnits {
     }
 
     // Factory-in-factory: tenants inside a host's compound (tens of metres away).
-    let hosts: Vec<(UnitId, Point<f64>, String)> = p
+    let hosts: Vec<(UnitId, Location, String)> = p
         .out
         .units
         .iter()
         .filter(|u| !p.out.rag_workshop[u.id.get() as usize - 1])
         .map(|u| (u.id, u.location, u.address.clone()))
         .collect();
-    let landlords: Vec<&(UnitId, Point<f64>, String)> = hosts.choose_multiple(p.rng, 420).collect();
+    let landlords: Vec<&(UnitId, Location, String)> = hosts.choose_multiple(p.rng, 420).collect();
     let mut tenants = 0;
     while tenants < figures::FACTORY_IN_FACTORY {
         let &&(host, at, ref address) = landlords.choose(p.rng).unwrap_or(&&hosts[0]);
-        let c = p.near(p.places.frame.to_local(at.into()), 0.02);
+        let c = p.near(p.places.frame.to_local(at.point().into()), 0.02);
         let name = names::enterprise(p.rng);
         let risk = p.risk([4, 16, 40, 40]);
         let address = format!("{address}（厂中厂）");

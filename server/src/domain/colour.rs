@@ -27,6 +27,33 @@ vocabulary! {
     }
 }
 
+impl Colour {
+    /// Most urgent first: the order of every list of units (after their overdue
+    /// hazards), of legends and counts, and the colour a cluster shows when it holds
+    /// several. A major hazard open (red) before a suspended unit (black, already
+    /// stopped), before a yellow card's deadline passed (orange).
+    pub const BY_URGENCY: [Colour; 6] = [
+        Colour::Red,
+        Colour::Black,
+        Colour::Orange,
+        Colour::Yellow,
+        Colour::Uninspected,
+        Colour::Green,
+    ];
+
+    /// This colour's place in [`Colour::BY_URGENCY`] (0 is the most urgent).
+    pub fn urgency(self) -> u8 {
+        match self {
+            Colour::Red => 0,
+            Colour::Black => 1,
+            Colour::Orange => 2,
+            Colour::Yellow => 3,
+            Colour::Uninspected => 4,
+            Colour::Green => 5,
+        }
+    }
+}
+
 /// The facts of one hazard that bear on colours and rates: a compact copy of [`Hazard`]
 /// (32 bytes; the map keeps one per hazard), times to the second ([`Stamp`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

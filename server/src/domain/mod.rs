@@ -3,22 +3,34 @@
 //! Everything here is plain data and pure functions: no I/O, no clocks. Values are
 //! parsed at the edge (HTTP, store rows) into these types, so code inside trusts them.
 
+pub mod change;
+pub mod checklist;
 pub mod colour;
 pub mod event;
 pub mod hash;
 pub mod hazard;
 pub mod ids;
+pub mod location;
+pub mod moment;
 pub mod region;
+pub mod text;
 pub mod time;
 pub mod unit;
 pub mod user;
 
+pub use change::{
+    Attachment, AttachmentKind, Change, Closure, IsoWeek, NewHazard, NewUnit, NewVisit, Target,
+    UnitEdit, YellowCard,
+};
 pub use colour::{Colour, HazardFacts, UnitFacts, colour_of};
 pub use event::{Event, EventKind, NewEvent};
 pub use hash::ContentHash;
 pub use hazard::{Category, Hazard, Inspection, InspectionKind, Severity, Stage};
 pub use ids::{HazardId, IdError, InspectionId, RegionId, UnitId};
+pub use location::Location;
+pub use moment::{Deadline, PastMoment};
 pub use region::{Level, Region};
+pub use text::Text;
 pub use unit::{Batch, RiskLevel, Suspension, Unit, UnitKind};
 pub use user::{Action, Role, TokenKind, TokenRecord, User};
 

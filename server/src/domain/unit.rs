@@ -1,9 +1,7 @@
 //! Units: the registered premises that the map shows as balloons.
 
+use super::{Location, RegionId, UnitId, vocabulary};
 use chrono::{DateTime, Utc};
-use geo::Point;
-
-use super::{RegionId, UnitId, vocabulary};
 
 vocabulary! {
     /// The four kinds of premises of the campaign.
@@ -61,7 +59,7 @@ pub struct Unit {
     /// Owner's phone (the demo stores masked numbers only).
     pub owner_phone: String,
     /// Location, WGS 84 lon/lat.
-    pub location: Point<f64>,
+    pub location: Location,
     /// The micro-grid the location falls in.
     pub micro_grid: RegionId,
     /// Provincial risk rating.

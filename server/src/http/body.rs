@@ -25,7 +25,7 @@ pub struct WriteBody<T> {
     pub idempotency: Option<Idempotency>,
 }
 
-pub use crate::domain::hash::{fingerprint, hex};
+pub use crate::domain::hash::fingerprint;
 
 /// The `Idempotency-Key` header, checked.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

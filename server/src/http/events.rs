@@ -26,7 +26,7 @@ use crate::auth::access::Access;
 use crate::domain::{RegionId, UnitId};
 use crate::state::RegionIdx;
 use crate::state::scope::Scope;
-use crate::store::{Event, EventQuery, Store};
+use crate::store::{Event, EventQuery};
 
 /// Most events replayed to a reconnecting client; one further behind reloads the page.
 const BACKLOG: u32 = 10_000;

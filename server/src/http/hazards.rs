@@ -6,25 +6,18 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::answer::{deadline, happened, path_id, written};
 use super::body::WriteBody;
 use super::error::ApiError;
-use super::units::{deadline, happened, text, written};
 use crate::app::AppState;
-use crate::app::write::Op;
 use crate::auth::access::Access;
-use crate::domain::HazardId;
-
-fn hazard_id(raw: &str) -> Result<HazardId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound {
-        what: "hazard",
-        id: raw.to_owned(),
-    })
-}
+use crate::domain::{Change, Closure, HazardId, Text, YellowCard};
 
 /// `POST /api/hazards/{id}/yellow-card`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = YellowCard)]
 #[serde(deny_unknown_fields)]
-pub struct YellowCard {
+pub struct YellowCardBody {
     deadline: DateTime<Utc>,
     at: Option<DateTime<Utc>>,
 }
@@ -35,25 +28,24 @@ pub async fn yellow_card(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: Access,
-    req: WriteBody<YellowCard>,
+    req: WriteBody<YellowCardBody>,
 ) -> Result<Response, ApiError> {
-    let hazard = hazard_id(&id)?;
+    let hazard: HazardId = path_id("hazard", &id)?;
     let now = Utc::now();
-    let at = happened("at", req.body.at, now)?;
-    deadline("deadline", req.body.deadline, now)?;
-    let op = Op::YellowCard {
+    let change = Change::YellowCard(YellowCard {
         hazard,
-        at,
-        deadline: req.body.deadline,
-    };
-    Ok(written(app.write_as(&who, op, req.idempotency).await?))
+        at: happened("at", req.body.at, now)?,
+        deadline: deadline("deadline", req.body.deadline, now)?,
+    });
+    Ok(written(app.write_as(&who, change, req.idempotency).await?))
 }
 
 /// `POST /api/hazards/{id}/close`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = Closure)]
 #[serde(deny_unknown_fields)]
-pub struct Closure {
-    evidence: String,
+pub struct ClosureBody {
+    evidence: Text<2000, 1>,
     at: Option<DateTime<Utc>>,
 }
 
@@ -62,15 +54,13 @@ pub async fn close(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: Access,
-    req: WriteBody<Closure>,
+    req: WriteBody<ClosureBody>,
 ) -> Result<Response, ApiError> {
-    let hazard = hazard_id(&id)?;
-    let at = happened("at", req.body.at, Utc::now())?;
-    let evidence = text("evidence", &req.body.evidence, 2000, true)?;
-    let op = Op::Close {
+    let hazard: HazardId = path_id("hazard", &id)?;
+    let change = Change::Close(Closure {
         hazard,
-        at,
-        evidence,
-    };
-    Ok(written(app.write_as(&who, op, req.idempotency).await?))
+        at: happened("at", req.body.at, Utc::now())?,
+        evidence: req.body.evidence,
+    });
+    Ok(written(app.write_as(&who, change, req.idempotency).await?))
 }

@@ -1,6 +1,8 @@
 //! HTTP: one file per resource; handlers parse, call the application and respond.
 
 pub mod access;
+mod answer;
+mod attachments;
 mod body;
 pub mod error;
 mod events;
@@ -16,6 +18,7 @@ mod stats;
 mod targets;
 pub mod tiles;
 mod units;
+mod visits;
 pub mod web;
 
 use axum::Router;
@@ -68,15 +71,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/units", post(units::register))
         .route("/api/units/{id}", get(units::card).patch(units::edit))
         .route("/api/units/{id}/history", get(units::history))
-        .route("/api/units/{id}/inspections", post(units::inspect))
-        .route("/api/units/{id}/reinspections", post(units::reinspect))
-        .route("/api/units/{id}/suspend", post(units::suspend))
-        .route("/api/units/{id}/resume", post(units::resume))
+        .route("/api/units/{id}/inspections", post(visits::inspect))
+        .route("/api/units/{id}/reinspections", post(visits::reinspect))
+        .route("/api/units/{id}/suspend", post(visits::suspend))
+        .route("/api/units/{id}/resume", post(visits::resume))
         .route(
             "/api/units/{id}/attachments",
-            post(units::attach).layer(DefaultBodyLimit::max(units::ATTACHMENT_LIMIT)),
+            post(attachments::attach).layer(DefaultBodyLimit::max(attachments::ATTACHMENT_LIMIT)),
         )
-        .route("/api/attachments/{hash}", get(units::attachment))
+        .route("/api/attachments/{hash}", get(attachments::attachment))
         .route("/api/hazards/{id}/yellow-card", post(hazards::yellow_card))
         .route("/api/hazards/{id}/close", post(hazards::close))
         .route("/api/events", get(events::list))

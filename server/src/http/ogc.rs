@@ -20,7 +20,6 @@ use super::error::ApiError;
 use super::params::Params;
 use super::{AppState, base_url};
 use crate::auth::access::Access;
-use crate::store::Store;
 use crate::views::ogc::{
     Bbox, CRS84, Collection, DEFAULT_HEX_RESOLUTION, DEFAULT_LIMIT, ItemsQuery, MAX_LIMIT, extent,
 };

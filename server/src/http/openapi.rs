@@ -13,10 +13,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
-use super::hazards::{Closure, YellowCard};
+use super::hazards::{ClosureBody, YellowCardBody};
 use super::session::{NewUser, SignIn};
-use super::targets::NewTarget;
-use super::units::{Dated, FoundHazard, NewUnit, UnitPatch, Visit};
+use super::targets::NewTargetBody;
+use super::units::{NewUnitBody, UnitPatchBody};
+use super::visits::{DatedBody, FoundHazardBody, VisitBody};
 use crate::domain::{Batch, Category, Colour, RiskLevel, Severity, Stage, UnitKind};
 use crate::store::EventKind;
 
@@ -265,7 +266,7 @@ fn ogc_items() {}
 fn ogc_item() {}
 
 #[utoipa::path(post, path = "/api/units", tag = "units", description = WRITE,
-    request_body = NewUnit,
+    request_body = NewUnitBody,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 201, description = "Registered", body = WriteAnswer),
@@ -284,7 +285,7 @@ fn register_unit() {}
 fn unit_card() {}
 
 #[utoipa::path(patch, path = "/api/units/{id}", tag = "units", description = WRITE,
-    request_body = UnitPatch,
+    request_body = UnitPatchBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Edited", body = WriteAnswer),
@@ -302,7 +303,7 @@ fn edit_unit() {}
 fn unit_history() {}
 
 #[utoipa::path(post, path = "/api/units/{id}/inspections", tag = "field work", description = WRITE,
-    request_body = Visit,
+    request_body = VisitBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 201, description = "Recorded; hazards created", body = WriteAnswer),
@@ -313,7 +314,7 @@ fn unit_history() {}
 fn inspect() {}
 
 #[utoipa::path(post, path = "/api/units/{id}/reinspections", tag = "field work", description = WRITE,
-    request_body = Visit,
+    request_body = VisitBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 201, description = "Recorded", body = WriteAnswer),
@@ -323,7 +324,7 @@ fn inspect() {}
 fn reinspect() {}
 
 #[utoipa::path(post, path = "/api/units/{id}/suspend", tag = "field work", description = WRITE,
-    request_body = Dated,
+    request_body = DatedBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Suspended (black)", body = WriteAnswer),
@@ -333,7 +334,7 @@ fn reinspect() {}
 fn suspend() {}
 
 #[utoipa::path(post, path = "/api/units/{id}/resume", tag = "field work", description = WRITE,
-    request_body = Dated,
+    request_body = DatedBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Resumed", body = WriteAnswer),
@@ -369,7 +370,7 @@ fn attach() {}
 fn attachment() {}
 
 #[utoipa::path(post, path = "/api/hazards/{id}/yellow-card", tag = "field work", description = WRITE,
-    request_body = YellowCard,
+    request_body = YellowCardBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Issued", body = WriteAnswer),
@@ -380,7 +381,7 @@ fn attachment() {}
 fn yellow_card() {}
 
 #[utoipa::path(post, path = "/api/hazards/{id}/close", tag = "field work", description = WRITE,
-    request_body = Closure,
+    request_body = ClosureBody,
     params(("id" = i64, Path, minimum = 1), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Closed (销号)", body = WriteAnswer),
@@ -424,7 +425,7 @@ fn event_stream() {}
 fn targets() {}
 
 #[utoipa::path(post, path = "/api/targets", tag = "targets", description = WRITE,
-    request_body = NewTarget,
+    request_body = NewTargetBody,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 200, description = "Set", body = WriteAnswer),
@@ -612,14 +613,14 @@ impl utoipa::Modify for BearerAuth {
         History,
         UnitCard,
         HazardCard,
-        NewUnit,
-        UnitPatch,
-        Visit,
-        FoundHazard,
-        Dated,
-        YellowCard,
-        Closure,
-        NewTarget,
+        NewUnitBody,
+        UnitPatchBody,
+        VisitBody,
+        FoundHazardBody,
+        DatedBody,
+        YellowCardBody,
+        ClosureBody,
+        NewTargetBody,
         SignIn,
         NewUser,
     ))

@@ -4,45 +4,29 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answer::written;
 use super::body::WriteBody;
 use super::error::ApiError;
 use super::params::Params;
-use super::units::written;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::RegionId;
 use crate::domain::time::{local_date, start_of_day};
-use crate::store::{Store, Target};
+use crate::domain::{Change, IsoWeek, RegionId, Target};
 use crate::views::targets::closures_by_group_and_day;
-
-/// Parses an ISO week `YYYY-Www` into its Monday.
-pub fn week_monday(field: &str, week: &str) -> Result<NaiveDate, ApiError> {
-    let bad = || ApiError::bad(field, "an ISO week such as 2022-W28");
-    let (y, w) = week.split_once("-W").ok_or_else(bad)?;
-    let year: i32 = y.parse().map_err(|_| bad())?;
-    let n: u32 = w.parse().map_err(|_| bad())?;
-    if w.len() != 2 || !(2000..=2099).contains(&year) {
-        return Err(bad());
-    }
-    NaiveDate::from_isoywd_opt(year, n, Weekday::Mon).ok_or_else(bad)
-}
-
-fn week_of(date: NaiveDate) -> String {
-    let w = date.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
-}
 
 /// `POST /api/targets`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NewTarget)]
 #[serde(deny_unknown_fields)]
-pub struct NewTarget {
+pub struct NewTargetBody {
     #[schema(value_type = String)]
     group: RegionId,
-    week: String,
+    #[schema(value_type = String, example = "2022-W28")]
+    week: IsoWeek,
     closures: u32,
 }
 
@@ -50,10 +34,9 @@ pub struct NewTarget {
 pub async fn set(
     State(app): State<AppState>,
     who: Access,
-    req: WriteBody<NewTarget>,
+    req: WriteBody<NewTargetBody>,
 ) -> Result<Response, ApiError> {
     let b = req.body;
-    week_monday("week", &b.week)?;
     if b.closures > 1_000_000 {
         return Err(ApiError::bad("closures", "at most 1,000,000"));
     }
@@ -65,12 +48,8 @@ pub async fn set(
         set_at: Utc::now(),
     };
     Ok(written(
-        app.write_as(
-            &who,
-            crate::app::write::Op::SetTarget(target),
-            req.idempotency,
-        )
-        .await?,
+        app.write_as(&who, Change::SetTarget(target), req.idempotency)
+            .await?,
     ))
 }
 
@@ -84,11 +63,11 @@ pub async fn get(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     params.only(&["week"])?;
-    let week = match params.get::<String>("week")? {
+    let week = match params.get::<IsoWeek>("week")? {
         Some(w) => w,
-        None => week_of(local_date(Utc::now())),
+        None => IsoWeek::of(local_date(Utc::now())),
     };
-    let monday = week_monday("week", &week)?;
+    let monday = week.monday();
     let targets = app.store.targets(&week).await?;
     let days: Vec<NaiveDate> = (0..7).map(|d| monday + Duration::days(d)).collect();
     let (map, now) = app.read_now()?;

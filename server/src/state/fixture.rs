@@ -1,16 +1,22 @@
 //! A small hand-made dataset for the state's unit tests: a town of two villages, three
 //! units whose facts change over a few days of July 2022.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(missing_docs)]
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
-use geo::{MultiPolygon, Point, polygon};
+use geo::{MultiPolygon, polygon};
+use h3o::CellIndex;
 
-use super::MapState;
+use super::aggregate::{Agg, UnitFilter, contribution, fold_regions};
+use super::live::HEX_RESOLUTIONS;
+use super::{MapState, UnitIdx};
 use crate::domain::{
-    Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level, Region, RiskLevel,
-    Severity, Stage, Suspension, Unit, UnitId, UnitKind,
+    Category, Change, Deadline, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level,
+    Location, NewHazard, NewVisit, PastMoment, Region, RiskLevel, Severity, Stage, Suspension,
+    Text, Unit, UnitId, UnitKind,
 };
-use crate::store::Dataset;
+use crate::store::{Assigned, Dataset};
 
 pub fn t(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2022, 7, day, 12, 0, 0)
@@ -31,9 +37,9 @@ pub fn region(
     b: Option<MultiPolygon<f64>>,
 ) -> Region {
     Region {
-        id: id.parse().unwrap_or_else(|_| unreachable!()),
+        id: id.parse().unwrap(),
         level,
-        parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
+        parent: parent.map(|p| p.parse().unwrap()),
         code: None,
         name: id.into(),
         boundary: b,
@@ -41,7 +47,7 @@ pub fn region(
 }
 
 pub fn uid(n: i64) -> UnitId {
-    UnitId::new(n).unwrap_or_else(|_| unreachable!())
+    UnitId::new(n).unwrap()
 }
 
 /// Two villages; unit 1 (village A) is found with a general and a major hazard on
@@ -59,15 +65,15 @@ pub fn dataset() -> Dataset {
         address: String::new(),
         owner_name: String::new(),
         owner_phone: String::new(),
-        location: Point::new(x, 0.5),
-        micro_grid: mg.parse().unwrap_or_else(|_| unreachable!()),
+        location: Location::new(x, 0.5).unwrap(),
+        micro_grid: mg.parse().unwrap(),
         risk: RiskLevel::Blue,
         batch: None,
         host: None,
         registered_at: registered,
     };
     let visit = |n: i64, u: i64, day| Inspection {
-        id: InspectionId::new(n).unwrap_or_else(|_| unreachable!()),
+        id: InspectionId::new(n).unwrap(),
         unit: uid(u),
         kind: InspectionKind::Inspection,
         inspector: String::new(),
@@ -76,9 +82,9 @@ pub fn dataset() -> Dataset {
         photos: vec![],
     };
     let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
-        id: HazardId::new(n).unwrap_or_else(|_| unreachable!()),
+        id: HazardId::new(n).unwrap(),
         unit: uid(1),
-        inspection: InspectionId::new(1).unwrap_or_else(|_| unreachable!()),
+        inspection: InspectionId::new(1).unwrap(),
         category: Category::Fire,
         hazard_type: "messy_wiring".into(),
         severity,
@@ -116,5 +122,74 @@ pub fn dataset() -> Dataset {
             started_at: t(4),
             ended_at: None,
         }],
+    }
+}
+
+/// The live figures must equal a fold from scratch at the same moment: every
+/// region, every cell, every colour.
+pub fn assert_consistent(s: &MapState) {
+    let at = s.live().at();
+    let fold = fold_regions(s, at, &UnitFilter::default());
+    assert_eq!(s.live().regions(), &fold[..], "regions at {at}");
+    for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
+        let mut cells: HashMap<CellIndex, Agg> = HashMap::new();
+        for e in &s.units {
+            if let (Some(c), Some((_, a))) = (e.cell.parent(res), contribution(e, at)) {
+                *cells.entry(c).or_default() += &a;
+            }
+        }
+        assert_eq!(s.live().hexes[k], cells, "cells at {res} at {at}");
+        let mut indexed: Vec<CellIndex> = s.live().hex_index[k].iter().map(|p| p.data).collect();
+        let mut keys: Vec<CellIndex> = cells.keys().copied().collect();
+        indexed.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(indexed, keys, "the R-tree of cells at {res} at {at}");
+    }
+    for (i, e) in s.units.iter().enumerate() {
+        let c = contribution(e, at).map(|(c, _)| c);
+        assert_eq!(s.live().colour(i as UnitIdx), c, "unit {i} at {at}");
+    }
+}
+
+/// `at`, as a write takes it.
+pub fn past(at: DateTime<Utc>) -> PastMoment {
+    PastMoment::new(Some(at), at).unwrap()
+}
+
+/// A deadline at `at`, set just before it.
+pub fn deadline(at: DateTime<Utc>) -> Deadline {
+    Deadline::new(at, at - chrono::Duration::seconds(1)).unwrap()
+}
+
+/// A hazard found, of `severity`, with a deadline maybe.
+pub fn found(severity: Severity, deadline: Option<Deadline>) -> NewHazard {
+    NewHazard {
+        category: Category::Fire,
+        hazard_type: Text::new("blocked_escape_route").unwrap(),
+        severity,
+        stage: Stage::Deadline,
+        deadline,
+    }
+}
+
+/// A re-inspection of `unit` at `at` finding `hazards`.
+pub fn revisit(unit: UnitId, at: DateTime<Utc>, hazards: Vec<NewHazard>) -> Change {
+    Change::Inspect(NewVisit {
+        unit,
+        kind: InspectionKind::Reinspection,
+        inspector: Text::new("w").unwrap(),
+        at: past(at),
+        signature: None,
+        photos: vec![],
+        hazards,
+    })
+}
+
+/// The ids a store would have assigned a visit `inspection` and its `hazards`.
+pub fn ids(inspection: i64, hazards: &[i64]) -> Assigned {
+    Assigned {
+        unit: None,
+        inspection: Some(InspectionId::new(inspection).unwrap()),
+        hazards: hazards.iter().map(|&h| HazardId::new(h).unwrap()).collect(),
     }
 }

@@ -39,9 +39,9 @@ pub const HEX_RESOLUTIONS: [Resolution; 3] =
 pub struct Live {
     at: DateTime<Utc>,
     regions: Vec<Agg>,
-    hexes: [HashMap<CellIndex, Agg>; 3],
+    pub(super) hexes: [HashMap<CellIndex, Agg>; 3],
     /// The cells of `hexes`, by centre (kept equal to their keys once `indexed`).
-    hex_index: [RTree<CellPoint>; 3],
+    pub(super) hex_index: [RTree<CellPoint>; 3],
     indexed: bool,
     colours: Vec<Option<Colour>>,
     /// Moments to re-evaluate units at. An entry can be stale (the unit's facts changed
@@ -240,7 +240,7 @@ fn next_moment(e: &UnitEntry, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 impl MapState {
     /// Adds (`sign` 1) or removes (`sign` -1) a unit's contribution at `live.at`.
-    fn apply(&mut self, u: UnitIdx, sign: i8) {
+    fn count(&mut self, u: UnitIdx, sign: i8) {
         self.live
             .apply(&self.regions, &self.units[u as usize], u, sign);
     }
@@ -253,9 +253,9 @@ impl MapState {
     /// Changes one unit's facts with `change` and updates every aggregate it counts in.
     /// Only this unit is re-evaluated.
     pub fn update_unit<R>(&mut self, u: UnitIdx, change: impl FnOnce(&mut UnitEntry) -> R) -> R {
-        self.apply(u, -1);
+        self.count(u, -1);
         let out = change(&mut self.units[u as usize]);
-        self.apply(u, 1);
+        self.count(u, 1);
         self.schedule(u);
         self.live.version += 1;
         out
@@ -265,7 +265,7 @@ impl MapState {
     pub(super) fn live_push(&mut self) -> UnitIdx {
         let u = (self.units.len() - 1) as UnitIdx;
         self.live.colours.push(None);
-        self.apply(u, 1);
+        self.count(u, 1);
         self.schedule(u);
         self.live.version += 1;
         u
@@ -317,13 +317,13 @@ impl MapState {
         due.dedup_by_key(|&mut (u, _)| u);
         due.reverse();
         for &(u, _) in &due {
-            self.apply(u, -1);
+            self.count(u, -1);
         }
         let before: Vec<_> = due.iter().map(|&(u, _)| self.live.colour(u)).collect();
         self.live.at = now;
         let mut changed = Vec::new();
         for (&(u, at), old) in due.iter().zip(before) {
-            self.apply(u, 1);
+            self.count(u, 1);
             self.schedule(u);
             let new = self.live.colour(u);
             if new != old {
@@ -346,46 +346,13 @@ impl MapState {
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use geo::Point;
 
     use super::*;
-    use crate::domain::{
-        Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, RiskLevel, Severity,
-        Stage, Unit, UnitKind,
-    };
-    use crate::state::aggregate::{UnitFilter, fold_regions};
-    use crate::state::fixture::{dataset, t, uid};
-
-    /// The live figures must equal a fold from scratch at the same moment: every
-    /// region, every cell, every colour.
-    fn assert_consistent(s: &MapState) {
-        let at = s.live().at();
-        let fold = fold_regions(s, at, &UnitFilter::default());
-        assert_eq!(s.live().regions(), &fold[..], "regions at {at}");
-        for (k, &res) in HEX_RESOLUTIONS.iter().enumerate() {
-            let mut cells: HashMap<CellIndex, Agg> = HashMap::new();
-            for e in &s.units {
-                if let (Some(c), Some((_, a))) = (e.cell.parent(res), contribution(e, at)) {
-                    *cells.entry(c).or_default() += &a;
-                }
-            }
-            assert_eq!(s.live().hexes[k], cells, "cells at {res} at {at}");
-            let mut indexed: Vec<CellIndex> =
-                s.live().hex_index[k].iter().map(|p| p.data).collect();
-            let mut keys: Vec<CellIndex> = cells.keys().copied().collect();
-            indexed.sort_unstable();
-            keys.sort_unstable();
-            assert_eq!(indexed, keys, "the R-tree of cells at {res} at {at}");
-        }
-        for (i, e) in s.units.iter().enumerate() {
-            let c = contribution(e, at).map(|(c, _)| c);
-            assert_eq!(s.live().colour(i as UnitIdx), c, "unit {i} at {at}");
-        }
-    }
+    use crate::state::fixture::{assert_consistent, dataset, t};
 
     #[test]
     fn the_clock_alone_moves_the_figures_exactly() {
-        let mut s = MapState::build(dataset(), t(1)).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = MapState::build(dataset(), t(1)).unwrap();
         assert_consistent(&s);
         let mut now = t(1);
         let mut changes = 0;
@@ -402,194 +369,11 @@ mod tests {
         // the 4th; unit 3 appears on the 6th.
         assert!(changes >= 5, "only {changes} colour changes seen");
         // The exact moment a deadline passes: overdue at the deadline, not before.
-        let mut s = MapState::build(dataset(), t(4) - Duration::seconds(1))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut s = MapState::build(dataset(), t(4) - Duration::seconds(1)).unwrap();
         let town = s.regions.root();
         assert_eq!(s.live().region(town).overdue, 0);
         s.advance(t(4));
         assert_eq!(s.live().region(town).overdue, 2);
-        assert_consistent(&s);
-    }
-
-    #[test]
-    fn every_write_updates_only_what_it_touches_and_stays_exact() {
-        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
-        let v0 = s.live().version();
-        let u2 = uid(2);
-        let hazard = Hazard {
-            id: HazardId::new(10).unwrap_or_else(|_| unreachable!()),
-            unit: u2,
-            inspection: InspectionId::new(5).unwrap_or_else(|_| unreachable!()),
-            category: Category::Fire,
-            hazard_type: "blocked_exit".into(),
-            severity: Severity::General,
-            stage: Stage::Deadline,
-            found_at: t(3),
-            deadline: Some(t(3) + Duration::hours(2)),
-            yellow_card_at: None,
-            closed_at: None,
-            evidence: None,
-        };
-        let visit = Inspection {
-            id: InspectionId::new(5).unwrap_or_else(|_| unreachable!()),
-            unit: u2,
-            kind: InspectionKind::Reinspection,
-            inspector: "w".into(),
-            at: t(3),
-            signature: None,
-            photos: vec![],
-        };
-        s.record_inspection(&visit, std::slice::from_ref(&hazard))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_consistent(&s);
-        let u = s.unit_idx(u2).unwrap_or_else(|| unreachable!());
-        assert_eq!(s.live().colour(u), Some(Colour::Yellow));
-        s.issue_yellow_card(hazard.id, t(3), t(3) + Duration::hours(1))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_consistent(&s);
-        // The yellow-card deadline passes: orange, by the clock alone.
-        let changed = s.advance(t(3) + Duration::hours(1));
-        assert_eq!(
-            changed,
-            vec![(u, Some(Colour::Yellow), Some(Colour::Orange))]
-        );
-        assert_consistent(&s);
-        s.close_hazard(hazard.id, t(3) + Duration::hours(2))
-            .unwrap_or_else(|e| panic!("{e}"));
-        s.advance(t(3) + Duration::hours(3));
-        assert_eq!(s.live().colour(u), Some(Colour::Green));
-        assert_consistent(&s);
-        s.suspend(u2, t(3) + Duration::hours(3))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.live().colour(u), Some(Colour::Black));
-        s.resume(u2, t(3) + Duration::hours(3))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.live().colour(u), Some(Colour::Green));
-        assert_consistent(&s);
-        let new = s
-            .insert_unit(Unit {
-                id: uid(50),
-                kind: UnitKind::HighRise,
-                name: "tower".into(),
-                address: String::new(),
-                owner_name: String::new(),
-                owner_phone: String::new(),
-                location: Point::new(0.25, 0.25),
-                micro_grid: "VA-1-1".parse().unwrap_or_else(|_| unreachable!()),
-                risk: RiskLevel::Red,
-                batch: None,
-                host: None,
-                registered_at: t(3),
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.live().colour(new), Some(Colour::Uninspected));
-        assert_eq!(s.points().size(), 4);
-        assert_consistent(&s);
-        assert!(s.live().version() > v0);
-        // Refused: unknown hazard, duplicate unit; nothing changes.
-        let before = s.live().regions().to_vec();
-        assert!(
-            s.close_hazard(HazardId::new(999).unwrap_or_else(|_| unreachable!()), t(3))
-                .is_err()
-        );
-        assert!(s.insert_unit(dataset().units[0].clone()).is_err());
-        assert_eq!(s.live().regions(), &before[..]);
-    }
-
-    #[test]
-    fn previews_match_what_is_applied_and_clock_changes_wait_dated() {
-        use crate::state::writes::FactChange;
-        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
-        let u2 = uid(2);
-        let hazard = Hazard {
-            id: HazardId::new(20).unwrap_or_else(|_| unreachable!()),
-            unit: u2,
-            inspection: InspectionId::new(9).unwrap_or_else(|_| unreachable!()),
-            category: Category::Fire,
-            hazard_type: "wiring".into(),
-            severity: Severity::Major,
-            stage: Stage::Deadline,
-            found_at: t(3),
-            deadline: None,
-            yellow_card_at: None,
-            closed_at: None,
-            evidence: None,
-        };
-        let visit = Inspection {
-            id: InspectionId::new(9).unwrap_or_else(|_| unreachable!()),
-            unit: u2,
-            kind: InspectionKind::Reinspection,
-            inspector: "w".into(),
-            at: t(3),
-            signature: None,
-            photos: vec![],
-        };
-        let change = FactChange::Inspect(&visit, std::slice::from_ref(&hazard));
-        let before = s.live().regions().to_vec();
-        let (u, old, new) = s.preview(change).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.live().regions(), &before[..], "a preview changes nothing");
-        assert_eq!((old, new), (Some(Colour::Green), Some(Colour::Red)));
-        assert_eq!(s.apply_change(change).ok(), Some(u));
-        assert_eq!(s.live().colour(u), new);
-        // A yellow card on it, then the clock passes its deadline: the change waits,
-        // dated at the deadline, until taken.
-        s.close_hazard(hazard.id, t(3))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let general = Hazard {
-            id: HazardId::new(21).unwrap_or_else(|_| unreachable!()),
-            severity: Severity::General,
-            ..hazard.clone()
-        };
-        s.record_inspection(&visit, std::slice::from_ref(&general))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let deadline = t(3) + Duration::hours(2);
-        s.issue_yellow_card(general.id, t(3), deadline)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(!s.has_clock_changes());
-        s.advance(t(3) + Duration::hours(5));
-        let changes = s.take_clock_changes();
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].at, deadline);
-        assert_eq!(
-            (changes[0].old, changes[0].new),
-            (Some(Colour::Yellow), Some(Colour::Orange))
-        );
-        assert!(s.take_clock_changes().is_empty(), "taken once");
-        // Put back when they could not be logged: the next tick takes them again.
-        s.restore_clock_changes(changes.clone());
-        assert!(s.has_clock_changes());
-        assert_eq!(s.take_clock_changes(), changes);
-        assert_consistent(&s);
-    }
-
-    #[test]
-    fn an_edit_moves_a_unit_to_its_new_micro_grid_and_point() {
-        let mut s = MapState::build(dataset(), t(3)).unwrap_or_else(|e| panic!("{e}"));
-        let mut unit = dataset().units[0].clone();
-        unit.location = Point::new(1.4, 0.5);
-        unit.micro_grid = "VB-1-1".parse().unwrap_or_else(|_| unreachable!());
-        let u = s.edit_unit(unit).unwrap_or_else(|e| panic!("{e}"));
-        let vb = s
-            .regions
-            .find(&"VB".parse().unwrap_or_else(|_| unreachable!()));
-        assert_eq!(
-            s.regions.get(s.units[u as usize].micro_grid).id.as_str(),
-            "VB-1-1"
-        );
-        // Unit 2 was there already (unit 3 registers later, on the 6th).
-        assert_eq!(s.live().region(vb.unwrap_or_default()).units, 2);
-        let va = s
-            .regions
-            .find(&"VA".parse().unwrap_or_else(|_| unreachable!()));
-        assert_eq!(s.live().region(va.unwrap_or_default()).units, 0);
-        let found: Vec<_> = s
-            .units_in_box(&rstar::AABB::from_corners(
-                [1.4 - 1e-9, 0.5 - 1e-9],
-                [1.4 + 1e-9, 0.5 + 1e-9],
-            ))
-            .collect();
-        assert_eq!(found, vec![u]);
-        assert_eq!(s.points().size(), 3);
         assert_consistent(&s);
     }
 }

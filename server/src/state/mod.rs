@@ -1,7 +1,7 @@
 //! The map state in memory: regions linked and indexed, every unit with the facts its
 //! colour depends on, all units in an R-tree, and the live aggregates. Built from a
 //! store's [`Dataset`] at start, then kept in step with every committed write
-//! incrementally ([`writes`]); views (stats, tiles, OGC items) read only from here,
+//! incrementally ([`apply`]); views (stats, tiles, OGC items) read only from here,
 //! never from the store.
 //!
 //! Invariants: `units[i]` is the unit with handle `i` (handles never change); `by_id`,
@@ -9,12 +9,12 @@
 //! aggregates equal a fold at `live.at` (checked by the tests in [`live`]).
 
 pub mod aggregate;
+pub mod apply;
 pub mod live;
 pub mod points;
 pub mod regions;
 pub mod scope;
 pub mod stats;
-pub mod writes;
 
 #[cfg(test)]
 pub(crate) mod fixture;
@@ -24,11 +24,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use h3o::{CellIndex, LatLng, Resolution};
 
-use geo::Point;
-
 use crate::domain::time::Stamp;
 use crate::domain::{
-    Batch, HazardFacts, HazardId, RiskLevel, Suspension, Unit, UnitFacts, UnitId, UnitKind,
+    Batch, HazardFacts, HazardId, Location, RiskLevel, Suspension, Unit, UnitFacts, UnitId,
+    UnitKind,
 };
 use crate::store::Dataset;
 pub use live::Live;
@@ -77,6 +76,10 @@ pub enum StateError {
     /// The store failed while the map was read from it.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A change the map cannot take as it is (ids missing from what the store
+    /// assigned): a bug.
+    #[error("a change came without the ids it needs")]
+    BadChange,
     /// A record names a unit that does not exist.
     #[error("a {what} refers to unit {unit}, which does not exist")]
     UnknownUnit {
@@ -97,7 +100,7 @@ pub struct UnitCore {
     /// Kind of premises.
     pub kind: UnitKind,
     /// Location, WGS 84 lon/lat.
-    pub location: Point<f64>,
+    pub location: Location,
     /// Provincial risk rating.
     pub risk: RiskLevel,
     /// Enterprise batch.
@@ -299,7 +302,7 @@ impl MapState {
     }
 
     /// [`MapState::entry_of`] with `cell` standing in for the unit's cell (found later,
-    /// in bulk); the location is checked.
+    /// in bulk).
     fn entry_of_deferred(
         regions: &RegionTree,
         unit: UnitCore,
@@ -313,10 +316,6 @@ impl MapState {
                 unit: unit.id,
                 micro_grid: micro_grid.to_owned(),
             })?;
-        let (x, y) = (unit.location.x(), unit.location.y());
-        if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
-            return Err(StateError::BadLocation(unit.id));
-        }
         Ok(UnitEntry {
             unit,
             micro_grid: mg,
@@ -581,7 +580,7 @@ impl crate::store::MapSink for MapBuilder {
         let core = UnitCore {
             id: u.id,
             kind: u.kind,
-            location: Point::new(u.lon, u.lat),
+            location: u.location,
             risk: u.risk,
             batch: u.batch,
             host: u.host,

@@ -106,7 +106,7 @@ impl AnyStore {
              VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
         );
         let scope = scope_text(scope);
-        on_pool!(self, pool => sqlx::query(&sql)
+        on_pool!(self, |pool| sqlx::query(&sql)
             .bind(name)
             .bind(role.as_str())
             .bind(&scope)
@@ -127,7 +127,7 @@ impl AnyStore {
     /// The user named `name`.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
-        on_pool!(self, pool => sqlx::query(&sql)
+        on_pool!(self, |pool| sqlx::query(&sql)
             .bind(name)
             .fetch_optional(pool)
             .await?
@@ -142,7 +142,7 @@ impl AnyStore {
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE revoked_at IS NULL AND expires_at > $1 \
              ORDER BY created_at"
         );
-        let (users, tokens) = on_pool!(self, pool => {
+        let (users, tokens) = on_pool!(self, |pool| {
             let users = sqlx::query(&users_sql)
                 .fetch_all(pool)
                 .await?
@@ -174,7 +174,7 @@ impl AnyStore {
     /// Stores a new token (its hash).
     pub async fn put_token(&self, t: &TokenRecord) -> Result<()> {
         let sql = format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
-        on_pool!(self, pool => sqlx::query(&sql)
+        on_pool!(self, |pool| sqlx::query(&sql)
             .bind(&t.hash)
             .bind(t.user_id)
             .bind(t.kind.as_str())
@@ -191,12 +191,19 @@ impl AnyStore {
     pub async fn token(&self, hash: &str) -> Result<Option<(TokenRecord, User)>> {
         let token_sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1");
         let user_sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        on_pool!(self, pool => {
-            let Some(row) = sqlx::query(&token_sql).bind(hash).fetch_optional(pool).await? else {
+        on_pool!(self, |pool| {
+            let Some(row) = sqlx::query(&token_sql)
+                .bind(hash)
+                .fetch_optional(pool)
+                .await?
+            else {
                 return Ok(None);
             };
             let token = token_of(&row)?;
-            let user = sqlx::query(&user_sql).bind(token.user_id).fetch_one(pool).await?;
+            let user = sqlx::query(&user_sql)
+                .bind(token.user_id)
+                .fetch_one(pool)
+                .await?;
             Ok(Some((token, user_of(&user)?)))
         })
     }
@@ -204,7 +211,7 @@ impl AnyStore {
     /// Revokes one token; whether it was live.
     pub async fn revoke_token(&self, hash: &str, now: DateTime<Utc>) -> Result<bool> {
         let sql = "UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL";
-        let n = on_pool!(self, pool => sqlx::query(sql)
+        let n = on_pool!(self, |pool| sqlx::query(sql)
             .bind(ms(now))
             .bind(hash)
             .execute(pool)
@@ -223,7 +230,7 @@ impl AnyStore {
         let sql = "UPDATE tokens SET revoked_at = $1 \
                    WHERE user_id = $2 AND revoked_at IS NULL AND ($3 = '' OR kind = $3)";
         let kind = kind.map(TokenKind::as_str).unwrap_or("");
-        let n = on_pool!(self, pool => sqlx::query(sql)
+        let n = on_pool!(self, |pool| sqlx::query(sql)
             .bind(ms(now))
             .bind(user_id)
             .bind(kind)
@@ -233,40 +240,24 @@ impl AnyStore {
         Ok(n)
     }
 
-    /// The units a file is attached to.
-    pub async fn attachment_units(&self, hash: &str) -> Result<Vec<crate::domain::UnitId>> {
-        let ids: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT DISTINCT unit_id FROM attachments WHERE hash = $1")
-            .bind(hash)
-            .fetch_all(pool)
-            .await?);
-        ids.into_iter()
-            .map(|i| {
-                crate::domain::UnitId::new(i).map_err(|e| StoreError::Corrupt {
-                    column: "attachments.unit_id",
-                    message: e.to_string(),
-                })
-            })
-            .collect()
-    }
-
-    /// The micro-grid of the unit with the smallest id and the village above it (the
     /// demo's users work there).
     pub async fn first_unit_places(&self) -> Result<Option<(RegionId, RegionId)>> {
-        let first: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT micro_grid_id FROM units ORDER BY id LIMIT 1")
-            .fetch_optional(pool)
-            .await?);
+        let first: Option<String> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT micro_grid_id FROM units ORDER BY id LIMIT 1"
+        )
+        .fetch_optional(pool)
+        .await?);
         let Some(micro_grid) = first else {
             return Ok(None);
         };
         let mut at = micro_grid.clone();
         loop {
-            let row: Option<(String, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
-                "SELECT level, parent_id FROM regions WHERE id = $1")
-                .bind(&at)
-                .fetch_optional(pool)
-                .await?);
+            let row: Option<(String, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(
+                "SELECT level, parent_id FROM regions WHERE id = $1"
+            )
+            .bind(&at)
+            .fetch_optional(pool)
+            .await?);
             match row {
                 Some((level, _)) if level == "village" => break,
                 Some((_, Some(parent))) => at = parent,
@@ -286,11 +277,13 @@ impl AnyStore {
     pub async fn missing_regions(&self, ids: &[RegionId]) -> Result<Vec<RegionId>> {
         let mut missing = Vec::new();
         for id in ids {
-            let found = on_pool!(self, pool => sqlx::query("SELECT 1 FROM regions WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-                .is_some());
+            let found = on_pool!(self, |pool| sqlx::query(
+                "SELECT 1 FROM regions WHERE id = $1"
+            )
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await?
+            .is_some());
             if !found {
                 missing.push(id.clone());
             }
@@ -301,7 +294,7 @@ impl AnyStore {
     /// Sets a user's password hash.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()> {
         let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-        let n = on_pool!(self, pool => sqlx::query(sql)
+        let n = on_pool!(self, |pool| sqlx::query(sql)
             .bind(password_hash)
             .bind(user_id)
             .execute(pool)

@@ -254,8 +254,12 @@ impl PgStore {
         source: Arc<dyn BulkSource>,
         watermark: DateTime<Utc>,
     ) -> Result<BulkCounts> {
-        use super::Store as _;
-        if !self.is_empty().await? {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM regions) + (SELECT count(*) FROM units)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        if held > 0 {
             return Err(StoreError::Conflict(
                 "the store already holds data; bulk loading needs an empty database".into(),
             ));

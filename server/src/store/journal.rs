@@ -7,61 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use crate::domain::event::{Event, EventKind, NewEvent};
-use crate::domain::{Hazard, HazardId, Inspection, InspectionId, RegionId, Unit, UnitId};
-
-/// A change of facts, as the write path hands it to a store.
-#[derive(Debug, Clone, Copy)]
-pub enum Change<'a> {
-    /// Nothing but the journal (clock-driven colour changes).
-    Nothing,
-    /// A new unit (its id is assigned by the store).
-    RegisterUnit(&'a Unit),
-    /// A unit's standing facts replaced (same id).
-    EditUnit(&'a Unit),
-    /// A visit and the hazards it found (ids assigned by the store).
-    Inspect {
-        /// The visit.
-        inspection: &'a Inspection,
-        /// What it found.
-        hazards: &'a [Hazard],
-    },
-    /// A yellow card for an open hazard.
-    YellowCard {
-        /// The hazard.
-        hazard: HazardId,
-        /// When issued.
-        at: DateTime<Utc>,
-        /// The new deadline.
-        deadline: DateTime<Utc>,
-    },
-    /// An open hazard closed (销号).
-    Close {
-        /// The hazard.
-        hazard: HazardId,
-        /// When closed.
-        at: DateTime<Utc>,
-        /// Evidence of rectification.
-        evidence: &'a str,
-    },
-    /// A suspension order.
-    Suspend {
-        /// The unit.
-        unit: UnitId,
-        /// From when.
-        at: DateTime<Utc>,
-    },
-    /// The open order ended.
-    Resume {
-        /// The unit.
-        unit: UnitId,
-        /// When.
-        at: DateTime<Utc>,
-    },
-    /// A group's weekly closure target, set or replaced.
-    SetTarget(&'a Target),
-    /// A file attached to a unit (stored once per content hash).
-    Attach(&'a Attachment),
-}
+use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
 
 /// Ids the store assigned while committing a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,44 +54,8 @@ pub struct Replay {
     pub key: String,
     /// A hash of method, path and body: the same key with another request is refused.
     pub fingerprint: String,
-    /// The first response's status.
-    pub status: u16,
-    /// The first response's body.
+    /// The first answer.
     pub response: Value,
-}
-
-/// A group's closure target for an ISO week.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Target {
-    /// The group.
-    pub group: RegionId,
-    /// ISO week, `YYYY-Www`.
-    pub week: String,
-    /// Hazards to close that week.
-    pub closures: u32,
-    /// Who set it.
-    pub set_by: String,
-    /// When.
-    pub set_at: DateTime<Utc>,
-}
-
-/// A file attached to a unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attachment {
-    /// The unit.
-    pub unit: UnitId,
-    /// `photo`, `video` or `floor_plan`.
-    pub kind: &'static str,
-    /// SHA-256 of the content, hex: the file's name.
-    pub hash: String,
-    /// Its media type, as sniffed from the content.
-    pub content_type: &'static str,
-    /// The bytes.
-    pub data: bytes::Bytes,
-    /// Who attached it.
-    pub actor: String,
-    /// When.
-    pub at: DateTime<Utc>,
 }
 
 /// An attachment as listed on a unit's card.

@@ -1,22 +1,35 @@
-//! Where writes are committed: one interface ([`Store`]), one module per backend.
+//! Where writes are committed: one interface ([`AnyStore`]), one module per backend.
 //!
 //! - [`sqlite`]: the embedded default, a single file; nothing to install.
 //! - [`postgres`]: PostgreSQL + PostGIS for production; geometry columns in SRID 4326
 //!   with GiST indexes, so QGIS or any PostGIS tool reads the tables directly.
 //!
 //! Both run their own migrations (`server/migrations/{sqlite,postgres}`) on open and
-//! pass the same conformance suite (`tests/store_conformance.rs`). Every write method
-//! is one transaction: it either lands whole or not at all.
+//! pass the same conformance suite (`tests/store_conformance.rs`). [`AnyStore`] is the
+//! one interface; what both backends run alike is written once against it
+//! ([`commit`]: a change and its journal in ONE transaction; [`read`]; [`load`]: the map
+//! at start), and each backend's module holds only what differs — connection and
+//! pragmas, `BEGIN IMMEDIATE`, PostGIS geometry, `UNNEST` against `json_each`, `COPY`.
 
-/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is.
+/// Runs `$body` once per backend with `$pool` bound to that backend's pool (and
+/// `$dialect`, when named, to its module, for the few lines that differ): the same
+/// source text compiled for SQLite and for PostgreSQL, so a query that is the same on
+/// both is written once (sqlx binds `$N` on SQLite too).
 macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        on_pool!($store, |$pool, _dialect| $body)
+    };
+    ($store:expr, |$pool:ident, $dialect:ident| $body:expr) => {
         match $store {
-            AnyStore::Sqlite(s) => {
+            $crate::store::AnyStore::Sqlite(s) => {
+                #[allow(unused_imports)]
+                use $crate::store::sqlite as $dialect;
                 let $pool = s.pool();
                 $body
             }
-            AnyStore::Postgres(s) => {
+            $crate::store::AnyStore::Postgres(s) => {
+                #[allow(unused_imports)]
+                use $crate::store::postgres as $dialect;
                 let $pool = s.pool();
                 $body
             }
@@ -26,23 +39,26 @@ macro_rules! on_pool {
 
 pub mod auth;
 pub mod bulk;
+pub mod commit;
 mod geometry;
 pub mod journal;
+pub mod load;
 pub mod postgres;
+pub mod read;
 mod rows;
 pub mod sqlite;
 
-use std::future::Future;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Batch, Colour, Hazard, HazardFacts, HazardId, Inspection, InspectionId, Region, RiskLevel,
-    Suspension, Unit, UnitId, UnitKind,
+    Batch, Colour, Hazard, HazardFacts, Inspection, Location, Region, RiskLevel, Suspension, Unit,
+    UnitId, UnitKind,
 };
 pub use journal::{
-    Assigned, Attachment, AttachmentInfo, Change, Event, EventKind, EventQuery, Journal, NewEvent,
-    NewNotice, Notice, Replay, Target, UnitRecord,
+    Assigned, AttachmentInfo, Event, EventKind, EventQuery, Journal, NewEvent, NewNotice, Notice,
+    Replay, UnitRecord,
 };
 
 /// How a notice's delivery went.
@@ -81,10 +97,8 @@ pub struct MapUnit<'a> {
     pub id: UnitId,
     /// Kind of premises.
     pub kind: UnitKind,
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
+    /// Where it is.
+    pub location: Location,
     /// The id of its micro-grid, as stored.
     pub micro_grid: &'a str,
     /// Provincial risk rating.
@@ -98,8 +112,8 @@ pub struct MapUnit<'a> {
 }
 
 /// Where a streamed start-up read goes, record by record, so that ten million units
-/// never sit in memory twice ([`postgres::PgStore::stream_map`], which makes the sink
-/// from the regions). Units come first, then the facts, each table in no particular
+/// never sit in memory twice ([`AnyStore::stream_map`], which makes the sink from
+/// the regions). Units come first, then the facts, each table in no particular
 /// order.
 pub trait MapSink: Sized {
     /// What the sink refuses records with.
@@ -186,157 +200,6 @@ impl From<sqlx::Error> for StoreError {
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The interface both backends implement. Ids of new records are assigned by the store;
-/// the `id` fields of records passed to `insert_unit` and `record_inspection` are ignored.
-pub trait Store: Send + Sync {
-    /// Whether the store holds no units and no regions.
-    fn is_empty(&self) -> impl Future<Output = Result<bool>> + Send;
-
-    /// Writes a whole dataset with its own ids, in one transaction (bulk load).
-    fn import(&self, data: &Dataset) -> impl Future<Output = Result<()>> + Send;
-
-    /// Reads everything back, each table ordered by id.
-    fn load(&self) -> impl Future<Output = Result<Dataset>> + Send;
-
-    /// The text of each of `ids` that exists (any number of ids; unknown ones are left out).
-    fn unit_texts(
-        &self,
-        ids: &[UnitId],
-    ) -> impl Future<Output = Result<std::collections::HashMap<UnitId, UnitText>>> + Send;
-
-    /// Commits a change of facts and what `journal` makes of the ids assigned (events,
-    /// notices, the idempotent replay, the clock watermark) in ONE transaction. Returns
-    /// the ids and the events' sequence numbers.
-    fn commit<F>(
-        &self,
-        change: Change<'_>,
-        journal: F,
-    ) -> impl Future<Output = Result<(Assigned, Vec<i64>)>> + Send
-    where
-        F: FnOnce(&Assigned) -> Journal + Send;
-
-    /// Events of the log.
-    fn events(&self, query: EventQuery) -> impl Future<Output = Result<Vec<Event>>> + Send;
-
-    /// The last sequence number of the log (0 when empty).
-    fn last_event_seq(&self) -> impl Future<Output = Result<i64>> + Send;
-
-    /// The response recorded for an idempotency key.
-    fn replay(&self, key: &str) -> impl Future<Output = Result<Option<Replay>>> + Send;
-
-    /// The clock watermark: every clock-driven change up to it is logged.
-    fn watermark(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>>> + Send;
-
-    /// Writes each unit's colour into its `colour` column.
-    fn set_colours(&self, colours: &[(UnitId, Colour)]) -> impl Future<Output = Result<()>> + Send;
-
-    /// A unit with every fact recorded about it.
-    fn unit_record(&self, id: UnitId) -> impl Future<Output = Result<Option<UnitRecord>>> + Send;
-
-    /// An attachment's media type and bytes.
-    fn blob(&self, hash: &str) -> impl Future<Output = Result<Option<(String, Vec<u8>)>>> + Send;
-
-    /// The targets set for an ISO week (`YYYY-Www`).
-    fn targets(&self, week: &str) -> impl Future<Output = Result<Vec<Target>>> + Send;
-
-    /// Undelivered notices whose next attempt is due.
-    fn due_notices(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<Notice>>> + Send;
-
-    /// Records a delivery attempt.
-    fn notice_outcome(
-        &self,
-        id: i64,
-        outcome: NoticeOutcome,
-    ) -> impl Future<Output = Result<()>> + Send;
-
-    /// Registers a unit (no event: bulk tools and tests; the API goes through `commit`).
-    fn insert_unit(&self, unit: &Unit) -> impl Future<Output = Result<UnitId>> + Send {
-        async move {
-            let (assigned, _) = self
-                .commit(Change::RegisterUnit(unit), |_| Journal::default())
-                .await?;
-            assigned.unit.ok_or_else(|| StoreError::Corrupt {
-                column: "units.id",
-                message: "no id assigned".into(),
-            })
-        }
-    }
-
-    /// Records a visit and the hazards it found (their `inspection` field is ignored).
-    fn record_inspection(
-        &self,
-        inspection: &Inspection,
-        hazards: &[Hazard],
-    ) -> impl Future<Output = Result<(InspectionId, Vec<HazardId>)>> + Send {
-        async move {
-            let (assigned, _) = self
-                .commit(
-                    Change::Inspect {
-                        inspection,
-                        hazards,
-                    },
-                    |_| Journal::default(),
-                )
-                .await?;
-            let id = assigned.inspection.ok_or_else(|| StoreError::Corrupt {
-                column: "inspections.id",
-                message: "no id assigned".into(),
-            })?;
-            Ok((id, assigned.hazards))
-        }
-    }
-
-    /// Issues a yellow card for an open hazard with a new deadline.
-    fn issue_yellow_card(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        deadline: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.commit_plain(Change::YellowCard {
-            hazard,
-            at,
-            deadline,
-        })
-    }
-
-    /// Closes (销号) an open hazard with its evidence.
-    fn close_hazard(
-        &self,
-        hazard: HazardId,
-        at: DateTime<Utc>,
-        evidence: &str,
-    ) -> impl Future<Output = Result<()>> + Send {
-        self.commit_plain(Change::Close {
-            hazard,
-            at,
-            evidence,
-        })
-    }
-
-    /// Orders a unit to suspend business from `at`; a conflict if already suspended.
-    fn suspend(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send {
-        self.commit_plain(Change::Suspend { unit, at })
-    }
-
-    /// Lets a suspended unit resume at `at`; a conflict if not suspended.
-    fn resume(&self, unit: UnitId, at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send {
-        self.commit_plain(Change::Resume { unit, at })
-    }
-
-    /// Commits a change with no journal.
-    fn commit_plain(&self, change: Change<'_>) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.commit(change, |_| Journal::default()).await?;
-            Ok(())
-        }
-    }
-}
-
 /// Either backend, chosen by URL at run time.
 #[derive(Debug, Clone)]
 pub enum AnyStore {
@@ -367,77 +230,20 @@ impl AnyStore {
         }
     }
 
-    /// Units whose `colour` column is not filled yet (just imported, or stored before
-    /// the column existed). The same query on both backends.
-    pub async fn units_without_colour(&self) -> Result<Vec<UnitId>> {
-        let ids: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT id FROM units WHERE colour IS NULL ORDER BY id"
-        )
-        .fetch_all(pool)
-        .await?);
-        ids.into_iter().map(rows::unit_id).collect()
+    /// Writes a whole dataset with its own ids, in one transaction (bulk load).
+    pub async fn import(&self, data: &Dataset) -> Result<()> {
+        on_pool!(self, |pool, dialect| dialect::import(pool, data).await)
     }
-}
 
-macro_rules! delegate {
-    ($self:ident, $s:ident => $call:expr) => {
-        match $self {
-            AnyStore::Sqlite($s) => $call.await,
-            AnyStore::Postgres($s) => $call.await,
-        }
-    };
-}
+    /// The text of each of `ids` that exists (any number of ids; unknown ones are left
+    /// out).
+    pub async fn unit_texts(&self, ids: &[UnitId]) -> Result<HashMap<UnitId, UnitText>> {
+        on_pool!(self, |pool, dialect| dialect::unit_texts(pool, ids).await)
+    }
 
-impl Store for AnyStore {
-    async fn is_empty(&self) -> Result<bool> {
-        delegate!(self, s => s.is_empty())
-    }
-    async fn import(&self, data: &Dataset) -> Result<()> {
-        delegate!(self, s => s.import(data))
-    }
-    async fn load(&self) -> Result<Dataset> {
-        delegate!(self, s => s.load())
-    }
-    async fn unit_texts(
-        &self,
-        ids: &[UnitId],
-    ) -> Result<std::collections::HashMap<UnitId, UnitText>> {
-        delegate!(self, s => s.unit_texts(ids))
-    }
-    async fn commit<F>(&self, change: Change<'_>, journal: F) -> Result<(Assigned, Vec<i64>)>
-    where
-        F: FnOnce(&Assigned) -> Journal + Send,
-    {
-        delegate!(self, s => s.commit(change, journal))
-    }
-    async fn events(&self, query: EventQuery) -> Result<Vec<Event>> {
-        delegate!(self, s => s.events(query))
-    }
-    async fn last_event_seq(&self) -> Result<i64> {
-        delegate!(self, s => s.last_event_seq())
-    }
-    async fn replay(&self, key: &str) -> Result<Option<Replay>> {
-        delegate!(self, s => s.replay(key))
-    }
-    async fn watermark(&self) -> Result<Option<DateTime<Utc>>> {
-        delegate!(self, s => s.watermark())
-    }
-    async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
-        delegate!(self, s => s.set_colours(colours))
-    }
-    async fn unit_record(&self, id: UnitId) -> Result<Option<UnitRecord>> {
-        delegate!(self, s => s.unit_record(id))
-    }
-    async fn blob(&self, hash: &str) -> Result<Option<(String, Vec<u8>)>> {
-        delegate!(self, s => s.blob(hash))
-    }
-    async fn targets(&self, week: &str) -> Result<Vec<Target>> {
-        delegate!(self, s => s.targets(week))
-    }
-    async fn due_notices(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notice>> {
-        delegate!(self, s => s.due_notices(now, limit))
-    }
-    async fn notice_outcome(&self, id: i64, outcome: NoticeOutcome) -> Result<()> {
-        delegate!(self, s => s.notice_outcome(id, outcome))
+    /// Writes each unit's colour into its `colour` column.
+    pub async fn set_colours(&self, colours: &[(UnitId, Colour)]) -> Result<()> {
+        on_pool!(self, |pool, dialect| dialect::set_colours(pool, colours)
+            .await)
     }
 }

@@ -7,12 +7,14 @@ use std::fmt::Display;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use geo::Point;
 
-use super::journal::{AttachmentInfo, Event, NewEvent, NewNotice, Notice, Replay, Target};
+use super::journal::{AttachmentInfo, Event, NewEvent, NewNotice, Notice, Replay};
 use super::{StoreError, geometry};
+use sqlx::types::Json;
+
 use crate::domain::{
-    Hazard, HazardId, Inspection, InspectionId, Region, RegionId, Suspension, Unit, UnitId,
+    Hazard, HazardId, Inspection, InspectionId, Location, NewUnit, Region, RegionId, Suspension,
+    Target, Unit, UnitId,
 };
 
 fn parse<T>(column: &'static str, text: &str) -> Result<T, StoreError>
@@ -90,7 +92,7 @@ impl TryFrom<UnitRow> for Unit {
             address: r.address,
             owner_name: r.owner_name,
             owner_phone: r.owner_phone,
-            location: Point::new(r.lon, r.lat),
+            location: location(r.lon, r.lat)?,
             micro_grid: parse("units.micro_grid_id", &r.micro_grid_id)?,
             risk: parse("units.risk_level", &r.risk_level)?,
             batch: r.batch.map(|b| parse("units.batch", &b)).transpose()?,
@@ -204,15 +206,8 @@ pub struct EventRow {
     pub region_id: Option<String>,
     pub colour_before: Option<String>,
     pub colour_after: Option<String>,
-    pub before: String,
-    pub after: String,
-}
-
-fn json(column: &'static str, text: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        column,
-        message: e.to_string(),
-    })
+    pub before: Json<serde_json::Value>,
+    pub after: Json<serde_json::Value>,
 }
 
 impl TryFrom<EventRow> for Event {
@@ -239,29 +234,24 @@ impl TryFrom<EventRow> for Event {
                     .colour_after
                     .map(|c| parse("events.colour_after", &c))
                     .transpose()?,
-                before: json("events.before", &r.before)?,
-                after: json("events.after", &r.after)?,
+                before: r.before.0,
+                after: r.after.0,
             },
         })
     }
 }
 
-/// An idempotency record as read.
-pub fn replay(
-    key: String,
-    fingerprint: String,
-    status: i64,
-    response: &str,
-) -> Result<Replay, StoreError> {
-    Ok(Replay {
-        key,
-        fingerprint,
-        status: u16::try_from(status).map_err(|e| StoreError::Corrupt {
-            column: "idempotency.status",
-            message: e.to_string(),
-        })?,
-        response: json("idempotency.response", response)?,
-    })
+/// An idempotency record as read: key, fingerprint, the first answer.
+pub type ReplayRow = (String, String, Json<serde_json::Value>);
+
+impl From<ReplayRow> for Replay {
+    fn from((key, fingerprint, response): ReplayRow) -> Self {
+        Replay {
+            key,
+            fingerprint,
+            response: response.0,
+        }
+    }
 }
 
 /// An attachment listed with its blob's type and size.
@@ -291,7 +281,7 @@ impl From<AttachmentRow> for AttachmentInfo {
 pub struct TargetRow {
     pub group_id: String,
     pub week: String,
-    pub closures: i64,
+    pub closures: i32,
     pub set_by: String,
     pub set_at: DateTime<Utc>,
 }
@@ -301,7 +291,7 @@ impl TryFrom<TargetRow> for Target {
     fn try_from(r: TargetRow) -> Result<Self, StoreError> {
         Ok(Target {
             group: parse("targets.group_id", &r.group_id)?,
-            week: r.week,
+            week: parse("targets.week", &r.week)?,
             closures: u32::try_from(r.closures).map_err(|e| StoreError::Corrupt {
                 column: "targets.closures",
                 message: e.to_string(),
@@ -367,12 +357,107 @@ pub fn missing_or_conflict(
     }
 }
 
+/// A unit's point read from the store.
+pub fn location(lon: f64, lat: f64) -> super::Result<Location> {
+    Location::new(lon, lat).map_err(|e| StoreError::Corrupt {
+        column: "units.location",
+        message: e.to_string(),
+    })
+}
+
+/// An id the store has just assigned.
+pub fn assigned_id<T>(raw: i64, column: &'static str) -> super::Result<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    id(column, raw)
+}
+
 /// A unit id read from the store.
 pub fn unit_id(id: i64) -> super::Result<UnitId> {
     UnitId::new(id).map_err(|e| StoreError::Corrupt {
         column: "units.id",
         message: e.to_string(),
     })
+}
+
+/// Binds a unit's standing columns in their order — kind, name, address, owner name,
+/// owner phone, longitude, latitude, micro-grid, risk, batch, host — to a query of
+/// either backend (the registration time and the id follow where a statement takes
+/// them).
+macro_rules! bind_unit {
+    ($query:expr, $u:expr) => {{
+        let u: &$crate::store::rows::UnitValues<'_> = $u;
+        $query
+            .bind(u.kind)
+            .bind(u.name)
+            .bind(u.address)
+            .bind(u.owner_name)
+            .bind(u.owner_phone)
+            .bind(u.lon)
+            .bind(u.lat)
+            .bind(u.micro_grid)
+            .bind(u.risk)
+            .bind(u.batch)
+            .bind(u.host)
+    }};
+}
+pub(super) use bind_unit;
+
+/// A unit's columns as written, from a stored unit or a new one (whose id the store
+/// chooses).
+pub struct UnitValues<'a> {
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub address: &'a str,
+    pub owner_name: &'a str,
+    pub owner_phone: &'a str,
+    pub lon: f64,
+    pub lat: f64,
+    pub micro_grid: &'a str,
+    pub risk: &'static str,
+    pub batch: Option<&'static str>,
+    pub host: Option<i64>,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a Unit> for UnitValues<'a> {
+    fn from(u: &'a Unit) -> Self {
+        UnitValues {
+            kind: u.kind.as_str(),
+            name: &u.name,
+            address: &u.address,
+            owner_name: &u.owner_name,
+            owner_phone: &u.owner_phone,
+            lon: u.location.x(),
+            lat: u.location.y(),
+            micro_grid: u.micro_grid.as_str(),
+            risk: u.risk.as_str(),
+            batch: u.batch.map(|b| b.as_str()),
+            host: u.host.map(UnitId::get),
+            registered_at: u.registered_at,
+        }
+    }
+}
+
+impl<'a> From<&'a NewUnit> for UnitValues<'a> {
+    fn from(u: &'a NewUnit) -> Self {
+        UnitValues {
+            kind: u.kind.as_str(),
+            name: u.name.as_str(),
+            address: u.address.as_str(),
+            owner_name: u.owner_name.as_str(),
+            owner_phone: u.owner_phone.as_str(),
+            lon: u.location.x(),
+            lat: u.location.y(),
+            micro_grid: u.micro_grid.as_str(),
+            risk: u.risk.as_str(),
+            batch: u.batch.map(|b| b.as_str()),
+            host: u.host.map(UnitId::get),
+            registered_at: u.registered_at.get(),
+        }
+    }
 }
 
 /// A unit's text row: id, name, address, owner name, owner phone.

@@ -491,7 +491,7 @@ fn unit_feature(state: &MapState, u: UnitIdx, colour: Colour) -> Feature {
     });
     feature(
         Id::Number(unit.id.get().into()),
-        Some(Geometry::from(&unit.location)),
+        Some(Geometry::from(&unit.location.point())),
         object(props),
     )
 }

@@ -13,7 +13,6 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::state::aggregate::fold_regions;
-use crate::store::Store;
 use crate::views::page;
 
 /// The most units `/api/regions/{id}/units` lists (a village holds a few hundred).

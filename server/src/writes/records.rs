@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::domain::Target;
 use crate::domain::{Colour, Hazard, Inspection, Suspension, Unit};
-use crate::store::{AttachmentInfo, Target, UnitRecord};
+use crate::store::{AttachmentInfo, UnitRecord};
 
 /// Where an attachment is served.
 pub fn attachment_url(hash: &str) -> String {

@@ -1,0 +1,284 @@
+//! A [`Change`] on the map: where it touches (for the scope check), the colour of its
+//! unit before and after (previewed before the store commits, so the event can say
+//! both), and the change applied once the store has committed it, with the ids it
+//! assigned.
+//!
+//! Applying touches only the unit concerned: its facts, its R-tree point and the
+//! aggregates it counts in ([`MapState::update_unit`]). The checks here are the map's
+//! own invariants (a known unit and hazard, a micro-grid, a host enterprise); a change
+//! the preview took is one the apply takes.
+
+use chrono::{DateTime, Utc};
+
+use super::aggregate::contribution;
+use super::{MapState, RegionIdx, StateError, UnitEntry, UnitIdx};
+use crate::domain::time::Stamp;
+use crate::domain::{
+    Change, Closure, Colour, HazardFacts, HazardId, NewVisit, Suspension, Unit, UnitId, YellowCard,
+};
+use crate::store::Assigned;
+
+/// What a change would do to its unit's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preview {
+    /// The unit concerned (`None` for a new unit and for a target).
+    pub unit: Option<UnitIdx>,
+    /// Its colour now.
+    pub before: Option<Colour>,
+    /// Its colour after the change.
+    pub after: Option<Colour>,
+}
+
+/// The id the preview gives hazards not yet stored: the colour rule never reads ids,
+/// and the store never assigns this one.
+const UNSTORED: i64 = i64::MAX;
+
+impl MapState {
+    fn idx(&self, what: &'static str, unit: UnitId) -> Result<UnitIdx, StateError> {
+        self.unit_idx(unit)
+            .ok_or(StateError::UnknownUnit { what, unit })
+    }
+
+    /// The registered unit a change concerns, if it concerns one.
+    fn subject(&self, change: &Change) -> Result<Option<UnitIdx>, StateError> {
+        Ok(Some(match change {
+            Change::Register(_) | Change::SetTarget(_) => return Ok(None),
+            Change::Edit(e) => self.idx("edit", e.id)?,
+            Change::Inspect(v) => self.idx("inspection", v.unit)?,
+            Change::YellowCard(YellowCard { hazard, .. })
+            | Change::Close(Closure { hazard, .. }) => self.hazard_slot(*hazard)?.0,
+            Change::Suspend { unit, .. } | Change::Resume { unit, .. } => {
+                self.idx("suspension", *unit)?
+            }
+            Change::Attach(a) => self.idx("attachment", a.unit)?,
+        }))
+    }
+
+    /// The places a change touches, for the scope check: the unit's micro-grid (both,
+    /// for a move), a target's group. Ids the map does not know touch nothing (the write
+    /// then fails as not found).
+    pub fn places(&self, change: &Change) -> Vec<RegionIdx> {
+        let own = self
+            .subject(change)
+            .ok()
+            .flatten()
+            .map(|u| self.units[u as usize].micro_grid);
+        let named = match change {
+            Change::Register(u) => self.regions.find(&u.micro_grid),
+            Change::Edit(e) => self.regions.find(&e.unit.micro_grid),
+            Change::SetTarget(t) => self.regions.find(&t.group),
+            _ => None,
+        };
+        own.into_iter().chain(named).collect()
+    }
+
+    /// The colour of the unit `change` concerns, now and after it, without changing
+    /// anything; refuses what the map would refuse to apply.
+    pub fn preview(&self, change: &Change) -> Result<Preview, StateError> {
+        let at = self.live.at();
+        match change {
+            Change::Register(u) => {
+                let e = self.checked_entry(&u.with_id(unstored_unit()?))?;
+                Ok(Preview {
+                    unit: None,
+                    before: None,
+                    after: contribution(&e, at).map(|(c, _)| c),
+                })
+            }
+            Change::SetTarget(_) => Ok(Preview {
+                unit: None,
+                before: None,
+                after: None,
+            }),
+            _ => {
+                let u = self.subject(change)?.ok_or(StateError::BadChange)?;
+                let before = self.live.colour(u);
+                if let Change::Edit(edit) = change {
+                    // A unit's colour does not depend on its standing facts.
+                    self.checked_entry(&edit.unit())?;
+                    return Ok(Preview {
+                        unit: Some(u),
+                        before,
+                        after: before,
+                    });
+                }
+                let mut e = self.units[u as usize].clone();
+                let ids: Vec<HazardId> = match change {
+                    Change::Inspect(v) => (0..v.hazards.len())
+                        .map(|_| HazardId::new(UNSTORED))
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| StateError::BadChange)?,
+                    _ => Vec::new(),
+                };
+                facts_of(change, &mut e, &ids)?;
+                Ok(Preview {
+                    unit: Some(u),
+                    before,
+                    after: contribution(&e, at).map(|(c, _)| c),
+                })
+            }
+        }
+    }
+
+    /// Applies a change the store has committed, with the ids it assigned.
+    pub fn apply(&mut self, change: &Change, assigned: &Assigned) -> Result<(), StateError> {
+        match change {
+            Change::Register(u) => {
+                let id = assigned.unit.ok_or(StateError::BadChange)?;
+                self.insert_unit(u.with_id(id))
+            }
+            Change::Edit(e) => self.edit_unit(e.unit()),
+            Change::SetTarget(_) | Change::Attach(_) => Ok(()),
+            Change::Inspect(v) => self.record_visit(v, assigned),
+            _ => {
+                // A hazard's slot is looked up before anything changes: a refused change
+                // leaves the unit as it was.
+                let u = self.subject(change)?.ok_or(StateError::BadChange)?;
+                let mut result = Ok(());
+                self.update_unit(u, |e| result = facts_of(change, e, &[]));
+                result
+            }
+        }
+    }
+
+    /// A unit entry for `unit`, its micro-grid resolved and its host checked.
+    fn checked_entry(&self, unit: &Unit) -> Result<UnitEntry, StateError> {
+        let e = Self::entry(&self.regions, unit.clone())?;
+        Self::check_host(&self.units, &self.by_id, &e)?;
+        Ok(e)
+    }
+
+    /// A visit and its hazards, with their store-assigned ids.
+    fn record_visit(&mut self, v: &NewVisit, assigned: &Assigned) -> Result<(), StateError> {
+        let u = self.idx("inspection", v.unit)?;
+        if assigned.hazards.len() != v.hazards.len() {
+            return Err(StateError::BadChange);
+        }
+        for &h in &assigned.hazards {
+            if self.hazard_at.get(h).is_some() {
+                return Err(StateError::BadHazard(h));
+            }
+        }
+        for &h in &assigned.hazards {
+            self.hazard_at.insert(h, u);
+        }
+        self.update_unit(u, |e| add_visit(e, v, &assigned.hazards));
+        Ok(())
+    }
+
+    /// Adds a newly registered unit (its id assigned by the store).
+    fn insert_unit(&mut self, unit: Unit) -> Result<(), StateError> {
+        if self.unit_idx(unit.id).is_some() {
+            return Err(StateError::DuplicateUnit(unit.id));
+        }
+        let entry = self.checked_entry(&unit)?;
+        let p = [entry.unit.location.x(), entry.unit.location.y()];
+        self.units.push(entry);
+        self.by_id.push(&self.units);
+        let u = self.live_push();
+        self.points.insert(p, u);
+        Ok(())
+    }
+
+    /// Replaces a unit's standing facts (a move re-derives its micro-grid and cell).
+    fn edit_unit(&mut self, unit: Unit) -> Result<(), StateError> {
+        let u = self.idx("edit", unit.id)?;
+        let new = self.checked_entry(&unit)?;
+        let old = &self.units[u as usize].unit.location;
+        let old_p = [old.x(), old.y()];
+        let new_p = [new.unit.location.x(), new.unit.location.y()];
+        self.update_unit(u, |e| {
+            e.unit = new.unit;
+            e.micro_grid = new.micro_grid;
+            e.cell = new.cell;
+        });
+        if old_p != new_p {
+            self.points.relocate(old_p, new_p, u);
+        }
+        Ok(())
+    }
+
+    /// Where a hazard's facts are: its unit and its position among the unit's hazards.
+    pub fn hazard_slot(&self, hazard: HazardId) -> Result<(UnitIdx, usize), StateError> {
+        let u = self
+            .hazard_at
+            .get(hazard)
+            .ok_or(StateError::BadHazard(hazard))?;
+        let k = self.units[u as usize]
+            .hazards
+            .iter()
+            .position(|h| h.id == hazard)
+            .ok_or(StateError::BadHazard(hazard))?;
+        Ok((u, k))
+    }
+}
+
+/// What `change` does to its unit's facts (`ids`: the new hazards' ids).
+fn facts_of(change: &Change, e: &mut UnitEntry, ids: &[HazardId]) -> Result<(), StateError> {
+    let slot = |e: &UnitEntry, h: HazardId| {
+        e.hazards
+            .iter()
+            .position(|f| f.id == h)
+            .ok_or(StateError::BadHazard(h))
+    };
+    match change {
+        Change::Inspect(v) => add_visit(e, v, ids),
+        Change::YellowCard(y) => {
+            let k = slot(e, y.hazard)?;
+            e.hazards[k].yellow_card_at = Some(y.at.get().into());
+            e.hazards[k].deadline = Some(y.deadline.get().into());
+        }
+        Change::Close(c) => {
+            let k = slot(e, c.hazard)?;
+            e.hazards[k].closed_at = Some(c.at.get().into());
+        }
+        Change::Suspend { at, .. } => add_suspension(e, at.get()),
+        Change::Resume { at, .. } => end_suspension(e, at.get()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The id a unit not yet stored is previewed with (never one the store assigns).
+fn unstored_unit() -> Result<UnitId, StateError> {
+    UnitId::new(UNSTORED).map_err(|_| StateError::BadChange)
+}
+
+/// Adds a visit and its hazards (with `ids`) to a unit's facts.
+fn add_visit(e: &mut UnitEntry, v: &NewVisit, ids: &[HazardId]) {
+    let at = Stamp::of(v.at.get());
+    e.first_inspected_at = Some(e.first_inspected_at.map_or(at, |f| f.min(at)));
+    let mut all = std::mem::take(&mut e.hazards).into_vec();
+    all.extend(v.hazards.iter().zip(ids).map(|(h, &id)| HazardFacts {
+        id,
+        found_at: at,
+        deadline: h.deadline.map(|d| d.get().into()),
+        yellow_card_at: None,
+        closed_at: None,
+        severity: h.severity,
+        stage: h.stage,
+    }));
+    e.hazards = all.into_boxed_slice();
+}
+
+/// Adds an open suspension order from `at`.
+fn add_suspension(e: &mut UnitEntry, at: DateTime<Utc>) {
+    let mut all = std::mem::take(&mut e.suspensions).into_vec();
+    all.push(Suspension {
+        unit: e.unit.id,
+        started_at: at,
+        ended_at: None,
+    });
+    e.suspensions = all.into_boxed_slice();
+}
+
+/// Ends the order in force at `at` (an order dated later stays as it is).
+fn end_suspension(e: &mut UnitEntry, at: DateTime<Utc>) {
+    if let Some(s) = e.suspensions.iter_mut().find(|s| s.in_force(at)) {
+        s.ended_at = Some(at);
+    }
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

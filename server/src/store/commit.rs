@@ -1,0 +1,311 @@
+//! Where a write is committed: its [`Change`] and its [`Journal`] — the event it
+//! appends, the unit's colour column, the notices it queues, the answer an
+//! `Idempotency-Key` replays, the clock watermark — in ONE transaction, so none exists
+//! without the others. The SQL is the same on both backends but for a unit's point
+//! (PostGIS geometry or two columns), which each backend writes itself.
+
+use chrono::Utc;
+use sqlx::types::Json;
+
+use super::journal::{Assigned, Event, Journal};
+use super::rows::{assigned_id, missing_or_conflict};
+use super::{AnyStore, Result, StoreError};
+use crate::domain::{Change, Closure, HazardId, InspectionId, UnitId, YellowCard};
+
+/// Whether the record `id` exists in `table` (one of our own table names), inside the
+/// write's transaction.
+macro_rules! exists {
+    ($tx:ident, $table:literal, $id:expr) => {
+        sqlx::query_scalar::<_, bool>(concat!(
+            "SELECT EXISTS (SELECT 1 FROM ",
+            $table,
+            " WHERE id = $1)"
+        ))
+        .bind($id)
+        .fetch_one(&mut *$tx)
+        .await?
+    };
+}
+
+impl AnyStore {
+    /// Commits `change` and what `journal` makes of the ids it was given, in one
+    /// transaction. Returns the ids the store assigned (a new unit's, a visit's and its
+    /// hazards').
+    pub async fn commit<F>(&self, change: &Change, journal: F) -> Result<Assigned>
+    where
+        F: FnOnce(&Assigned) -> Journal + Send,
+    {
+        self.transact(Some(change), journal).await
+    }
+
+    /// Commits a journal of no change (the colours the clock changed, the watermark).
+    pub async fn log(&self, journal: Journal) -> Result<()> {
+        self.transact(None, move |_| journal).await.map(drop)
+    }
+
+    async fn transact<F>(&self, change: Option<&Change>, journal: F) -> Result<Assigned>
+    where
+        F: FnOnce(&Assigned) -> Journal + Send,
+    {
+        on_pool!(self, |pool, dialect| {
+            let mut tx = dialect::begin_write(pool).await?;
+            let mut assigned = Assigned::default();
+            match change {
+                None => {}
+                Some(Change::Register(u)) => {
+                    let id = dialect::insert_unit(&mut tx, u).await?;
+                    assigned.unit = Some(assigned_id(id, "units.id")?);
+                }
+                Some(Change::Edit(e)) => {
+                    let changed = dialect::update_unit(&mut tx, e).await?;
+                    if changed == 0 {
+                        return Err(missing_or_conflict(false, "unit", e.id.get(), ""));
+                    }
+                }
+                Some(Change::Inspect(v)) => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, \
+                         signature, photos) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(v.unit.get())
+                    .bind(v.kind.as_str())
+                    .bind(v.inspector.as_str())
+                    .bind(v.at.get())
+                    .bind(v.signature.as_ref().map(|s| s.as_str()))
+                    .bind(super::rows::photos_json(
+                        &v.photos.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                    ))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let inspection: InspectionId = assigned_id(id, "inspections.id")?;
+                    assigned.inspection = Some(inspection);
+                    for h in &v.hazards {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO hazards (unit_id, inspection_id, category, hazard_type, \
+                             severity, stage, found_at, deadline) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                        )
+                        .bind(v.unit.get())
+                        .bind(inspection.get())
+                        .bind(h.category.as_str())
+                        .bind(h.hazard_type.as_str())
+                        .bind(h.severity.as_str())
+                        .bind(h.stage.as_str())
+                        .bind(v.at.get())
+                        .bind(h.deadline.map(|d| d.get()))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        assigned.hazards.push(assigned_id(id, "hazards.id")?);
+                    }
+                }
+                Some(Change::YellowCard(YellowCard {
+                    hazard,
+                    at,
+                    deadline,
+                })) => {
+                    let done = sqlx::query(
+                        "UPDATE hazards SET yellow_card_at = $1, deadline = $2 \
+                         WHERE id = $3 AND closed_at IS NULL",
+                    )
+                    .bind(at.get())
+                    .bind(deadline.get())
+                    .bind(hazard.get())
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(hazard_refused(
+                            exists!(tx, "hazards", hazard.get()),
+                            *hazard,
+                        ));
+                    }
+                }
+                Some(Change::Close(Closure {
+                    hazard,
+                    at,
+                    evidence,
+                })) => {
+                    let done = sqlx::query(
+                        "UPDATE hazards SET closed_at = $1, evidence = $2 \
+                         WHERE id = $3 AND closed_at IS NULL",
+                    )
+                    .bind(at.get())
+                    .bind(evidence.as_str())
+                    .bind(hazard.get())
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(hazard_refused(
+                            exists!(tx, "hazards", hazard.get()),
+                            *hazard,
+                        ));
+                    }
+                }
+                Some(Change::Suspend { unit, at }) => {
+                    let open: Option<i64> = sqlx::query_scalar(
+                        "SELECT (SELECT count(*) FROM suspensions \
+                         WHERE unit_id = u.id AND ended_at IS NULL) FROM units u WHERE u.id = $1",
+                    )
+                    .bind(unit.get())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match open {
+                        None => return Err(missing_or_conflict(false, "unit", unit.get(), "")),
+                        Some(n) if n > 0 => return Err(already_suspended(*unit)),
+                        Some(_) => {}
+                    }
+                    // The one-open-order index settles a race with another server.
+                    sqlx::query("INSERT INTO suspensions (unit_id, started_at) VALUES ($1, $2)")
+                        .bind(unit.get())
+                        .bind(at.get())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| match &e {
+                            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                                already_suspended(*unit)
+                            }
+                            _ => e.into(),
+                        })?;
+                }
+                Some(Change::Resume { unit, at }) => {
+                    let done = sqlx::query(
+                        "UPDATE suspensions SET ended_at = $1 \
+                         WHERE unit_id = $2 AND ended_at IS NULL",
+                    )
+                    .bind(at.get())
+                    .bind(unit.get())
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        let found = exists!(tx, "units", unit.get());
+                        return Err(missing_or_conflict(
+                            found,
+                            "unit",
+                            unit.get(),
+                            "unit is not suspended",
+                        ));
+                    }
+                }
+                Some(Change::SetTarget(t)) => {
+                    sqlx::query(
+                        "INSERT INTO targets (group_id, week, closures, set_at, set_by) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id, week) DO UPDATE \
+                         SET closures = excluded.closures, set_at = excluded.set_at, \
+                         set_by = excluded.set_by",
+                    )
+                    .bind(t.group.as_str())
+                    .bind(t.week.as_str())
+                    .bind(i32::try_from(t.closures).unwrap_or(i32::MAX))
+                    .bind(t.set_at)
+                    .bind(&t.set_by)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(Change::Attach(a)) => {
+                    sqlx::query(
+                        "INSERT INTO blobs (hash, content_type, size, data) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+                    )
+                    .bind(a.hash.as_str())
+                    .bind(a.content_type)
+                    .bind(a.data.len() as i64)
+                    .bind(a.data.as_ref())
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO attachments (unit_id, hash, kind, created_at, actor) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(a.unit.get())
+                    .bind(a.hash.as_str())
+                    .bind(a.kind.as_str())
+                    .bind(a.at)
+                    .bind(&a.actor)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let journal = journal(&assigned);
+            for Event { seq, event: e } in &journal.events {
+                sqlx::query(
+                    "INSERT INTO events (seq, at, kind, actor, unit_id, unit_name, hazard_id, \
+                     region_id, colour_before, colour_after, before, after) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(seq)
+                .bind(e.at)
+                .bind(e.kind.as_str())
+                .bind(&e.actor)
+                .bind(e.unit.map(UnitId::get))
+                .bind(e.unit_name.as_deref())
+                .bind(e.hazard.map(HazardId::get))
+                .bind(e.region.as_ref().map(|r| r.as_str()))
+                .bind(e.colour_before.map(|c| c.as_str()))
+                .bind(e.colour_after.map(|c| c.as_str()))
+                .bind(Json(&e.before))
+                .bind(Json(&e.after))
+                .execute(&mut *tx)
+                .await?;
+                // The table's colour column follows, for other readers of the database.
+                if let (Some(unit), Some(colour)) = (e.unit, e.colour_after) {
+                    sqlx::query("UPDATE units SET colour = $1 WHERE id = $2")
+                        .bind(colour.as_str())
+                        .bind(unit.get())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let now = Utc::now();
+            for n in &journal.notices {
+                sqlx::query(
+                    "INSERT INTO notices (event_seq, unit_id, recipient, phone, message, \
+                     created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                )
+                .bind(journal.events.first().map(|e| e.seq))
+                .bind(n.unit.get())
+                .bind(&n.recipient)
+                .bind(&n.phone)
+                .bind(&n.message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(r) = &journal.replay {
+                sqlx::query(
+                    "INSERT INTO idempotency (key, fingerprint, response, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&r.key)
+                .bind(&r.fingerprint)
+                .bind(Json(&r.response))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(w) = journal.watermark {
+                sqlx::query(
+                    "INSERT INTO clock (id, watermark) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET watermark = excluded.watermark",
+                )
+                .bind(w)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(assigned)
+        })
+    }
+}
+
+/// Why an update of an open hazard touched nothing: it is unknown, or already closed.
+fn hazard_refused(exists: bool, hazard: HazardId) -> StoreError {
+    missing_or_conflict(
+        exists,
+        "hazard",
+        hazard.get(),
+        &format!("hazard {hazard} is already closed"),
+    )
+}
+
+fn already_suspended(unit: UnitId) -> StoreError {
+    missing_or_conflict(true, "unit", unit.get(), "unit is already suspended")
+}
