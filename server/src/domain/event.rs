@@ -37,7 +37,7 @@ super::vocabulary! {
 }
 
 /// An event to append (its sequence number is assigned by the store).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NewEvent {
     /// When it happened (commit time, or the moment a deadline passed).
     pub at: DateTime<Utc>,
@@ -48,12 +48,15 @@ pub struct NewEvent {
     #[serde(rename = "by")]
     pub actor: String,
     /// The unit concerned.
+    #[schema(value_type = Option<i64>)]
     pub unit: Option<UnitId>,
     /// Its name when the event happened (for tickers; names are text, never markup).
     pub unit_name: Option<String>,
     /// The hazard concerned.
+    #[schema(value_type = Option<i64>)]
     pub hazard: Option<HazardId>,
     /// The region it happened in (a unit's micro-grid, a target's group).
+    #[schema(value_type = Option<String>)]
     pub region: Option<RegionId>,
     /// The unit's colour before.
     pub colour_before: Option<Colour>,
@@ -66,7 +69,7 @@ pub struct NewEvent {
 }
 
 /// An event as logged.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     /// Position in the log: strictly increasing in commit order.
     pub seq: i64,

@@ -14,7 +14,8 @@
 //! figures and lists (`Params::unit_filter`), and writes out of scope are 403
 //! (`AppState::write_as`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -31,40 +32,44 @@ use crate::auth::{Action, Scope, TokenRecord, User, is_well_formed, token_hash};
 /// The page's cookie holding the token (HttpOnly, SameSite=Strict).
 pub const COOKIE: &str = "onemap_token";
 
-/// The action a route needs; `None` for the public routes.
+/// What each documented operation needs, from the OpenAPI document: `None` for the
+/// public ones (`security(())`: the health check, the document, the page's config,
+/// signing in), else the action in its `x-onemap-action` (a read when it names none).
+fn gates() -> &'static HashMap<(String, String), Option<Action>> {
+    static GATES: LazyLock<HashMap<(String, String), Option<Action>>> = LazyLock::new(|| {
+        let doc = serde_json::to_value(super::openapi::doc()).unwrap_or_default();
+        let mut gates = HashMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let gate = if op["security"] == serde_json::json!([{}]) {
+                    None
+                } else {
+                    let named = op["extensions"]["x-onemap-action"]
+                        .as_str()
+                        .or(op["x-onemap-action"].as_str());
+                    Some(named.and_then(|a| a.parse().ok()).unwrap_or(Action::Read))
+                };
+                gates.insert((method.to_ascii_uppercase(), path.clone()), gate);
+            }
+        }
+        gates
+    });
+    &GATES
+}
+
+/// The action a route needs; `None` for the public routes: the page's files
+/// ([`super::web::PUBLIC`]) and the operations the document marks public. A route the
+/// document does not name needs a signed-in user, so a new route is closed until it
+/// says otherwise (a method the route does not take: a signed-in user learns it is a
+/// 405).
 pub fn action_of(method: &Method, path: &str) -> Option<Action> {
-    use Action as A;
-    let public = matches!(
-        path,
-        "/" | "/wall"
-            | "/grid/{id}"
-            | "/grid"
-            | "/static/{*path}"
-            | "/favicon.ico"
-            | "/healthz"
-            | "/api/openapi.json"
-            | "/api/config"
-    );
-    if public || (path == "/api/session" && method == Method::POST) {
+    if super::web::PUBLIC.contains(&path) {
         return None;
     }
-    if path.starts_with("/api/users") {
-        return Some(A::ManageUsers);
-    }
-    if method == Method::GET || method == Method::HEAD || path == "/api/session" {
-        return Some(A::Read);
-    }
-    Some(match path {
-        "/api/units" | "/api/units/{id}" => A::ManageUnits,
-        "/api/units/{id}/inspections" | "/api/units/{id}/reinspections" => A::Inspect,
-        "/api/units/{id}/attachments" => A::Attach,
-        "/api/hazards/{id}/yellow-card" | "/api/hazards/{id}/close" => A::Rectify,
-        "/api/units/{id}/suspend" | "/api/units/{id}/resume" => A::Suspend,
-        "/api/targets" => A::SetTargets,
-        // A method the route does not take: a signed-in user learns it is a 405.
-        // (`tests/openapi.rs` checks that every documented write is listed above.)
-        _ => A::Read,
-    })
+    gates()
+        .get(&(method.as_str().to_owned(), path.to_owned()))
+        .copied()
+        .unwrap_or(Some(Action::Read))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Access {

@@ -20,6 +20,22 @@ use crate::domain::{Attachment, AttachmentKind, Change, ContentHash};
 pub const ATTACHMENT_LIMIT: usize = AttachmentKind::MAX_BYTES;
 
 /// Attaches a file to a unit.
+#[utoipa::path(post, path = "/api/units/{id}/attachments", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body(content = Vec<u8>, description = "The raw file: JPEG, PNG, WebP, HEIF, AVIF, PDF (floor plans), MP4, QuickTime, WebM (videos)", content_type = "application/octet-stream"),
+    params(
+        ("id" = i64, Path, minimum = 1),
+        ("kind" = String, Query, description = "photo (≤ 10 MiB), video (≤ 50 MiB) or floor_plan (≤ 20 MiB)"),
+        ("by" = Option<String>, Query),
+        crate::http::openapi::IdempotencyKey,
+    ),
+    responses(
+        (status = 201, description = "Stored, named by its SHA-256", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+        crate::http::openapi::TooLarge,
+        crate::http::openapi::UnsupportedType,
+    ),
+    extensions(("x-onemap-action" = json!("attach"))))]
 pub async fn attach(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -80,6 +96,13 @@ pub async fn attach(
 }
 
 /// `GET /api/attachments/{hash}`: the file, immutable (its name is its content).
+#[utoipa::path(get, path = "/api/attachments/{hash}", tag = "field work",
+    params(("hash" = String, Path, description = "SHA-256, hex")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "Not modified"),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn attachment(
     State(app): State<AppState>,
     Path(hash): Path<String>,

@@ -14,7 +14,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use serde_json::{Value, json};
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_stream::{Stream, StreamExt};
 
@@ -60,13 +59,33 @@ fn within(app: &AppState, region: Option<RegionIdx>, scope: &Scope, e: &Event) -
     })
 }
 
+/// A page of the event log.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    /// The last number in the log.
+    last_seq: i64,
+    /// The events.
+    events: Vec<Event>,
+}
+
 /// `GET /api/events?after=SEQ&limit=N&region=ID&unit=ID`: with `after`, the events after
 /// it, oldest first; without, the latest `limit` (default 50), newest first.
+#[utoipa::path(get, path = "/api/events", tag = "events",
+    params(
+        ("after" = Option<i64>, Query, description = "Events after this number, oldest first"),
+        ("limit" = Option<u32>, Query, description = "1–1000, default 50"),
+        ("region" = Option<String>, Query), ("unit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of the log", body = EventPage),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn list(
     State(app): State<AppState>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventPage>, ApiError> {
     params.only(&["after", "limit", "region", "unit"])?;
     let after = params.get::<i64>("after")?;
     let limit = params.get::<u32>("limit")?.unwrap_or(50).clamp(1, 1000);
@@ -87,14 +106,15 @@ pub async fn list(
             limit: read,
         })
         .await?;
-    let events: Vec<&Event> = events
-        .iter()
+    let events: Vec<Event> = events
+        .into_iter()
         .filter(|e| within(&app, region, &who.scope, e))
         .take(limit as usize)
         .collect();
-    Ok(Json(
-        json!({"last_seq": app.feed.last_seq(), "events": events}),
-    ))
+    Ok(Json(EventPage {
+        last_seq: app.feed.last_seq(),
+        events,
+    }))
 }
 
 fn last_event_id(headers: &HeaderMap, params: &Params) -> Result<Option<i64>, ApiError> {
@@ -114,6 +134,16 @@ fn last_event_id(headers: &HeaderMap, params: &Params) -> Result<Option<i64>, Ap
 
 /// `GET /api/events/stream?region=ID[&after=SEQ]`: Server-Sent Events, one per
 /// committed change, `id:` its sequence number, `data:` the event as JSON.
+#[utoipa::path(get, path = "/api/events/stream", tag = "events",
+    params(
+        ("region" = Option<String>, Query), ("after" = Option<i64>, Query),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event"),
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events: `id:` the number, `data:` an event", content_type = "text/event-stream", body = String),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn stream(
     State(app): State<AppState>,
     who: Access,

@@ -24,6 +24,16 @@ pub struct YellowCardBody {
 
 /// Issues a yellow card: the hazard must be rectified by the new deadline, or the unit
 /// turns orange when it passes.
+#[utoipa::path(post, path = "/api/hazards/{id}/yellow-card", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = YellowCardBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 200, description = "Issued", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+        crate::http::openapi::Conflict,
+    ),
+    extensions(("x-onemap-action" = json!("rectify"))))]
 pub async fn yellow_card(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -50,6 +60,16 @@ pub struct ClosureBody {
 }
 
 /// Closes a hazard (销号) with evidence of rectification.
+#[utoipa::path(post, path = "/api/hazards/{id}/close", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = ClosureBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 200, description = "Closed (销号)", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+        crate::http::openapi::Conflict,
+    ),
+    extensions(("x-onemap-action" = json!("rectify"))))]
 pub async fn close(
     State(app): State<AppState>,
     Path(id): Path<String>,

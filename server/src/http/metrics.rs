@@ -55,6 +55,8 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 /// Handler of `/metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
 pub async fn get_metrics(State(app): State<AppState>) -> Response {
     if let Ok(map) = app.map.read() {
         metrics::gauge!("onemap_units").set(map.units.len() as f64);

@@ -10,7 +10,7 @@ mod hazards;
 mod health;
 pub mod metrics;
 mod ogc;
-mod openapi;
+pub mod openapi;
 mod params;
 mod rankings;
 mod session;
@@ -23,8 +23,11 @@ pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use crate::app::AppState;
 
@@ -53,56 +56,73 @@ pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-/// The application's routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/api/stats", get(stats::get_stats))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::get_tile))
-        .route("/tiles/{name}", get(tiles::get_tilejson))
-        .route("/ogc", get(ogc::landing))
-        .route("/ogc/conformance", get(ogc::conformance))
-        .route("/ogc/collections", get(ogc::collections))
-        .route("/ogc/collections/{collection}", get(ogc::collection))
-        .route("/ogc/collections/{collection}/items", get(ogc::items))
-        .route("/ogc/collections/{collection}/items/{id}", get(ogc::item))
-        .route("/api/rankings", get(rankings::get_rankings))
-        .route("/metrics", get(metrics::get_metrics))
-        .route("/api/units", post(units::register))
-        .route("/api/units/{id}", get(units::card).patch(units::edit))
-        .route("/api/units/{id}/history", get(units::history))
-        .route("/api/units/{id}/inspections", post(visits::inspect))
-        .route("/api/units/{id}/reinspections", post(visits::reinspect))
-        .route("/api/units/{id}/suspend", post(visits::suspend))
-        .route("/api/units/{id}/resume", post(visits::resume))
-        .route(
-            "/api/units/{id}/attachments",
-            post(attachments::attach).layer(DefaultBodyLimit::max(attachments::ATTACHMENT_LIMIT)),
+/// Every documented route: each handler's `#[utoipa::path]` states its path, statuses,
+/// bodies and the action its role needs; the router and the OpenAPI document are made
+/// from the same list, so neither can lack what the other has.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(metrics::get_metrics))
+        .routes(routes!(openapi::document))
+        .routes(routes!(stats::get_stats))
+        .routes(routes!(rankings::get_rankings))
+        .routes(routes!(ogc::landing))
+        .routes(routes!(ogc::conformance))
+        .routes(routes!(ogc::collections))
+        .routes(routes!(ogc::collection))
+        .routes(routes!(ogc::items))
+        .routes(routes!(ogc::item))
+        .routes(routes!(units::register))
+        .routes(routes!(units::card, units::edit))
+        .routes(routes!(units::history))
+        .routes(routes!(visits::inspect))
+        .routes(routes!(visits::reinspect))
+        .routes(routes!(visits::suspend))
+        .routes(routes!(visits::resume))
+        .routes(
+            routes!(attachments::attach)
+                .layer(DefaultBodyLimit::max(attachments::ATTACHMENT_LIMIT)),
         )
-        .route("/api/attachments/{hash}", get(attachments::attachment))
-        .route("/api/hazards/{id}/yellow-card", post(hazards::yellow_card))
-        .route("/api/hazards/{id}/close", post(hazards::close))
-        .route("/api/events", get(events::list))
-        .route("/api/targets", get(targets::get).post(targets::set))
-        .route("/api/openapi.json", get(openapi::document))
-        .route(
-            "/api/session",
-            post(session::sign_in)
-                .get(session::whoami)
-                .delete(session::sign_out),
-        )
-        .route(
-            "/api/users",
-            get(session::list_users).post(session::create_user),
-        )
-        .route("/api/users/{name}/revoke", post(session::revoke_user))
-        .merge(web::routes())
+        .routes(routes!(attachments::attachment))
+        .routes(routes!(hazards::yellow_card))
+        .routes(routes!(hazards::close))
+        .routes(routes!(events::list))
+        .routes(routes!(targets::get, targets::set))
+        .routes(routes!(
+            session::sign_in,
+            session::whoami,
+            session::sign_out
+        ))
+        .routes(routes!(session::list_users, session::create_user))
+        .routes(routes!(session::revoke_user))
+        .routes(routes!(web::config))
+        .routes(routes!(web::regions::region))
+        .routes(routes!(web::regions::units))
+        .routes(routes!(web::regions::labels))
+        .routes(routes!(web::progress::progress))
         // Every request but the event stream (which lasts) is cut off after a while.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .route("/api/events/stream", get(events::stream))
+        .routes(routes!(events::stream))
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = api().split_for_parts();
+    let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    );
+    // The tiles' operations are in the document (`openapi::ApiDoc`); their routes match
+    // `/tiles/…` by segments, the `.mvt` and `.json` endings checked by the handlers.
+    let tiles = Router::new()
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::get_tile))
+        .route("/tiles/{name}", get(tiles::get_tilejson))
+        .merge(web::routes())
+        .layer(timeout);
+    api.merge(tiles)
         .fallback(|uri: axum::http::Uri| async move {
             error::ApiError::NotFound {
                 what: "endpoint",

@@ -79,6 +79,8 @@ fn collection_json(base: &str, c: Collection, bbox: [f64; 4]) -> Value {
 }
 
 /// `GET /ogc`: the landing page.
+#[utoipa::path(get, path = "/ogc", tag = "ogc",
+    responses((status = 200, description = "OGC API – Features landing page", body = serde_json::Value)))]
 pub async fn landing(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -103,12 +105,16 @@ pub async fn landing(
 }
 
 /// `GET /ogc/conformance`: the conformance classes.
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
+    responses((status = 200, description = "Conformance classes", body = serde_json::Value)))]
 pub async fn conformance(params: Params) -> Result<impl IntoResponse, ApiError> {
     check_params(&params, &[])?;
     Ok(Json(json!({ "conformsTo": CONFORMANCE })))
 }
 
 /// `GET /ogc/collections`: every collection.
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
+    responses((status = 200, description = "The collections", body = serde_json::Value)))]
 pub async fn collections(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -129,6 +135,12 @@ pub async fn collections(
 }
 
 /// `GET /ogc/collections/{collection}`: one collection.
+#[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
+    params(("collection" = String, Path, description = "units, villages, grids, micro_grids or hexes")),
+    responses(
+        (status = 200, description = "A collection", body = serde_json::Value),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn collection(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -194,6 +206,20 @@ fn geojson_response(body: Vec<u8>) -> impl IntoResponse {
 
 /// `GET /ogc/collections/{collection}/items`: a page of features as a GeoJSON
 /// FeatureCollection with `numberMatched`, `numberReturned`, `timeStamp` and links.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items", tag = "ogc",
+    params(
+        ("collection" = String, Path),
+        ("bbox" = Option<String>, Query, description = "minlon,minlat,maxlon,maxlat"),
+        ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query),
+        ("kind" = Option<String>, Query), ("colour" = Option<String>, Query),
+        ("region" = Option<String>, Query),
+        ("resolution" = Option<u8>, Query, description = "hexes only: 7, 8 or 9"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn items(
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -275,6 +301,12 @@ pub async fn items(
 
 /// `GET /ogc/collections/{collection}/items/{id}`: one feature; 404 when the id does
 /// not parse or names nothing in the collection.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items/{id}", tag = "ogc",
+    params(("collection" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, description = "A GeoJSON Feature", content_type = "application/geo+json", body = serde_json::Value),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn item(
     State(app): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,

@@ -25,6 +25,16 @@ pub struct RankingResponse {
 }
 
 /// Handler.
+#[utoipa::path(get, path = "/api/rankings", tag = "figures",
+    params(
+        ("level" = Option<String>, Query, description = "village (default), group or grid"),
+        ("metric" = Option<String>, Query, description = "inspection_rate (default) or closure_rate"),
+        ("at" = Option<String>, Query, description = "A date or RFC 3339 moment"),
+    ),
+    responses(
+        (status = 200, description = "The ranking", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+    ))]
 pub async fn get_rankings(
     State(app): State<AppState>,
     who: Access,

@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::access::{COOKIE, authenticate};
 use super::body::{parse_json, read_limited};
@@ -22,7 +22,7 @@ use crate::auth::access::Access;
 use crate::auth::admin::{AddUserError, Secret, add_user};
 use crate::auth::throttle::Gate;
 use crate::auth::{Role, TokenKind, User, decoy_hash, new_token, verify_password};
-use crate::domain::RegionId;
+use crate::domain::{Level, RegionId};
 use crate::state::MapState;
 
 /// `POST /api/session`.
@@ -41,19 +41,130 @@ pub struct SignIn {
 /// The largest sign-in body.
 const SIGN_IN_LIMIT: usize = 4096;
 
-fn user_json(map: &MapState, u: &User) -> Value {
-    let scope: Vec<Value> = u
-        .scope
-        .iter()
-        .map(|id| match map.regions.find(id) {
-            Some(i) => {
-                let r = map.regions.get(i);
-                json!({"id": id, "level": r.level, "name": r.name})
-            }
-            None => json!({"id": id, "level": null, "name": null}),
-        })
-        .collect();
-    json!({"name": u.name, "role": u.role, "scope": scope})
+/// A region as the session names it (`null`s for a region the map no longer has).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceView {
+    /// Its id.
+    #[schema(value_type = String)]
+    id: RegionId,
+    /// Its level.
+    level: Option<Level>,
+    /// Its name.
+    name: Option<String>,
+}
+
+impl PlaceView {
+    fn of(map: &MapState, id: &RegionId) -> Self {
+        let r = map.regions.find(id).map(|i| map.regions.get(i));
+        PlaceView {
+            id: id.clone(),
+            level: r.map(|r| r.level),
+            name: r.map(|r| r.name.clone()),
+        }
+    }
+}
+
+/// A user as answers show them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Sign-in name.
+    name: String,
+    /// Role.
+    role: Role,
+    /// Where they work (empty: everywhere).
+    scope: Vec<PlaceView>,
+}
+
+impl UserView {
+    fn of(map: &MapState, u: &User) -> Self {
+        UserView {
+            name: u.name.clone(),
+            role: u.role,
+            scope: u.scope.iter().map(|id| PlaceView::of(map, id)).collect(),
+        }
+    }
+}
+
+/// The answer to signing in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Signed {
+    /// The Bearer token (shown once).
+    token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// When it stops being accepted.
+    expires_at: DateTime<Utc>,
+    /// Whose it is.
+    user: UserView,
+}
+
+/// Who a token is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    /// The user.
+    user: UserView,
+    /// `session` or `wall`.
+    kind: &'static str,
+    /// When the token stops being accepted.
+    expires_at: DateTime<Utc>,
+    /// Where their views start.
+    home: PlaceView,
+}
+
+/// A live token as the users' list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// `session` or `wall`.
+    kind: &'static str,
+    /// Issued.
+    created_at: DateTime<Utc>,
+    /// Refused from.
+    expires_at: DateTime<Utc>,
+}
+
+/// A user in the users' list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedUser {
+    /// Who.
+    #[serde(flatten)]
+    user: UserView,
+    /// When created.
+    created_at: DateTime<Utc>,
+    /// Whether they have a password (a wall screen has none).
+    password: bool,
+    /// Whether this is a wall screen.
+    wall: bool,
+    /// Their live tokens.
+    tokens: Vec<TokenView>,
+}
+
+/// Every user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Users {
+    /// In name order.
+    users: Vec<ListedUser>,
+}
+
+/// A user created, with what they are shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The user.
+    user: UserView,
+    /// Their first password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    /// A wall screen's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+/// Tokens revoked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    /// The user.
+    user: String,
+    /// How many tokens.
+    revoked: u64,
 }
 
 fn cookie(headers: &HeaderMap, token: &str, expires_at: DateTime<Utc>) -> HeaderValue {
@@ -72,6 +183,14 @@ fn cookie(headers: &HeaderMap, token: &str, expires_at: DateTime<Utc>) -> Header
 /// Signs in. With `name` and `password`: a new session token (12 h), in the answer and
 /// in the page's cookie. With `token`: the token checked and put in the cookie.
 /// Repeated failures for a name slow down, then lock it for a while (429).
+#[utoipa::path(post, path = "/api/session", tag = "session", security(()),
+    request_body = SignIn,
+    responses(
+        (status = 201, description = "Signed in: `token` (Bearer, 12 h), `expires_at`, `user`; also set as the page's HttpOnly cookie", body = Signed),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::Unauthorized,
+        crate::http::openapi::Locked,
+    ))]
 pub async fn sign_in(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -101,12 +220,12 @@ pub async fn sign_in(
     };
     let body = {
         let (map, _) = app.read_now()?;
-        json!({
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": expires_at,
-            "user": user_json(&map, &user),
-        })
+        Signed {
+            token: token.clone(),
+            token_type: "Bearer",
+            expires_at,
+            user: UserView::of(&map, &user),
+        }
     };
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     let h = resp.headers_mut();
@@ -151,23 +270,33 @@ async fn check_password(app: &AppState, name: &str, password: &str) -> Result<Us
 }
 
 /// `GET /api/session`: who the token is, their scope, where their views start.
+#[utoipa::path(get, path = "/api/session", tag = "session",
+    responses(
+        (status = 200, description = "Who the token is: `user` (name, role, scope), `kind`, `expires_at`, `home` (where their views start)", body = WhoAmI),
+        crate::http::openapi::Unauthorized,
+    ))]
 pub async fn whoami(
     State(app): State<AppState>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WhoAmI>, ApiError> {
     params.only(&[])?;
     let (map, _) = app.read_now()?;
     let home = map.regions.get(who.home(&map));
-    Ok(Json(json!({
-        "user": user_json(&map, &who.user),
-        "kind": who.kind.as_str(),
-        "expires_at": who.expires_at,
-        "home": {"id": home.id, "level": home.level, "name": home.name},
-    })))
+    Ok(Json(WhoAmI {
+        user: UserView::of(&map, &who.user),
+        kind: who.kind.as_str(),
+        expires_at: who.expires_at,
+        home: PlaceView::of(&map, &home.id),
+    }))
 }
 
 /// `DELETE /api/session`: revokes the token the request came with, clears the cookie.
+#[utoipa::path(delete, path = "/api/session", tag = "session",
+    responses(
+        (status = 204, description = "The token is revoked and the cookie cleared"),
+        crate::http::openapi::Unauthorized,
+    ))]
 pub async fn sign_out(State(app): State<AppState>, who: Access) -> Result<Response, ApiError> {
     app.store.revoke_token(&who.token_hash, Utc::now()).await?;
     app.sessions.forget(&who.token_hash);
@@ -182,29 +311,38 @@ pub async fn sign_out(State(app): State<AppState>, who: Access) -> Result<Respon
 
 /// `GET /api/users` (admin): every user with their role, scope and live tokens; a wall
 /// screen's user is marked `wall`.
+#[utoipa::path(get, path = "/api/users", tag = "users", description = "Admins only.",
+    responses(
+        (status = 200, description = "Every user: role, scope, live tokens; a wall screen's user is `wall: true`", body = Users),
+        crate::http::openapi::Forbidden,
+    ),
+    extensions(("x-onemap-action" = json!("manage_users"))))]
 pub async fn list_users(
     State(app): State<AppState>,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Users>, ApiError> {
     params.only(&[])?;
     let now = Utc::now();
     let users = app.store.users(now).await?;
     let (map, _) = app.read_now()?;
-    let list: Vec<Value> = users
+    let users = users
         .iter()
-        .map(|(u, tokens)| {
-            let mut v = user_json(&map, u);
-            v["created_at"] = json!(u.created_at);
-            v["password"] = json!(u.password_hash.is_some());
-            v["wall"] = json!(tokens.iter().any(|t| t.kind == TokenKind::Wall));
-            v["tokens"] = tokens
+        .map(|(u, tokens)| ListedUser {
+            user: UserView::of(&map, u),
+            created_at: u.created_at,
+            password: u.password_hash.is_some(),
+            wall: tokens.iter().any(|t| t.kind == TokenKind::Wall),
+            tokens: tokens
                 .iter()
-                .map(|t| json!({"kind": t.kind.as_str(), "created_at": t.created_at, "expires_at": t.expires_at}))
-                .collect();
-            v
+                .map(|t| TokenView {
+                    kind: t.kind.as_str(),
+                    created_at: t.created_at,
+                    expires_at: t.expires_at,
+                })
+                .collect(),
         })
         .collect();
-    Ok(Json(json!({ "users": list })))
+    Ok(Json(Users { users }))
 }
 
 /// `POST /api/users`.
@@ -225,6 +363,15 @@ pub struct NewUser {
 }
 
 /// Creates a user; answers their first password, or a wall screen's token, once.
+#[utoipa::path(post, path = "/api/users", tag = "users", description = "Admins only.",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created: `user` and, shown once, `password` (or `token` for a wall screen)", body = Created),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::Forbidden,
+        crate::http::openapi::Conflict,
+    ),
+    extensions(("x-onemap-action" = json!("manage_users"))))]
 pub async fn create_user(
     State(app): State<AppState>,
     req: axum::extract::Request,
@@ -239,11 +386,15 @@ pub async fn create_user(
             AddUserError::Store(e) => e.into(),
         })?;
     let (map, _) = app.read_now()?;
-    let mut body = json!({"user": user_json(&map, &user)});
-    match secret {
-        Secret::Password(p) => body["password"] = json!(p),
-        Secret::WallToken(t) => body["token"] = json!(t),
-    }
+    let (password, token) = match secret {
+        Secret::Password(p) => (Some(p), None),
+        Secret::WallToken(t) => (None, Some(t)),
+    };
+    let body = Created {
+        user: UserView::of(&map, &user),
+        password,
+        token,
+    };
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -252,10 +403,18 @@ pub async fn create_user(
 
 /// `POST /api/users/{name}/revoke`: revokes every token of the user (a lost phone, a
 /// wall screen taken down); answers how many.
+#[utoipa::path(post, path = "/api/users/{name}/revoke", tag = "users", description = "Admins only.",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, description = "`revoked`: how many tokens", body = Revoked),
+        crate::http::openapi::Forbidden,
+        crate::http::openapi::NotFound,
+    ),
+    extensions(("x-onemap-action" = json!("manage_users"))))]
 pub async fn revoke_user(
     State(app): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let user = app
         .store
         .user_by_name(&name)
@@ -269,5 +428,8 @@ pub async fn revoke_user(
         .revoke_user_tokens(user.id, None, Utc::now())
         .await?;
     app.sessions.forget_user(user.id);
-    Ok(Json(json!({"user": user.name, "revoked": n})))
+    Ok(Json(Revoked {
+        user: user.name,
+        revoked: n,
+    }))
 }

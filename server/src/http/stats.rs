@@ -33,6 +33,18 @@ pub struct StatsResponse {
 }
 
 /// Handler.
+#[utoipa::path(get, path = "/api/stats", tag = "figures",
+    params(
+        ("region" = Option<String>, Query, description = "A region id: its subtree"),
+        ("at" = Option<String>, Query, description = "YYYY-MM-DD (end of that day, UTC+8) or RFC 3339; default now"),
+        ("kind" = Option<String>, Query, description = "Comma list of unit kinds"),
+        ("colour" = Option<String>, Query, description = "Comma list of colours"),
+    ),
+    responses(
+        (status = 200, description = "Figures", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn get_stats(
     State(app): State<AppState>,
     who: Access,

@@ -68,6 +68,20 @@ fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
 }
 
 /// Handler of `/tiles/{layers}/{z}/{x}/{y}.mvt`.
+#[utoipa::path(get, path = "/tiles/{layers}/{z}/{x}/{y}.mvt", tag = "tiles",
+    params(
+        ("layers" = String, Path, description = "units, regions, hexes or a comma list"),
+        ("z" = u8, Path), ("x" = u32, Path), ("y" = u32, Path),
+        ("kind" = Option<String>, Query), ("colour" = Option<String>, Query),
+        ("region" = Option<String>, Query), ("at" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A Mapbox Vector Tile (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "Nothing in this tile"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn get_tile(
     State(app): State<AppState>,
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
@@ -204,6 +218,12 @@ fn description(layer: Layer) -> &'static str {
 }
 
 /// Handler of `/tiles/{layers}.json`: TileJSON 3.0 for a layer or a composite.
+#[utoipa::path(get, path = "/tiles/{layers}.json", tag = "tiles",
+    params(("layers" = String, Path, description = "units, regions, hexes or a comma list")),
+    responses(
+        (status = 200, description = "TileJSON 3.0", body = serde_json::Value),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn get_tilejson(
     State(app): State<AppState>,
     Path(name): Path<String>,

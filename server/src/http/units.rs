@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::answer::{happened, path_id, written};
 use super::body::WriteBody;
@@ -13,12 +12,13 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
+use crate::domain::Event;
 use crate::domain::{
     Batch, Change, Location, NewUnit, RiskLevel, Text, UnitEdit, UnitId, UnitKind,
 };
 use crate::state::aggregate::contribution;
 use crate::store::EventQuery;
-use crate::writes::records;
+use crate::writes::records::Card;
 
 /// `POST /api/units`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -42,6 +42,16 @@ pub struct NewUnitBody {
 }
 
 /// Registers a unit; its micro-grid is where its location lies.
+#[utoipa::path(post, path = "/api/units", tag = "units", description = crate::http::openapi::WRITE,
+    request_body = NewUnitBody,
+    params(crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 201, description = "Registered", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::TooLarge,
+        crate::http::openapi::Unprocessable,
+    ),
+    extensions(("x-onemap-action" = json!("manage_units"))))]
 pub async fn register(
     State(app): State<AppState>,
     who: Access,
@@ -83,6 +93,15 @@ pub struct UnitPatchBody {
 }
 
 /// Edits a unit.
+#[utoipa::path(patch, path = "/api/units/{id}", tag = "units", description = crate::http::openapi::WRITE,
+    request_body = UnitPatchBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 200, description = "Edited", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ),
+    extensions(("x-onemap-action" = json!("manage_units"))))]
 pub async fn edit(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -131,12 +150,18 @@ pub async fn edit(
 }
 
 /// `GET /api/units/{id}?at=`: the unit's card as of `at` (default now).
+#[utoipa::path(get, path = "/api/units/{id}", tag = "units",
+    params(("id" = i64, Path, minimum = 1), ("at" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "The unit's card", body = Card),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn card(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Card>, ApiError> {
     params.only(&["at"])?;
     let id: UnitId = path_id("unit", &id)?;
     let at = params.moment("at")?;
@@ -156,20 +181,32 @@ pub async fn card(
             what: "unit",
             id: id.to_string(),
         })?;
-    Ok(Json(records::card(
-        &record,
-        colour,
-        at.unwrap_or_else(Utc::now),
-    )))
+    Ok(Json(Card::of(&record, colour, at.unwrap_or_else(Utc::now))))
+}
+
+/// A unit's history.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct History {
+    /// The unit.
+    #[schema(value_type = i64)]
+    unit: UnitId,
+    /// Its events, oldest first.
+    events: Vec<Event>,
 }
 
 /// `GET /api/units/{id}/history?after=SEQ&limit=N`: the unit's events, oldest first.
+#[utoipa::path(get, path = "/api/units/{id}/history", tag = "units",
+    params(("id" = i64, Path, minimum = 1), ("after" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
+    responses(
+        (status = 200, description = "The unit's events, oldest first", body = History),
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn history(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<History>, ApiError> {
     params.only(&["after", "limit"])?;
     let id: UnitId = path_id("unit", &id)?;
     {
@@ -187,5 +224,5 @@ pub async fn history(
             limit,
         })
         .await?;
-    Ok(Json(json!({"unit": id, "events": events})))
+    Ok(Json(History { unit: id, events }))
 }

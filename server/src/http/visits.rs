@@ -103,6 +103,16 @@ async fn visit(
 }
 
 /// Records an inspection (排查).
+#[utoipa::path(post, path = "/api/units/{id}/inspections", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = VisitBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 201, description = "Recorded; hazards created", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+        crate::http::openapi::Unprocessable,
+    ),
+    extensions(("x-onemap-action" = json!("inspect"))))]
 pub async fn inspect(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -113,6 +123,15 @@ pub async fn inspect(
 }
 
 /// Records a re-inspection (复查).
+#[utoipa::path(post, path = "/api/units/{id}/reinspections", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = VisitBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 201, description = "Recorded", body = crate::writes::WriteAnswer),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ),
+    extensions(("x-onemap-action" = json!("inspect"))))]
 pub async fn reinspect(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -131,6 +150,15 @@ pub struct DatedBody {
 }
 
 /// Orders a unit to suspend business (停业整改).
+#[utoipa::path(post, path = "/api/units/{id}/suspend", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = DatedBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 200, description = "Suspended (black)", body = crate::writes::WriteAnswer),
+        crate::http::openapi::NotFound,
+        crate::http::openapi::Conflict,
+    ),
+    extensions(("x-onemap-action" = json!("suspend"))))]
 pub async fn suspend(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -141,6 +169,15 @@ pub async fn suspend(
 }
 
 /// Lifts a unit's suspension.
+#[utoipa::path(post, path = "/api/units/{id}/resume", tag = "field work", description = crate::http::openapi::WRITE,
+    request_body = DatedBody,
+    params(("id" = i64, Path, minimum = 1), crate::http::openapi::IdempotencyKey),
+    responses(
+        (status = 200, description = "Resumed", body = crate::writes::WriteAnswer),
+        crate::http::openapi::NotFound,
+        crate::http::openapi::Conflict,
+    ),
+    extensions(("x-onemap-action" = json!("suspend"))))]
 pub async fn resume(
     State(app): State<AppState>,
     Path(id): Path<String>,

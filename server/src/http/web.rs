@@ -7,8 +7,8 @@
 //! named by `--basemap-url` (`ONEMAP_BASEMAP_URL`), whose origin alone is then let through the page's
 //! Content-Security-Policy.
 
-mod progress;
-mod regions;
+pub(crate) mod progress;
+pub(crate) mod regions;
 
 use axum::Json;
 use axum::Router;
@@ -17,7 +17,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
-use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::params::Params;
@@ -44,12 +43,16 @@ pub fn routes() -> Router<AppState> {
         .route("/wall", get(page_html))
         .route("/grid/{id}", get(page_html))
         .route("/static/{*path}", get(asset))
-        .route("/api/config", get(config))
-        .route("/api/regions/{id}", get(regions::region))
-        .route("/api/regions/{id}/units", get(regions::units))
-        .route("/api/labels", get(regions::labels))
-        .route("/api/progress", get(progress::progress))
 }
+
+/// The page's own routes, open to everyone (it signs in once loaded).
+pub const PUBLIC: &[&str] = &[
+    "/",
+    "/favicon.ico",
+    "/wall",
+    "/grid/{id}",
+    "/static/{*path}",
+];
 
 /// Checks one raster basemap template (`--basemap-url`): an `http(s)` URL with `{z}`,
 /// `{x}` and `{y}`.
@@ -132,13 +135,34 @@ async fn page_html(State(state): State<AppState>) -> Response {
     resp
 }
 
+/// The raster basemap's tile templates.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Basemap {
+    /// XYZ templates, `{z}`, `{x}`, `{y}`.
+    tiles: Vec<String>,
+}
+
+/// What the page needs to know of the server's settings.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PageConfig {
+    /// The basemap set by `--basemap-url` (`null`: none).
+    basemap: Option<Basemap>,
+}
+
 /// `GET /api/config`: what the page needs to know of the server's settings.
-async fn config(State(state): State<AppState>, params: Params) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/config", tag = "page", security(()),
+    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}}`: the raster basemap set by `--basemap-url`", body = PageConfig)))]
+pub async fn config(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Json<PageConfig>, ApiError> {
     params.only(&[])?;
     let tiles = &state.basemap;
-    Ok(Json(json!({
-        "basemap": if tiles.is_empty() { Value::Null } else { json!({"tiles": tiles}) },
-    })))
+    Ok(Json(PageConfig {
+        basemap: (!tiles.is_empty()).then(|| Basemap {
+            tiles: tiles.to_vec(),
+        }),
+    }))
 }
 
 fn mime_of(path: &str) -> &'static str {

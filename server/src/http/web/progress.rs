@@ -13,6 +13,13 @@ use crate::http::params::Params;
 use crate::views::page;
 
 /// `GET /api/progress?region=ID` (default the town).
+#[utoipa::path(get, path = "/api/progress", tag = "page",
+    params(("region" = Option<String>, Query, description = "A region id; default the town")),
+    responses(
+        (status = 200, description = "Hazards found and closed on each day with any, running totals and the closure rate", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn progress(
     State(app): State<AppState>,
     who: Access,

@@ -23,6 +23,18 @@ const MAX_LISTED: usize = 5000;
 ///
 /// A reader with a scope gets the regions in it, and those above it with figures that
 /// count only the units in scope and only the children that hold some.
+#[utoipa::path(get, path = "/api/regions/{id}", tag = "page",
+    params(
+        ("id" = String, Path, description = "A region id, or `town`"),
+        ("at" = Option<String>, Query, description = "A date or RFC 3339 moment; default now"),
+        ("kind" = Option<String>, Query, description = "Comma list of unit kinds"),
+        ("colour" = Option<String>, Query, description = "Comma list of colours"),
+    ),
+    responses(
+        (status = 200, description = "The region, its `path` from the town, its `bbox`, its `figures` and each child's", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn region(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -52,6 +64,16 @@ pub async fn region(
 /// `GET /api/regions/{id}/units?at=`: the units of a region (a micro-grid, typically),
 /// most urgent first, with colour, open and overdue hazards, kind, name and address, as
 /// of `at` (default now; units registered later are left out).
+#[utoipa::path(get, path = "/api/regions/{id}/units", tag = "page",
+    params(
+        ("id" = String, Path, description = "A village, grid or micro-grid id"),
+        ("at" = Option<String>, Query, description = "A date or RFC 3339 moment; default now"),
+    ),
+    responses(
+        (status = 200, description = "Its units, most urgent first (overdue, red, black, orange, yellow, uninspected, green), with kind, colour, open and overdue hazards, name and address", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn units(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -101,6 +123,16 @@ pub async fn units(
 /// `GET /api/labels?level=village|grid|micro_grid&region=ID`: a GeoJSON point inside
 /// each region of the level (within `region` if given), with its `id`, `level` and
 /// `name`, where the map writes its name.
+#[utoipa::path(get, path = "/api/labels", tag = "page",
+    params(
+        ("level" = Option<String>, Query, description = "village (default), grid or micro_grid"),
+        ("region" = Option<String>, Query, description = "Only within this region"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON points, one inside each region, with `id`, `level` and `name`", body = serde_json::Value),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::NotFound,
+    ))]
 pub async fn labels(
     State(app): State<AppState>,
     who: Access,
