@@ -201,6 +201,7 @@ async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Colour;
 
     #[test]
     fn origin_takes_scheme_host_and_port_only() {
@@ -241,6 +242,14 @@ mod tests {
             basemap_template("https://tiles.example/{z}/{x}.png"),
             Err("the template has no {y}".to_owned())
         );
+    }
+
+    #[test]
+    fn the_page_orders_colours_by_the_servers_urgency() {
+        let js = include_str!("../../../web/static/common.js");
+        let listed: Vec<&str> = Colour::BY_URGENCY.iter().map(|c| c.as_str()).collect();
+        let line = format!("export const ORDER = ['{}'];", listed.join("', '"));
+        assert!(js.contains(&line), "common.js should say {line}");
     }
 
     #[test]

@@ -82,21 +82,13 @@ pub fn region(
     v
 }
 
-/// How urgent a unit is for its grid worker: overdue first, then red, black, orange,
-/// yellow, uninspected, green (lower is more urgent).
+/// How urgent a unit is for its grid worker: overdue first, then by colour in
+/// [`Colour::BY_URGENCY`] (lower is more urgent).
 pub fn urgency(colour: Option<Colour>, overdue: u32) -> u8 {
     if overdue > 0 {
         return 0;
     }
-    match colour {
-        Some(Colour::Red) => 1,
-        Some(Colour::Black) => 2,
-        Some(Colour::Orange) => 3,
-        Some(Colour::Yellow) => 4,
-        Some(Colour::Uninspected) => 5,
-        Some(Colour::Green) => 6,
-        None => 7,
-    }
+    colour.map_or(Colour::BY_URGENCY.len() as u8 + 1, |c| c.urgency() + 1)
 }
 
 /// A unit in a worker's list (its name and address are added from the store).

@@ -114,19 +114,13 @@ pub fn buffered_bounds(coord: TileCoord) -> ([f64; 2], [f64; 2]) {
     ([w - dx, s - dy], [e + dx, n + dy])
 }
 
-/// The most urgent colour with members, for a cluster's balloon.
+/// The most urgent colour with members ([`Colour::BY_URGENCY`]), for a cluster's
+/// balloon.
 fn most_urgent(by_colour: &[u32]) -> Colour {
-    [
-        Colour::Red,
-        Colour::Orange,
-        Colour::Black,
-        Colour::Yellow,
-        Colour::Uninspected,
-        Colour::Green,
-    ]
-    .into_iter()
-    .find(|&c| by_colour[colour_index(c)] > 0)
-    .unwrap_or(Colour::Green)
+    Colour::BY_URGENCY
+        .into_iter()
+        .find(|&c| by_colour[colour_index(c)] > 0)
+        .unwrap_or(Colour::Green)
 }
 
 /// The units admitted by `filter` in the buffered tile, with their colour at the moment.
