@@ -11,14 +11,16 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use common::{EventStream, Server, TestDb, client_with, token_for};
+use common::{EventStream, Server, TestDb, Turn, client_with, on_own_runtime, token_for};
 use mvt_reader::feature::Value as MvtValue;
 use onemap::auth::{Role, TokenKind};
 use onemap::demo::DEFAULT_SEED;
 use onemap::domain::RegionId;
+use onemap::store::AnyStore;
 use onemap_tiles::TileCoord;
 use serde_json::{Value, json};
 
@@ -278,27 +280,68 @@ async fn tile_contents(
     (units, unit_micro_grids, regions)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
-    let db = TestDb::sqlite().await;
-    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
-    let server = Server::start(&db.store).await;
-    let f = fixture(&server).await;
-    let rid = |s: &str| s.parse::<RegionId>().unwrap();
-    let mut clients = HashMap::new();
-    for role in ROLES {
-        let scope = match role {
-            Role::Inspector => vec![rid(&f.village)],
-            Role::GridWorker => vec![rid(&f.micro_grid)],
-            _ => vec![],
-        };
-        let token = token_for(&db.store, &name(role), role, &scope).await;
-        clients.insert(role, client_with(&token));
+/// The demo with the matrix's places and users, shared by the matrix's tests (one at a
+/// time: `turn`).
+struct Matrix {
+    server: Server,
+    /// The store's URL: a test opens its own connection.
+    url: String,
+    f: Fixture,
+    tokens: HashMap<Role, String>,
+    turn: Turn,
+}
+
+impl Matrix {
+    fn get() -> &'static Matrix {
+        static MATRIX: OnceLock<Matrix> = OnceLock::new();
+        MATRIX.get_or_init(|| {
+            on_own_runtime(async {
+                let db = TestDb::sqlite().await;
+                onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+                let server = Server::start(&db.store).await.shared();
+                let f = fixture(&server).await;
+                let rid = |s: &str| s.parse::<RegionId>().unwrap();
+                let mut tokens = HashMap::new();
+                for role in ROLES {
+                    let scope = match role {
+                        Role::Inspector => vec![rid(&f.village)],
+                        Role::GridWorker => vec![rid(&f.micro_grid)],
+                        _ => vec![],
+                    };
+                    tokens.insert(role, token_for(&db.store, &name(role), role, &scope).await);
+                }
+                let url = db.url.clone();
+                // Kept for the process: the shared server serves from it.
+                std::mem::forget(db);
+                Matrix {
+                    server,
+                    url,
+                    f,
+                    tokens,
+                    turn: Turn::default(),
+                }
+            })
+        })
     }
+
+    fn clients(&self) -> HashMap<Role, reqwest::Client> {
+        ROLES
+            .iter()
+            .map(|&r| (r, client_with(&self.tokens[&r])))
+            .collect()
+    }
+}
+
+/// Reads: each id in scope 200, out of scope 404 (as if it did not exist), without a
+/// token 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_in_scope_answer_and_out_of_scope_read_as_missing() {
+    let m = Matrix::get();
+    let _turn = m.turn.lock().await;
+    let (server, f) = (&m.server, &m.f);
+    let clients = m.clients();
     let anonymous = reqwest::Client::new();
     let mut checked = 0;
-
-    // ---- reads: each id in scope 200, out of scope 404 (as if it did not exist) ----
     let places = [
         ("mg", f.unit_mg, f.micro_grid.clone(), f.file_mg.clone()),
         ("village", f.unit_village, f.sibling.clone(), String::new()),
@@ -342,11 +385,21 @@ async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
             checked += 1;
         }
     }
+    println!("{checked} checks");
+}
 
-    // ---- lists and figures: nothing out of scope appears ----
+/// Lists and figures: nothing out of scope appears; above the scope, only what is in it
+/// counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_and_figures_hold_nothing_out_of_scope() {
+    let m = Matrix::get();
+    let _turn = m.turn.lock().await;
+    let (server, f) = (&m.server, &m.f);
+    let clients = m.clients();
+    let mut checked = 0;
     let gw = &clients[&Role::GridWorker];
     let insp = &clients[&Role::Inspector];
-    let mine = units_of(&server, &f.micro_grid).await;
+    let mine = units_of(server, &f.micro_grid).await;
     let items = json_as(gw, &server.url("/ogc/collections/units/items?limit=10000")).await;
     let ids: BTreeSet<i64> = items["features"]
         .as_array()
@@ -425,13 +478,24 @@ async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
         "a scoped reader's hexes count their units"
     );
     checked += 10;
+    println!("{checked} checks");
+}
 
-    // ---- tiles, decoded unit by unit ----
+/// Tiles, decoded unit by unit: a grid worker's hold their units, clusters count them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_hold_only_the_units_in_scope() {
+    let m = Matrix::get();
+    let _turn = m.turn.lock().await;
+    let (server, f) = (&m.server, &m.f);
+    let clients = m.clients();
+    let gw = &clients[&Role::GridWorker];
+    let mine = units_of(server, &f.micro_grid).await;
+    let mut checked = 0;
     let (_, mg_page) = server
         .get_json(&format!("/api/regions/{}", f.micro_grid))
         .await;
     let bbox = &mg_page["bbox"];
-    let (units, mgs, regions) = tile_contents(&server, gw, bbox, 16).await;
+    let (units, mgs, regions) = tile_contents(server, gw, bbox, 16).await;
     let want: BTreeSet<u64> = mine.iter().map(|&u| u as u64).collect();
     assert_eq!(
         units, want,
@@ -445,7 +509,7 @@ async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
     );
     // The same tiles for the command post hold more: the check could fail.
     let (all_units, _, all_regions) =
-        tile_contents(&server, &clients[&Role::Command], bbox, 16).await;
+        tile_contents(server, &clients[&Role::Command], bbox, 16).await;
     assert!(all_units.is_superset(&units) && all_units.len() > units.len());
     assert!(all_regions.len() > 1);
     // Low zoom: clusters count the grid worker's units only.
@@ -470,19 +534,43 @@ async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
         "z11 clusters count the grid worker's units"
     );
     checked += 6;
+    println!("{checked} checks");
+}
 
-    // ---- the event stream: a write out of scope does not reach the grid worker ----
-    let gw_token = token_for(&db.store, &name(Role::GridWorker), Role::GridWorker, &[]).await;
+/// The event stream: a write out of scope does not reach the grid worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_keeps_writes_out_of_scope_away() {
+    let m = Matrix::get();
+    let _turn = m.turn.lock().await;
+    let (server, f) = (&m.server, &m.f);
+    let mut checked = 0;
+    let gw_token = token_for(
+        &AnyStore::open(&m.url).await.unwrap(),
+        &name(Role::GridWorker),
+        Role::GridWorker,
+        &[],
+    )
+    .await;
     let mut stream =
         EventStream::connect_with(&server.url("/api/events/stream"), &gw_token, None).await;
-    add_hazards(&server, f.unit_out, 1).await;
-    add_hazards(&server, f.unit_mg, 1).await;
+    add_hazards(server, f.unit_out, 1).await;
+    add_hazards(server, f.unit_mg, 1).await;
     let got = stream.drain(StdDuration::from_millis(800)).await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].data["unit"], f.unit_mg);
     checked += 1;
+    println!("{checked} checks");
+}
 
-    // ---- writes: by role, in scope, out of scope ----
+/// Writes: by role, in scope and out of it; the events record who wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_need_the_role_and_the_scope() {
+    let m = Matrix::get();
+    let _turn = m.turn.lock().await;
+    let (server, f) = (&m.server, &m.f);
+    let clients = m.clients();
+    let anonymous = reqwest::Client::new();
+    let mut checked = 0;
     let future = (Utc::now() + Duration::days(20)).to_rfc3339();
     let mut hz_mg = f.hazards_mg.iter();
     let mut hz_out = f.hazards_out.iter();
@@ -593,20 +681,63 @@ async fn every_endpoint_answers_each_role_in_and_out_of_scope() {
         assert!(by.contains(who), "{who} in {by:?}");
     }
     assert!(!by.contains("matrix-command") && !by.contains("matrix-leader"));
-    println!("access matrix: {checked} checks");
-
-    server.stop().await;
-    db.finish().await;
+    println!("{checked} checks");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_and_sign_in_refuse_what_they_must() {
-    let db = TestDb::sqlite().await;
-    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
-    let server = Server::start(&db.store).await;
+/// A demo server for the tests of tokens and signing in (shared; they use names of
+/// their own, so they need no turns).
+struct Tokens {
+    server: Server,
+    url: String,
+}
+
+impl Tokens {
+    fn get() -> &'static Tokens {
+        static TOKENS: OnceLock<Tokens> = OnceLock::new();
+        TOKENS.get_or_init(|| {
+            on_own_runtime(async {
+                let db = TestDb::sqlite().await;
+                onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+                let server = Server::start(&db.store).await.shared();
+                let url = db.url.clone();
+                std::mem::forget(db);
+                Tokens { server, url }
+            })
+        })
+    }
+
+    async fn store(&self) -> AnyStore {
+        AnyStore::open(&self.url).await.unwrap()
+    }
+
+    /// A new user of `role` named `name`, and their first password.
+    async fn user(&self, name: &str, role: Role) -> String {
+        let store = self.store().await;
+        let (_, secret) = onemap::auth::admin::add_user(&store, name, role, &[], false, Utc::now())
+            .await
+            .unwrap();
+        let onemap::auth::admin::Secret::Password(password) = secret else {
+            panic!("a password")
+        };
+        password
+    }
+}
+
+/// Signs `name` in; the answer.
+async fn sign_in(server: &Server, name: &str, password: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.url("/api/session"))
+        .json(&json!({"name": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_and_forged_tokens_are_refused_and_cors_is_off() {
+    let server = &Tokens::get().server;
     let url = server.url("/api/stats");
     let plain = reqwest::Client::new();
-    // Malformed and forged tokens.
     for header in [
         "Bearer x",
         "Bearer om_123",
@@ -635,33 +766,33 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(!r.headers().contains_key("access-control-allow-origin"));
-    // An expired token.
-    let user = db
-        .store
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let t = Tokens::get();
+    let url = t.server.url("/api/stats");
+    let store = t.store().await;
+    let user = store
         .create_user("expiring", Role::Command, &[], None, Utc::now())
         .await
         .unwrap();
     let (token, mut record) =
         onemap::auth::new_token(user.id, TokenKind::Session, Utc::now() - Duration::days(2));
     record.expires_at = Utc::now() - Duration::seconds(1);
-    db.store.put_token(&record).await.unwrap();
+    store.put_token(&record).await.unwrap();
     assert_eq!(status(&client_with(&token), "GET", &url, None).await, 401);
+}
 
-    // Sign in, use, sign out: the token is then refused.
-    let (_, secret) =
-        onemap::auth::admin::add_user(&db.store, "张三", Role::Leader, &[], false, Utc::now())
-            .await
-            .unwrap();
-    let onemap::auth::admin::Secret::Password(password) = secret else {
-        panic!("a password")
-    };
+#[tokio::test]
+async fn signing_in_gives_a_token_the_cookie_serves_reads_and_signing_out_ends_it() {
+    let t = Tokens::get();
+    let server = &t.server;
+    let url = server.url("/api/stats");
+    let password = t.user("张三", Role::Leader).await;
+
     let session = server.url("/api/session");
-    let r = plain
-        .post(&session)
-        .json(&json!({"name": "张三", "password": password}))
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in(server, "张三", &password).await;
     assert_eq!(r.status(), 201);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
@@ -691,20 +822,21 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
     assert_eq!(r.status(), 401, "no writes on the cookie alone");
     assert_eq!(status(&me, "DELETE", &session, None).await, 204);
     assert_eq!(status(&me, "GET", &url, None).await, 401, "revoked");
+}
 
-    // Revoking a user's tokens (a lost phone) ends every session at once.
-    let r = plain
-        .post(&session)
-        .json(&json!({"name": "张三", "password": password}))
-        .send()
-        .await
-        .unwrap();
+#[tokio::test]
+async fn revoking_a_users_tokens_ends_every_session_at_once() {
+    let t = Tokens::get();
+    let server = &t.server;
+    let url = server.url("/api/stats");
+    let password = t.user("李四", Role::Leader).await;
+    let r = sign_in(server, "李四", &password).await;
     let t2: Value = r.json().await.unwrap();
     let me2 = client_with(t2["token"].as_str().unwrap());
     assert_eq!(status(&me2, "GET", &url, None).await, 200);
     let admin = server.client_as(Role::Admin);
     let r: Value = admin
-        .post(server.url("/api/users/张三/revoke"))
+        .post(server.url("/api/users/李四/revoke"))
         .send()
         .await
         .unwrap()
@@ -713,9 +845,16 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
         .unwrap();
     assert_eq!(r["revoked"], 1);
     assert_eq!(status(&me2, "GET", &url, None).await, 401);
+}
 
-    // Failed sign-ins slow down, then lock the name, the right password included.
-    let wrong = json!({"name": "张三", "password": "wrong"});
+#[tokio::test]
+async fn failed_sign_ins_slow_down_then_lock_the_name() {
+    let t = Tokens::get();
+    let server = &t.server;
+    let session = server.url("/api/session");
+    let plain = reqwest::Client::new();
+    let password = t.user("王五", Role::Leader).await;
+    let wrong = json!({"name": "王五", "password": "wrong"});
     let mut statuses = Vec::new();
     let started = std::time::Instant::now();
     for _ in 0..onemap::auth::throttle::LOCK_AFTER {
@@ -738,7 +877,7 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
     );
     let r = plain
         .post(&session)
-        .json(&json!({"name": "张三", "password": password}))
+        .json(&json!({"name": "王五", "password": password}))
         .send()
         .await
         .unwrap();
@@ -752,8 +891,13 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
 
-    // Users: a wall screen's token is read-only and listed as such; bad fields named.
+#[tokio::test]
+async fn a_wall_token_only_reads_and_new_users_fields_are_checked() {
+    let server = &Tokens::get().server;
+    let url = server.url("/api/stats");
+    let admin = server.client_as(Role::Admin);
     let r: Value = admin
         .post(server.url("/api/users"))
         .json(&json!({"name": "wall-1", "role": "command", "wall": true}))
@@ -807,9 +951,6 @@ async fn tokens_and_sign_in_refuse_what_they_must() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-
-    server.stop().await;
-    db.finish().await;
 }
 
 /// The command line makes users; the server's log never shows a password, even at the

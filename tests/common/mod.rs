@@ -33,7 +33,34 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-/// A store made for one test, removed by [`TestDb::finish`].
+/// Drops the test databases of test processes that are gone: a shared fixture's (which
+/// lives as long as its process) and any a killed run left behind. Their names carry
+/// the process id (`onemap_test_PID_…`).
+async fn sweep_orphans(admin: &sqlx::PgPool) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let mut first = false;
+    ONCE.call_once(|| first = true);
+    if !first {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'onemap_test_%'")
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let gone = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if gone {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    }
+}
+
+/// A store made for one test, removed by [`TestDb::finish`] — or, if the test panics
+/// first, when it is dropped.
 pub struct TestDb {
     /// The store.
     pub store: AnyStore,
@@ -42,9 +69,52 @@ pub struct TestDb {
     cleanup: Cleanup,
 }
 
+#[derive(Clone)]
 enum Cleanup {
     File(PathBuf),
     Database(String),
+    Done,
+}
+
+impl Cleanup {
+    /// Removes the file or drops the database (the database by a fresh connection on
+    /// the admin URL, `WITH (FORCE)`: the test's own pool may still be open).
+    async fn run(self) {
+        match self {
+            Cleanup::File(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database(name) => {
+                if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                    pool.close().await;
+                }
+            }
+            Cleanup::Done => {}
+        }
+    }
+}
+
+/// A test that panicked never reached `finish`: clean up here, on a runtime of our own
+/// (a panicking test's runtime may be gone or busy), so no database is left behind.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Done);
+        if matches!(cleanup, Cleanup::Done) {
+            return;
+        }
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(cleanup.run());
+            }
+        })
+        .join();
+    }
 }
 
 impl TestDb {
@@ -69,6 +139,7 @@ impl TestDb {
         let pool = sqlx::PgPool::connect(&admin)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
+        sweep_orphans(&pool).await;
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&pool)
             .await
@@ -95,24 +166,14 @@ impl TestDb {
     }
 
     /// Closes the store and removes its file or database.
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         match &self.store {
             AnyStore::Sqlite(s) => s.pool().close().await,
             AnyStore::Postgres(s) => s.pool().close().await,
         }
-        match self.cleanup {
-            Cleanup::File(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Database(name) => {
-                if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                    pool.close().await;
-                }
-            }
-        }
+        std::mem::replace(&mut self.cleanup, Cleanup::Done)
+            .run()
+            .await;
     }
 }
 
@@ -346,38 +407,62 @@ impl Server {
     }
 }
 
+/// Makes `T` on a runtime of its own, kept running for the rest of the process: what a
+/// fixture shared by the tests of a binary is made on (each `#[tokio::test]` has its own
+/// runtime, which ends with the test and would take a server's tasks with it).
+pub fn on_own_runtime<T, F>(make: F) -> T
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the shared fixture");
+        rt.block_on(async move {
+            let _ = tx.send(make.await);
+            // Serves until the process exits.
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().expect("the shared fixture was made")
+}
+
+/// One test at a time on a shared fixture: tests that write would otherwise see each
+/// other's writes. Hold the guard for the whole test.
+pub type Turn = tokio::sync::Mutex<()>;
+
 /// The Guali demo (default seed) served from a SQLite file for every test of a binary
-/// that reads it: started once, on a runtime of its own (each `#[tokio::test]` has its
-/// own runtime, which ends with the test), and kept until the process exits. Tests that
-/// write get a server of their own.
+/// that reads it: started once ([`on_own_runtime`]) and kept until the process exits
+/// (its temp directory goes with the machine's). Tests that write get a server of
+/// their own.
 pub fn shared_demo() -> &'static Server {
     static DEMO: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
     DEMO.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime for the shared server");
-            rt.block_on(async move {
-                let db = TestDb::sqlite().await;
-                onemap::seed_demo(&db.store, onemap::demo::DEFAULT_SEED)
-                    .await
-                    .expect("seed the demo");
-                let server = Server::start(&db.store).await;
-                let _ = tx.send(Server {
-                    addr: server.addr,
-                    tokens: server.tokens.clone(),
-                    control: None,
-                });
-                // Serves until the process exits; the temp directory goes with the machine.
-                std::future::pending::<()>().await;
-                drop((server, db));
-            });
-        });
-        rx.recv().expect("the shared server started")
+        on_own_runtime(async {
+            let db = TestDb::sqlite().await;
+            onemap::seed_demo(&db.store, onemap::demo::DEFAULT_SEED)
+                .await
+                .expect("seed the demo");
+            let server = Server::start(&db.store).await;
+            // The store lives as long as the server: not dropped, not removed.
+            std::mem::forget(db);
+            server.shared()
+        })
     })
+}
+
+impl Server {
+    /// This server as the tests of a binary share it: it goes on until the process exits.
+    pub fn shared(mut self) -> Server {
+        if let Some(control) = self.control.take() {
+            std::mem::forget(control);
+        }
+        self
+    }
 }
 
 /// A Server-Sent Events client: `GET` a stream and read its events one by one.

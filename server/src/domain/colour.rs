@@ -171,7 +171,7 @@ mod tests {
 
     fn hazard(found: DateTime<Utc>, severity: Severity) -> HazardFacts {
         HazardFacts {
-            id: HazardId::new(1).unwrap_or_else(|_| unreachable!()),
+            id: HazardId::new(1).unwrap(),
             found_at: found.into(),
             severity,
             stage: Stage::Concentrated,
@@ -183,7 +183,7 @@ mod tests {
 
     fn suspension(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Suspension {
         Suspension {
-            unit: UnitId::new(1).unwrap_or_else(|_| unreachable!()),
+            unit: UnitId::new(1).unwrap(),
             started_at: from,
             ended_at: to,
         }
@@ -303,7 +303,7 @@ mod tests {
                         card in proptest::option::of(arb_time()),
                         close_after in proptest::option::of(1i64..500)) -> HazardFacts {
             HazardFacts {
-                id: HazardId::new(1).unwrap_or_else(|_| unreachable!()),
+                id: HazardId::new(1).unwrap(),
                 found_at: found.into(),
                 severity: if major { Severity::Major } else { Severity::General },
                 stage: Stage::Concentrated,

@@ -15,29 +15,27 @@
 //! (`AppState::write_as`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::error::ApiError;
+use super::session::{COOKIE, authenticate};
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::auth::{Action, Scope, TokenRecord, User, is_well_formed, token_hash};
-
-/// The page's cookie holding the token (HttpOnly, SameSite=Strict).
-pub const COOKIE: &str = "onemap_token";
+use crate::auth::{Action, Scope};
 
 /// What each documented operation needs, from the OpenAPI document: `None` for the
 /// public ones (`security(())`: the health check, the document, the page's config,
 /// signing in), else the action in its `x-onemap-action` (a read when it names none).
 fn gates() -> &'static HashMap<(String, String), Option<Action>> {
     static GATES: LazyLock<HashMap<(String, String), Option<Action>>> = LazyLock::new(|| {
-        let doc = serde_json::to_value(super::openapi::doc()).unwrap_or_default();
+        let doc = serde_json::to_value(super::routes::doc()).unwrap_or_default();
         let mut gates = HashMap::new();
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
@@ -108,33 +106,6 @@ fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<S
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v.to_owned()))
-}
-
-/// The user a token names, if it is live at `now`.
-pub async fn authenticate(
-    app: &AppState,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<(TokenRecord, Arc<User>), ApiError> {
-    if !is_well_formed(token) {
-        return Err(ApiError::Unauthorized("not a onemap token".into()));
-    }
-    let hash = token_hash(token);
-    match app
-        .sessions
-        .lookup(&app.store, &hash)
-        .await
-        .map_err(ApiError::from)?
-    {
-        Some((t, u)) if t.is_live(now) => Ok((t, u)),
-        Some((t, _)) if t.revoked_at.is_some() => Err(ApiError::Unauthorized(
-            "the token was revoked; sign in again".into(),
-        )),
-        Some(_) => Err(ApiError::Unauthorized(
-            "the token has expired; sign in again".into(),
-        )),
-        None => Err(ApiError::Unauthorized("unknown token; sign in".into())),
-    }
 }
 
 /// The gate (see the module's description).

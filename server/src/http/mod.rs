@@ -13,6 +13,7 @@ mod ogc;
 pub mod openapi;
 mod params;
 mod rankings;
+mod routes;
 mod session;
 mod stats;
 mod targets;
@@ -22,12 +23,8 @@ mod visits;
 pub mod web;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
 
 pub use crate::app::AppState;
 
@@ -56,61 +53,9 @@ pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-/// Every documented route: each handler's `#[utoipa::path]` states its path, statuses,
-/// bodies and the action its role needs; the router and the OpenAPI document are made
-/// from the same list, so neither can lack what the other has.
-pub(crate) fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(health::healthz))
-        .routes(routes!(metrics::get_metrics))
-        .routes(routes!(openapi::document))
-        .routes(routes!(stats::get_stats))
-        .routes(routes!(rankings::get_rankings))
-        .routes(routes!(ogc::landing))
-        .routes(routes!(ogc::conformance))
-        .routes(routes!(ogc::collections))
-        .routes(routes!(ogc::collection))
-        .routes(routes!(ogc::items))
-        .routes(routes!(ogc::item))
-        .routes(routes!(units::register))
-        .routes(routes!(units::card, units::edit))
-        .routes(routes!(units::history))
-        .routes(routes!(visits::inspect))
-        .routes(routes!(visits::reinspect))
-        .routes(routes!(visits::suspend))
-        .routes(routes!(visits::resume))
-        .routes(
-            routes!(attachments::attach)
-                .layer(DefaultBodyLimit::max(attachments::ATTACHMENT_LIMIT)),
-        )
-        .routes(routes!(attachments::attachment))
-        .routes(routes!(hazards::yellow_card))
-        .routes(routes!(hazards::close))
-        .routes(routes!(events::list))
-        .routes(routes!(targets::get, targets::set))
-        .routes(routes!(
-            session::sign_in,
-            session::whoami,
-            session::sign_out
-        ))
-        .routes(routes!(session::list_users, session::create_user))
-        .routes(routes!(session::revoke_user))
-        .routes(routes!(web::config))
-        .routes(routes!(web::regions::region))
-        .routes(routes!(web::regions::units))
-        .routes(routes!(web::regions::labels))
-        .routes(routes!(web::progress::progress))
-        // Every request but the event stream (which lasts) is cut off after a while.
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .routes(routes!(events::stream))
-}
-
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    let (api, _) = api().split_for_parts();
+    let (api, _) = routes::api().split_for_parts();
     let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         REQUEST_TIMEOUT,

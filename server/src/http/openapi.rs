@@ -6,15 +6,8 @@
 //! answers every operation shares, the header a write takes, and the rest of the
 //! document. `tests/openapi.rs` checks that real answers match the schemas.
 
-use axum::Json;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
-
-use super::hazards::{ClosureBody, YellowCardBody};
-use super::session::{NewUser, SignIn};
-use super::targets::NewTargetBody;
-use super::units::{NewUnitBody, UnitPatchBody};
-use super::visits::{DatedBody, FoundHazardBody, VisitBody};
 
 /// The body of every error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,16 +94,14 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// What the document holds beside the operations, which each handler declares (the
-/// router gathers them): the title, the bearer scheme, the shared schemas, and the two
-/// tile operations, whose paths end in `.mvt` and `.json`, which axum's router cannot
-/// match (they are routed by `/tiles/{…}` segments instead).
+/// router gathers them with the schemas they name): the title, the bearer scheme and
+/// the shared schemas.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "onemap",
         description = "One map of every registered unit's hazard state, for a safety command post.",
     ),
-    paths(super::tiles::get_tile, super::tiles::get_tilejson),
     modifiers(&BearerAuth),
     components(schemas(
         ErrorBody,
@@ -118,33 +109,6 @@ impl utoipa::Modify for BearerAuth {
         crate::writes::WriteAnswer,
         crate::domain::Event,
         crate::domain::NewEvent,
-        NewUnitBody,
-        UnitPatchBody,
-        VisitBody,
-        FoundHazardBody,
-        DatedBody,
-        YellowCardBody,
-        ClosureBody,
-        NewTargetBody,
-        SignIn,
-        NewUser,
     ))
 )]
 pub struct ApiDoc;
-
-/// The document, made once from the router's operations.
-pub fn doc() -> &'static utoipa::openapi::OpenApi {
-    static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(|| {
-        let mut doc = super::api().into_openapi();
-        doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-        doc
-    });
-    &DOC
-}
-
-/// `GET /api/openapi.json`.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "service", security(()),
-    responses((status = 200, description = "This document", body = serde_json::Value)))]
-pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(doc())
-}

@@ -3,6 +3,7 @@
 //! /api/session` (revoke this token), and for admins `GET/POST /api/users` and
 //! `POST /api/users/{name}/revoke`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
@@ -13,7 +14,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{COOKIE, authenticate};
 use super::body::{parse_json, read_limited};
 use super::error::ApiError;
 use super::params::Params;
@@ -21,7 +21,10 @@ use super::{AppState, base_url};
 use crate::auth::access::Access;
 use crate::auth::admin::{AddUserError, Secret, add_user};
 use crate::auth::throttle::Gate;
-use crate::auth::{Role, TokenKind, User, decoy_hash, new_token, verify_password};
+use crate::auth::{
+    Role, TokenKind, TokenRecord, User, decoy_hash, is_well_formed, new_token, token_hash,
+    verify_password,
+};
 use crate::domain::{Level, RegionId};
 use crate::state::MapState;
 
@@ -36,6 +39,36 @@ pub struct SignIn {
     /// Instead of a name and password: a token (a wall screen's) to hold in the page's
     /// cookie.
     token: Option<String>,
+}
+
+/// The page's cookie holding the token (HttpOnly, SameSite=Strict).
+pub const COOKIE: &str = "onemap_token";
+
+/// The user a token names, if it is live at `now`.
+pub async fn authenticate(
+    app: &AppState,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(TokenRecord, Arc<User>), ApiError> {
+    if !is_well_formed(token) {
+        return Err(ApiError::Unauthorized("not a onemap token".into()));
+    }
+    let hash = token_hash(token);
+    match app
+        .sessions
+        .lookup(&app.store, &hash)
+        .await
+        .map_err(ApiError::from)?
+    {
+        Some((t, u)) if t.is_live(now) => Ok((t, u)),
+        Some((t, _)) if t.revoked_at.is_some() => Err(ApiError::Unauthorized(
+            "the token was revoked; sign in again".into(),
+        )),
+        Some(_) => Err(ApiError::Unauthorized(
+            "the token has expired; sign in again".into(),
+        )),
+        None => Err(ApiError::Unauthorized("unknown token; sign in".into())),
+    }
 }
 
 /// The largest sign-in body.

@@ -54,7 +54,7 @@ pub fn uid(n: i64) -> UnitId {
 /// the 2nd, closes the major on the 5th; unit 2 (village B) is inspected on the 3rd
 /// and suspended from the 4th; unit 3 (village B) is registered on the 6th.
 pub fn state() -> MapState {
-    MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"))
+    MapState::build(dataset(), t(9)).unwrap()
 }
 
 pub fn dataset() -> Dataset {

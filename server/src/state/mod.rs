@@ -1,6 +1,6 @@
 //! The map state in memory: regions linked and indexed, every unit with the facts its
 //! colour depends on, all units in an R-tree, and the live aggregates. Built from a
-//! store's [`Dataset`] at start, then kept in step with every committed write
+//! store's [`Dataset`](crate::store::Dataset) at start, then kept in step with every committed write
 //! incrementally ([`apply`]); views (stats, tiles, OGC items) read only from here,
 //! never from the store.
 //!

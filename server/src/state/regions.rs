@@ -255,9 +255,9 @@ mod tests {
 
     fn r(id: &str, level: Level, parent: Option<&str>) -> Region {
         Region {
-            id: id.parse().unwrap_or_else(|_| unreachable!()),
+            id: id.parse().unwrap(),
             level,
-            parent: parent.map(|p| p.parse().unwrap_or_else(|_| unreachable!())),
+            parent: parent.map(|p| p.parse().unwrap()),
             code: None,
             name: id.into(),
             boundary: level.has_polygon().then(|| MultiPolygon(vec![])),
@@ -311,7 +311,7 @@ mod tests {
             r("V", Level::Village, Some("T")),
             r("g", Level::Grid, Some("V")),
         ]);
-        let province = province.unwrap_or_else(|e| panic!("{e}"));
+        let province = province.unwrap();
         assert_eq!(province.get(province.root()).level, Level::Province);
         assert_eq!(province.count(Level::Town), 1);
         assert!(matches!(

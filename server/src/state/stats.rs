@@ -225,7 +225,7 @@ mod tests {
             "an enterprise in an enterprise is fine"
         );
         let mut d = dataset();
-        d.units[1].micro_grid = "VB-1".parse().unwrap_or_else(|_| unreachable!());
+        d.units[1].micro_grid = "VB-1".parse().unwrap();
         assert!(matches!(
             MapState::build(d, t(9)),
             Err(StateError::UnknownMicroGrid { .. })
@@ -289,10 +289,8 @@ mod tests {
     #[test]
     fn a_region_counts_only_its_subtree() {
         let s = state();
-        let vb = s
-            .regions
-            .find(&"VB".parse().unwrap_or_else(|_| unreachable!()));
-        let vb = vb.unwrap_or_else(|| unreachable!());
+        let vb = s.regions.find(&"VB".parse().unwrap());
+        let vb = vb.unwrap();
         let f = stats(&s, vb, t(9));
         assert_eq!((f.units.total, f.hazards.found), (2, 0));
         assert_eq!(

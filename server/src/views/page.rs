@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn progress_counts_each_hazard_once_found_and_once_closed() {
-        let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
+        let s = MapState::build(dataset(), t(9)).unwrap();
         let p = progress(&s, s.regions.root(), t(9), &Scope::All);
         let days = p["days"].as_array().cloned().unwrap_or_default();
         let last = days.last().cloned().unwrap_or_default();
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn each_region_of_a_level_gets_one_label_inside_it() {
         use geo::Contains;
-        let s = MapState::build(dataset(), t(9)).unwrap_or_else(|e| panic!("{e}"));
+        let s = MapState::build(dataset(), t(9)).unwrap();
         for level in [Level::Village, Level::Grid, Level::MicroGrid] {
             let v = labels(&s, level, None, &Scope::All);
             let fs = v["features"].as_array().cloned().unwrap_or_default();

@@ -178,7 +178,7 @@ pub struct ItemsQuery {
     pub bbox: Option<Bbox>,
     /// Which units count: the units listed, or the units the figures sum.
     pub filter: UnitFilter,
-    /// The H3 resolution of `hexes` (one of [`HEX_RESOLUTIONS`]).
+    /// The H3 resolution of `hexes` (one of [`HEX_RESOLUTIONS`](crate::state::live::HEX_RESOLUTIONS)).
     pub resolution: Resolution,
     /// Matching features to skip.
     pub offset: usize,

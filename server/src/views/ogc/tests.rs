@@ -18,7 +18,7 @@ fn ids(page: &Page) -> Vec<String> {
 
 #[test]
 fn bboxes_are_checked() {
-    let ok: Bbox = "0,0.5, 1 ,1".parse().unwrap_or_else(|e| panic!("{e}"));
+    let ok: Bbox = "0,0.5, 1 ,1".parse().unwrap();
     assert_eq!(
         ok,
         Bbox {
@@ -71,7 +71,7 @@ fn units_page_in_id_order_and_count_every_match() {
     assert!(beyond.features.is_empty());
     assert_eq!(beyond.number_matched, 3);
     // Unit 2 is suspended: black.
-    let two = item(&s, Collection::Units, "2", &Scope::All).unwrap_or_else(|| unreachable!());
+    let two = item(&s, Collection::Units, "2", &Scope::All).unwrap();
     assert_eq!(two.property("colour"), Some(&json!("black")));
     assert_eq!(two.property("micro_grid"), Some(&json!("VB-1-1")));
     assert!(item(&s, Collection::Units, "99", &Scope::All).is_none());
@@ -93,9 +93,7 @@ fn bbox_and_filters_select_units() {
     q.filter = UnitFilter::default().with_colours(&[Colour::Black]);
     assert_eq!(ids(&items(&s, Collection::Units, &q)), ["2"]);
     q.filter = UnitFilter {
-        region: s
-            .regions
-            .find(&"VB".parse().unwrap_or_else(|_| unreachable!())),
+        region: s.regions.find(&"VB".parse().unwrap()),
         ..UnitFilter::default()
     };
     assert_eq!(ids(&items(&s, Collection::Units, &q)), ["2", "3"]);
