@@ -61,6 +61,11 @@ async fn last_seq(server: &Server) -> i64 {
         .unwrap()
 }
 
+/// `t` floored to its second.
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap()
+}
+
 fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -734,7 +739,9 @@ async fn a_deadline_passing_while_down_is_logged_at_restart(db: TestDb) {
     .await;
     assert_eq!(s, 201, "{r}");
     let hazard_w = r["record"]["hazards"][0]["id"].as_i64().unwrap();
-    let deadline = Utc::now() + Duration::milliseconds(800);
+    // Whole seconds: the map keeps moments to the second, so a deadline within the
+    // current second would already have passed.
+    let deadline = whole_second(Utc::now() + Duration::milliseconds(1800));
     let (s, _, _) = post(
         &server,
         &format!("/api/hazards/{hazard_w}/yellow-card"),
@@ -746,7 +753,7 @@ async fn a_deadline_passing_while_down_is_logged_at_restart(db: TestDb) {
     server.stop().await;
     let stopped_at = Utc::now();
     drop(app);
-    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    tokio::time::sleep(StdDuration::from_millis(2500)).await;
     let app = onemap::load_state(&db.store).await.unwrap();
     // A reader gets there before the scheduler's first tick: the map is brought to now
     // and the change waits in it to be logged (once, a 60 s wait: a bug seen under load).
