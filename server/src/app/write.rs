@@ -139,20 +139,28 @@ impl AppState {
             .iter()
             .map(|n| outbox::notice(&town, n))
             .collect();
+        // The event and the answer are made once, when the store has assigned the ids.
+        let mut made = None;
         let assigned = self
             .store
-            .commit(&change, |assigned| Journal {
-                events: vec![Event {
-                    seq,
-                    event: draft.event(assigned),
-                }],
-                notices,
-                replay: idempotency.map(|i| Replay {
-                    key: i.key,
-                    fingerprint: i.fingerprint,
-                    response: serde_json::to_value(draft.answer(assigned, seq)).unwrap_or_default(),
-                }),
-                watermark: Some(now),
+            .commit(&change, |assigned| {
+                let event = draft.event(assigned);
+                let answer = WriteAnswer::of(seq, &event);
+                let journal = Journal {
+                    events: vec![Event {
+                        seq,
+                        event: event.clone(),
+                    }],
+                    notices,
+                    replay: idempotency.map(|i| Replay {
+                        key: i.key,
+                        fingerprint: i.fingerprint,
+                        response: serde_json::to_value(&answer).unwrap_or_default(),
+                    }),
+                    watermark: Some(now),
+                };
+                made = Some((event, answer));
+                journal
             })
             .await
             .map_err(|e| match e {
@@ -160,6 +168,13 @@ impl AppState {
                 StoreError::Conflict(m) => WriteError::Conflict(m),
                 e => WriteError::Store(e),
             })?;
+        // The store makes the journal inside every commit it acknowledges.
+        let (event, answer) = made.ok_or_else(|| {
+            WriteError::Store(StoreError::Corrupt {
+                column: "events",
+                message: "a commit acknowledged without its journal".into(),
+            })
+        })?;
         {
             let mut map = self.map.write().map_err(|_| WriteError::Poisoned)?;
             if let Err(e) = map.apply(&change, &assigned) {
@@ -167,16 +182,13 @@ impl AppState {
                 tracing::error!(error = %e, "the map state refused a committed write");
             }
         }
-        self.feed.publish(Event {
-            seq,
-            event: draft.event(&assigned),
-        });
+        self.feed.publish(Event { seq, event });
         if !draft.notices.is_empty() {
             self.feed.outbox.notify_one();
         }
         self.feed.clock.notify_one();
         Ok(Written {
-            answer: draft.answer(&assigned, seq),
+            answer,
             replayed: false,
             assigned,
         })

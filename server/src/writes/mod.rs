@@ -237,19 +237,6 @@ impl Draft {
             after: (self.after)(assigned),
         }
     }
-
-    /// The answer, given the ids assigned and the event's number.
-    pub fn answer(&self, assigned: &Assigned, seq: i64) -> WriteAnswer {
-        WriteAnswer {
-            seq,
-            kind: self.kind,
-            unit: self.unit(assigned),
-            hazard: self.hazard,
-            colour_before: self.colour_before,
-            colour_after: self.colour_after,
-            record: (self.after)(assigned),
-        }
-    }
 }
 
 /// The answer to every write.
@@ -275,6 +262,19 @@ pub struct WriteAnswer {
 }
 
 impl WriteAnswer {
+    /// The answer to the write that appended `event` as number `seq`.
+    pub fn of(seq: i64, event: &NewEvent) -> Self {
+        WriteAnswer {
+            seq,
+            kind: event.kind,
+            unit: event.unit,
+            hazard: event.hazard,
+            colour_before: event.colour_before,
+            colour_after: event.colour_after,
+            record: event.after.clone(),
+        }
+    }
+
     /// Whether the write made a new record (a unit, a visit, a file) rather than
     /// changing one.
     pub fn created(&self) -> bool {
