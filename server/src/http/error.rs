@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -69,71 +70,119 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, body) = match self {
+/// The body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status, again.
+    status: u16,
+    /// `bad_parameter`, `not_found`, `method_not_allowed`, `conflict`, `too_large`,
+    /// `unsupported_type`, `unprocessable` or `internal`.
+    code: &'static str,
+    /// In the client's terms.
+    message: String,
+    /// The parameter, body field (`hazards[0].severity`) or header at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl ApiError {
+    /// Its status, code, message and field.
+    fn detail(self) -> (StatusCode, ErrorDetail) {
+        let (status, code, message, field) = match self {
             ApiError::BadParameter { field, message } => (
                 StatusCode::BAD_REQUEST,
-                json!({"status": 400, "code": "bad_parameter", "field": field, "message": message}),
+                "bad_parameter",
+                message,
+                Some(field),
             ),
             ApiError::NotFound { what, id } => (
                 StatusCode::NOT_FOUND,
-                json!({"status": 404, "code": "not_found", "message": format!("no {what} `{id}`")}),
+                "not_found",
+                format!("no {what} `{id}`"),
+                None,
             ),
-            ApiError::Unauthorized(message) => {
-                let body = json!({"error": {"status": 401, "code": "unauthorized",
-                    "field": "Authorization", "message": message}});
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"onemap\"")],
-                    Json(body),
-                )
-                    .into_response();
-            }
-            ApiError::Forbidden(message) => (
-                StatusCode::FORBIDDEN,
-                json!({"status": 403, "code": "forbidden", "message": message}),
+            ApiError::Unauthorized(message) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                message,
+                Some("Authorization".to_owned()),
             ),
-            ApiError::Locked(secs) => {
-                let body = json!({"error": {"status": 429, "code": "locked", "field": "name",
-                    "message": format!("too many failed sign-ins; try again in {secs} s")}});
-                return (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(header::RETRY_AFTER, secs.to_string())],
-                    Json(body),
-                )
-                    .into_response();
-            }
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message, None),
+            ApiError::Locked(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked",
+                format!("too many failed sign-ins; try again in {secs} s"),
+                Some("name".to_owned()),
+            ),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                json!({"status": 405, "code": "method_not_allowed", "message": "this endpoint does not take that method"}),
+                "method_not_allowed",
+                "this endpoint does not take that method".to_owned(),
+                None,
             ),
-            ApiError::Conflict(message) => (
-                StatusCode::CONFLICT,
-                json!({"status": 409, "code": "conflict", "message": message}),
-            ),
+            ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
             ApiError::TooLarge { field, limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"status": 413, "code": "too_large", "field": field,
-                       "message": format!("over the limit of {limit} bytes")}),
+                "too_large",
+                format!("over the limit of {limit} bytes"),
+                Some(field),
             ),
             ApiError::UnsupportedType { field, message } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                json!({"status": 415, "code": "unsupported_type", "field": field, "message": message}),
+                "unsupported_type",
+                message,
+                Some(field),
             ),
             ApiError::Unprocessable { field, message } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"status": 422, "code": "unprocessable", "field": field, "message": message}),
+                "unprocessable",
+                message,
+                Some(field),
             ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({"status": 500, "code": "internal", "message": "internal error; see the server log"}),
+                    "internal",
+                    "internal error; see the server log".to_owned(),
+                    None,
                 )
             }
         };
-        (status, Json(json!({ "error": body }))).into_response()
+        let detail = ErrorDetail {
+            status: status.as_u16(),
+            code,
+            message,
+            field,
+        };
+        (status, detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let extra = match &self {
+            ApiError::Unauthorized(_) => Some((
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"onemap\"".to_owned(),
+            )),
+            ApiError::Locked(secs) => Some((header::RETRY_AFTER, secs.to_string())),
+            _ => None,
+        };
+        let (status, error) = self.detail();
+        let mut resp = (status, Json(ErrorBody { error })).into_response();
+        if let Some((name, value)) = extra
+            && let Ok(value) = axum::http::HeaderValue::from_str(&value)
+        {
+            resp.headers_mut().insert(name, value);
+        }
+        resp
     }
 }
 

@@ -14,7 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use h3o::Resolution;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::params::Params;
@@ -35,8 +36,98 @@ pub const CONFORMANCE: [&str; 2] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ];
 
-fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
-    json!({"href": href, "rel": rel, "type": kind, "title": title})
+/// A link of OGC API – Features.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    /// Where (absolute).
+    href: String,
+    /// What it is to this document: `self`, `next`, `items`…
+    rel: &'static str,
+    /// Its media type.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// For people.
+    title: String,
+}
+
+fn link(href: String, rel: &'static str, kind: &'static str, title: &str) -> Link {
+    Link {
+        href,
+        rel,
+        kind,
+        title: title.to_owned(),
+    }
+}
+
+/// The landing page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Landing {
+    title: String,
+    description: &'static str,
+    links: Vec<Link>,
+}
+
+/// The conformance classes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conformance {
+    #[serde(rename = "conformsTo")]
+    conforms_to: [&'static str; 2],
+}
+
+/// A collection's spatial extent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Spatial {
+    bbox: [[f64; 4]; 1],
+    crs: &'static str,
+}
+
+/// A collection's extent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extent {
+    spatial: Spatial,
+}
+
+/// A collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectionInfo {
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    extent: Extent,
+    #[serde(rename = "itemType")]
+    item_type: &'static str,
+    crs: [&'static str; 1],
+    links: Vec<Link>,
+}
+
+/// Every collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Collections {
+    collections: Vec<CollectionInfo>,
+    links: Vec<Link>,
+}
+
+/// A page of features (GeoJSON FeatureCollection with OGC's members).
+#[derive(Debug, Serialize)]
+pub struct Items {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "numberMatched")]
+    number_matched: usize,
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    #[serde(rename = "timeStamp")]
+    time_stamp: String,
+    links: Vec<Link>,
+    features: Vec<geojson::Feature>,
+}
+
+/// One feature with its links.
+#[derive(Debug, Serialize)]
+pub struct Item {
+    #[serde(flatten)]
+    feature: geojson::Feature,
+    links: Vec<Link>,
 }
 
 /// Refuses parameters other than `allowed` and `f`, and any `f` but JSON.
@@ -62,25 +153,30 @@ fn collection_of(path: Result<Path<String>, PathRejection>) -> Result<Collection
     })
 }
 
-fn collection_json(base: &str, c: Collection, bbox: [f64; 4]) -> Value {
+fn collection_info(base: &str, c: Collection, bbox: [f64; 4]) -> CollectionInfo {
     let url = format!("{base}/ogc/collections/{}", c.name());
-    json!({
-        "id": c.name(),
-        "title": c.title(),
-        "description": c.description(),
-        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
-        "itemType": "feature",
-        "crs": [CRS84],
-        "links": [
+    CollectionInfo {
+        id: c.name(),
+        title: c.title(),
+        description: c.description(),
+        extent: Extent {
+            spatial: Spatial {
+                bbox: [bbox],
+                crs: CRS84,
+            },
+        },
+        item_type: "feature",
+        crs: [CRS84],
+        links: vec![
             link(url.clone(), "self", JSON, c.title()),
             link(format!("{url}/items"), "items", GEOJSON, c.title()),
         ],
-    })
+    }
 }
 
 /// `GET /ogc`: the landing page.
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
-    responses((status = 200, description = "OGC API – Features landing page", body = serde_json::Value)))]
+    responses((status = 200, description = "OGC API – Features landing page", body = Landing)))]
 pub async fn landing(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -92,29 +188,41 @@ pub async fn landing(
         map.regions.get(map.regions.root()).name.clone()
     };
     let base = base_url(&headers);
-    Ok(Json(json!({
-        "title": format!("onemap: {town}"),
-        "description": "Every registered unit's hazard state and the figures of every village, \
-                        grid, micro-grid and H3 cell, live, as OGC API – Features",
-        "links": [
+    Ok(Json(Landing {
+        title: format!("onemap: {town}"),
+        description: "Every registered unit's hazard state and the figures of every village, \
+                      grid, micro-grid and H3 cell, live, as OGC API – Features",
+        links: vec![
             link(format!("{base}/ogc"), "self", JSON, "This document"),
-            link(format!("{base}/ogc/conformance"), "conformance", JSON, "Conformance classes"),
-            link(format!("{base}/ogc/collections"), "data", JSON, "The feature collections"),
+            link(
+                format!("{base}/ogc/conformance"),
+                "conformance",
+                JSON,
+                "Conformance classes",
+            ),
+            link(
+                format!("{base}/ogc/collections"),
+                "data",
+                JSON,
+                "The feature collections",
+            ),
         ],
-    })))
+    }))
 }
 
 /// `GET /ogc/conformance`: the conformance classes.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
-    responses((status = 200, description = "Conformance classes", body = serde_json::Value)))]
+    responses((status = 200, description = "Conformance classes", body = Conformance)))]
 pub async fn conformance(params: Params) -> Result<impl IntoResponse, ApiError> {
     check_params(&params, &[])?;
-    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+    Ok(Json(Conformance {
+        conforms_to: CONFORMANCE,
+    }))
 }
 
 /// `GET /ogc/collections`: every collection.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
-    responses((status = 200, description = "The collections", body = serde_json::Value)))]
+    responses((status = 200, description = "The collections", body = Collections)))]
 pub async fn collections(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -123,22 +231,27 @@ pub async fn collections(
     check_params(&params, &[])?;
     let base = base_url(&headers);
     let (map, _) = app.read_now()?;
-    let list: Vec<Value> = Collection::ALL
+    let collections = Collection::ALL
         .into_iter()
-        .map(|c| collection_json(&base, c, extent(&map, c)))
+        .map(|c| collection_info(&base, c, extent(&map, c)))
         .collect();
     drop(map);
-    Ok(Json(json!({
-        "collections": list,
-        "links": [link(format!("{base}/ogc/collections"), "self", JSON, "The feature collections")],
-    })))
+    Ok(Json(Collections {
+        collections,
+        links: vec![link(
+            format!("{base}/ogc/collections"),
+            "self",
+            JSON,
+            "The feature collections",
+        )],
+    }))
 }
 
 /// `GET /ogc/collections/{collection}`: one collection.
 #[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
     params(("collection" = String, Path, description = "units, villages, grids, micro_grids or hexes")),
     responses(
-        (status = 200, description = "A collection", body = serde_json::Value),
+        (status = 200, description = "A collection", body = CollectionInfo),
         crate::http::openapi::NotFound,
     ))]
 pub async fn collection(
@@ -153,7 +266,7 @@ pub async fn collection(
         let (map, _) = app.read_now()?;
         extent(&map, c)
     };
-    Ok(Json(collection_json(&base_url(&headers), c, bbox)))
+    Ok(Json(collection_info(&base_url(&headers), c, bbox)))
 }
 
 /// `limit`: 1..=[`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
@@ -286,14 +399,14 @@ pub async fn items(
         );
         links.push(link(href, "prev", GEOJSON, "Previous page"));
     }
-    let body = json!({
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
-        "numberReturned": page.features.len(),
-        "timeStamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "links": links,
-        "features": page.features,
-    });
+    let body = Items {
+        kind: "FeatureCollection",
+        number_matched: page.number_matched,
+        number_returned: page.features.len(),
+        time_stamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        links,
+        features: page.features,
+    };
     let body =
         serde_json::to_vec(&body).map_err(|e| ApiError::Internal(format!("items JSON: {e}")))?;
     Ok(geojson_response(body))
@@ -331,17 +444,13 @@ pub async fn item(
     }
     let base = base_url(&headers);
     let url = format!("{base}/ogc/collections/{}", c.name());
-    let mut body = serde_json::to_value(&feature)
-        .map_err(|e| ApiError::Internal(format!("feature JSON: {e}")))?;
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert(
-            "links".into(),
-            json!([
-                link(format!("{url}/items/{id}"), "self", GEOJSON, "This feature"),
-                link(url, "collection", JSON, c.title()),
-            ]),
-        );
-    }
+    let body = Item {
+        feature,
+        links: vec![
+            link(format!("{url}/items/{id}"), "self", GEOJSON, "This feature"),
+            link(url, "collection", JSON, c.title()),
+        ],
+    };
     let bytes =
         serde_json::to_vec(&body).map_err(|e| ApiError::Internal(format!("feature JSON: {e}")))?;
     Ok(geojson_response(bytes))

@@ -6,28 +6,9 @@
 //! answers every operation shares, the header a write takes, and the rest of the
 //! document. `tests/openapi.rs` checks that real answers match the schemas.
 
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// The body of every error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// The HTTP status, again.
-    status: u16,
-    /// `bad_parameter`, `not_found`, `method_not_allowed`, `conflict`, `too_large`,
-    /// `unsupported_type`, `unprocessable` or `internal`.
-    code: String,
-    /// In the client's terms.
-    message: String,
-    /// The parameter, body field (`hazards[0].severity`) or header at fault.
-    field: Option<String>,
-}
+pub use super::error::{ErrorBody, ErrorDetail};
 
 /// What every write's description says of retries.
 pub const WRITE: &str = "Idempotency-Key: a retry with the same key and request answers the first \

@@ -14,7 +14,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onemap_tiles::{MAX_ZOOM, TileCoord};
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::params::Params;
@@ -182,29 +185,70 @@ fn respond(tile: &EncodedTile, headers: &HeaderMap) -> Response {
     }
 }
 
-/// The fields of each layer, for TileJSON's `vector_layers`.
-fn fields(layer: Layer) -> Value {
-    let agg = json!({
-        "units": "Number", "inspected": "Number", "inspection_rate": "Number",
-        "found": "Number", "closed": "Number", "open": "Number", "closure_rate": "Number",
-        "overdue": "Number", "green": "Number", "yellow": "Number", "orange": "Number",
-        "red": "Number", "black": "Number", "uninspected": "Number"
-    });
-    let mut f = match layer {
-        Layer::Units => json!({
-            "id": "Number", "kind": "String", "colour": "String", "risk": "String",
-            "micro_grid": "String", "count": "Number", "green": "Number", "yellow": "Number",
-            "orange": "Number", "red": "Number", "black": "Number", "uninspected": "Number"
-        }),
-        Layer::Regions => json!({"id": "String", "level": "String", "name": "String"}),
-        Layer::Hexes => json!({"h3": "String", "resolution": "Number"}),
+/// The fields of each layer, for TileJSON's `vector_layers`: name and type.
+fn fields(layer: Layer) -> BTreeMap<&'static str, &'static str> {
+    const COLOURS: [&str; 6] = ["green", "yellow", "orange", "red", "black", "uninspected"];
+    const FIGURES: [&str; 8] = [
+        "units",
+        "inspected",
+        "inspection_rate",
+        "found",
+        "closed",
+        "open",
+        "closure_rate",
+        "overdue",
+    ];
+    let (own, figures): (&[(&str, &str)], bool) = match layer {
+        Layer::Units => (
+            &[
+                ("id", "Number"),
+                ("kind", "String"),
+                ("colour", "String"),
+                ("risk", "String"),
+                ("micro_grid", "String"),
+                ("count", "Number"),
+            ],
+            false,
+        ),
+        Layer::Regions => (
+            &[("id", "String"), ("level", "String"), ("name", "String")],
+            true,
+        ),
+        Layer::Hexes => (&[("h3", "String"), ("resolution", "Number")], true),
     };
-    if layer != Layer::Units
-        && let (Some(f), Some(a)) = (f.as_object_mut(), agg.as_object())
-    {
-        f.extend(a.clone());
+    let mut f: BTreeMap<_, _> = own.iter().copied().collect();
+    f.extend(COLOURS.iter().map(|&c| (c, "Number")));
+    if figures {
+        f.extend(FIGURES.iter().map(|&c| (c, "Number")));
     }
     f
+}
+
+/// A layer as TileJSON lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VectorLayer {
+    id: &'static str,
+    fields: BTreeMap<&'static str, &'static str>,
+    description: &'static str,
+    minzoom: u8,
+    maxzoom: u8,
+}
+
+/// TileJSON 3.0.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TileJson {
+    tilejson: &'static str,
+    name: String,
+    description: String,
+    scheme: &'static str,
+    tiles: [String; 1],
+    minzoom: u8,
+    maxzoom: u8,
+    bounds: [f64; 4],
+    /// Longitude, latitude, zoom.
+    #[schema(value_type = Vec<f64>)]
+    center: (f64, f64, u8),
+    vector_layers: Vec<VectorLayer>,
 }
 
 fn description(layer: Layer) -> &'static str {
@@ -221,7 +265,7 @@ fn description(layer: Layer) -> &'static str {
 #[utoipa::path(get, path = "/tiles/{layers}.json", tag = "tiles",
     params(("layers" = String, Path, description = "units, regions, hexes or a comma list")),
     responses(
-        (status = 200, description = "TileJSON 3.0", body = serde_json::Value),
+        (status = 200, description = "TileJSON 3.0", body = TileJson),
         crate::http::openapi::NotFound,
     ))]
 pub async fn get_tilejson(
@@ -230,7 +274,7 @@ pub async fn get_tilejson(
     who: Access,
     params: Params,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TileJson>, ApiError> {
     params.only(&["kind", "colour", "region", "at"])?;
     let Some(layers) = name.strip_suffix(".json") else {
         return Err(ApiError::NotFound {
@@ -258,23 +302,30 @@ pub async fn get_tilejson(
             format!("?{query}")
         }
     );
-    let vector_layers: Vec<Value> = list
+    let vector_layers = list
         .iter()
-        .map(|&l| {
-            json!({"id": l.name(), "fields": fields(l), "description": description(l),
-                   "minzoom": 0, "maxzoom": TILEJSON_MAX_ZOOM})
+        .map(|&l| VectorLayer {
+            id: l.name(),
+            fields: fields(l),
+            description: description(l),
+            minzoom: 0,
+            maxzoom: TILEJSON_MAX_ZOOM,
         })
         .collect();
-    Ok(Json(json!({
-        "tilejson": "3.0.0",
-        "name": format!("onemap {layers}"),
-        "description": format!("{} of {}", layers, town.name),
-        "scheme": "xyz",
-        "tiles": [tiles],
-        "minzoom": 0,
-        "maxzoom": TILEJSON_MAX_ZOOM,
-        "bounds": bounds,
-        "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 12],
-        "vector_layers": vector_layers,
-    })))
+    Ok(Json(TileJson {
+        tilejson: "3.0.0",
+        name: format!("onemap {layers}"),
+        description: format!("{} of {}", layers, town.name),
+        scheme: "xyz",
+        tiles: [tiles],
+        minzoom: 0,
+        maxzoom: TILEJSON_MAX_ZOOM,
+        bounds,
+        center: (
+            (bounds[0] + bounds[2]) / 2.0,
+            (bounds[1] + bounds[3]) / 2.0,
+            12,
+        ),
+        vector_layers,
+    }))
 }

@@ -5,20 +5,161 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use geo::{BoundingRect, InteriorPoint};
-use geojson::JsonObject;
-use serde_json::{Value, json};
+use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
 
-use super::ogc::agg_properties;
 use crate::domain::time::{Stamp, local_date};
-use crate::domain::{Colour, Level, UnitId, UnitKind};
+use crate::domain::{Colour, Level, RegionId, UnitId, UnitKind};
 use crate::state::aggregate::Agg;
 use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx, UnitIdx};
 
-fn figures(a: &Agg) -> Value {
-    let mut props = JsonObject::new();
-    agg_properties(&mut props, a);
-    Value::Object(props)
+/// A region's or a cell's figures: the same names as the tiles' properties.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Figures {
+    /// Units counted.
+    pub units: u32,
+    /// Of which visited.
+    pub inspected: u32,
+    /// Visited ÷ units.
+    pub inspection_rate: f64,
+    /// Hazards found.
+    pub found: u32,
+    /// Of which closed.
+    pub closed: u32,
+    /// Open now.
+    pub open: u32,
+    /// Closed ÷ found.
+    pub closure_rate: f64,
+    /// Open past their deadline.
+    pub overdue: u32,
+    /// Units per colour.
+    pub green: u32,
+    /// Units per colour.
+    pub yellow: u32,
+    /// Units per colour.
+    pub orange: u32,
+    /// Units per colour.
+    pub red: u32,
+    /// Units per colour.
+    pub black: u32,
+    /// Units not yet inspected.
+    pub uninspected: u32,
+}
+
+impl From<&Agg> for Figures {
+    fn from(a: &Agg) -> Self {
+        Figures {
+            units: a.units,
+            inspected: a.inspected,
+            inspection_rate: a.inspection_rate(),
+            found: a.found_total(),
+            closed: a.closed_total(),
+            open: a.open(),
+            closure_rate: a.closure_rate(),
+            overdue: a.overdue,
+            green: a.colour(Colour::Green),
+            yellow: a.colour(Colour::Yellow),
+            orange: a.colour(Colour::Orange),
+            red: a.colour(Colour::Red),
+            black: a.colour(Colour::Black),
+            uninspected: a.colour(Colour::Uninspected),
+        }
+    }
+}
+
+impl Figures {
+    /// As GeoJSON properties (OGC features).
+    pub fn properties(&self) -> JsonObject {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => JsonObject::new(),
+        }
+    }
+}
+
+/// A region named: its id, level and name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Place {
+    /// Id.
+    #[schema(value_type = String)]
+    pub id: RegionId,
+    /// Level.
+    pub level: Level,
+    /// Name.
+    pub name: String,
+}
+
+impl Place {
+    /// Region `idx` named.
+    pub fn of(state: &MapState, idx: RegionIdx) -> Self {
+        let r = state.regions.get(idx);
+        Place {
+            id: r.id.clone(),
+            level: r.level,
+            name: r.name.clone(),
+        }
+    }
+}
+
+/// A child of a region on the click-through.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Child {
+    /// Which.
+    #[serde(flatten)]
+    pub place: Place,
+    /// Its bounding box, `[west, south, east, north]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Its figures.
+    pub figures: Figures,
+}
+
+/// A region for the click-through.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionView {
+    /// Which.
+    #[serde(flatten)]
+    pub place: Place,
+    /// The regions above it, from the root down.
+    pub path: Vec<Place>,
+    /// Its bounding box.
+    pub bbox: Option<[f64; 4]>,
+    /// Its figures.
+    pub figures: Figures,
+    /// Its children (those the reader may see), with theirs.
+    pub children: Vec<Child>,
+}
+
+/// One day of the closure progress.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProgressDay {
+    /// The day (Guali).
+    pub date: NaiveDate,
+    /// Hazards found that day.
+    pub found: u64,
+    /// Hazards closed that day.
+    pub closed: u64,
+    /// Found up to that day.
+    pub found_total: u64,
+    /// Closed up to that day.
+    pub closed_total: u64,
+    /// Closed ÷ found at the day's end.
+    pub closure_rate: f64,
+}
+
+/// The closure progress of a region, day by day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    /// The region.
+    pub region: Place,
+    /// The first day with activity.
+    pub from: Option<NaiveDate>,
+    /// The last.
+    pub to: Option<NaiveDate>,
+    /// Each day with activity.
+    pub days: Vec<ProgressDay>,
 }
 
 /// A region's bounding box; for an area or a group (teams, no polygon), its villages'.
@@ -42,11 +183,6 @@ fn bbox(state: &MapState, idx: RegionIdx) -> Option<[f64; 4]> {
         })
 }
 
-fn brief(state: &MapState, idx: RegionIdx) -> Value {
-    let r = state.regions.get(idx);
-    json!({"id": r.id, "level": r.level, "name": r.name})
-}
-
 /// A region for the click-through: itself, the path from the town down to it, its
 /// bounding box, its figures and each child's (from `aggs`, indexed by region).
 pub fn region(
@@ -54,32 +190,32 @@ pub fn region(
     idx: RegionIdx,
     aggs: &dyn Fn(RegionIdx) -> Agg,
     shown: &dyn Fn(RegionIdx) -> bool,
-) -> Value {
+) -> RegionView {
     let mut path = Vec::new();
     let mut r = state.regions.parent(idx);
     while let Some(p) = r {
-        path.push(brief(state, p));
+        path.push(Place::of(state, p));
         r = state.regions.parent(p);
     }
     path.reverse();
-    let children: Vec<Value> = state
+    let children = state
         .regions
         .children(idx)
         .iter()
         .filter(|&&c| shown(c))
-        .map(|&c| {
-            let mut v = brief(state, c);
-            v["bbox"] = json!(bbox(state, c));
-            v["figures"] = figures(&aggs(c));
-            v
+        .map(|&c| Child {
+            place: Place::of(state, c),
+            bbox: bbox(state, c),
+            figures: Figures::from(&aggs(c)),
         })
         .collect();
-    let mut v = brief(state, idx);
-    v["path"] = json!(path);
-    v["bbox"] = json!(bbox(state, idx));
-    v["figures"] = figures(&aggs(idx));
-    v["children"] = json!(children);
-    v
+    RegionView {
+        place: Place::of(state, idx),
+        path,
+        bbox: bbox(state, idx),
+        figures: Figures::from(&aggs(idx)),
+        children,
+    }
 }
 
 /// How urgent a unit is for its grid worker: overdue first, then by colour in
@@ -137,8 +273,13 @@ pub fn units_by_urgency(state: &MapState, idx: RegionIdx, now: DateTime<Utc>) ->
 /// A GeoJSON point inside each region of `level` (within `within`'s subtree if given),
 /// where the map writes the region's name: one label per region, where labels taken
 /// from tiled polygons would repeat in every tile the polygon spans.
-pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>, scope: &Scope) -> Value {
-    let features: Vec<Value> = state
+pub fn labels(
+    state: &MapState,
+    level: Level,
+    within: Option<RegionIdx>,
+    scope: &Scope,
+) -> FeatureCollection {
+    let features: Vec<Feature> = state
         .regions
         .at_level(level)
         .filter(|&i| within.is_none_or(|w| state.regions.is_within(i, w)))
@@ -146,21 +287,31 @@ pub fn labels(state: &MapState, level: Level, within: Option<RegionIdx>, scope: 
         .filter_map(|i| {
             let r = state.regions.get(i);
             let p = r.boundary.as_ref()?.interior_point()?;
-            Some(json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [p.x(), p.y()]},
-                "properties": {"id": r.id, "level": r.level, "name": r.name},
-            }))
+            let mut properties = JsonObject::new();
+            properties.insert("id".into(), json!(r.id));
+            properties.insert("level".into(), json!(r.level));
+            properties.insert("name".into(), json!(r.name));
+            Some(Feature {
+                bbox: None,
+                geometry: Some(Geometry::from(&p)),
+                id: None,
+                properties: Some(properties),
+                foreign_members: None,
+            })
         })
         .collect();
-    json!({"type": "FeatureCollection", "features": features})
+    FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
 }
 
 /// Hazards found and closed per Guali day in a region's subtree, on each day with any
 /// such activity (a quiet stretch after the campaign, or a hazard found years later,
 /// does not stretch the chart), with running totals and the closure rate at each day's
 /// end.
-pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Scope) -> Value {
+pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Scope) -> Progress {
     let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
     for e in &state.units {
         if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
@@ -177,7 +328,7 @@ pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Sc
         }
     }
     let (mut total_found, mut total_closed) = (0u64, 0u64);
-    let days: Vec<Value> = by_day
+    let days = by_day
         .iter()
         .map(|(d, &(f, c))| {
             total_found += f;
@@ -187,16 +338,22 @@ pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Sc
             } else {
                 total_closed as f64 / total_found as f64
             };
-            json!({"date": d, "found": f, "closed": c, "found_total": total_found,
-                   "closed_total": total_closed, "closure_rate": rate})
+            ProgressDay {
+                date: *d,
+                found: f,
+                closed: c,
+                found_total: total_found,
+                closed_total: total_closed,
+                closure_rate: rate,
+            }
         })
         .collect();
-    json!({
-        "region": brief(state, idx),
-        "from": by_day.first_key_value().map(|(d, _)| d),
-        "to": by_day.last_key_value().map(|(d, _)| d),
-        "days": days,
-    })
+    Progress {
+        region: Place::of(state, idx),
+        from: by_day.first_key_value().map(|(d, _)| *d),
+        to: by_day.last_key_value().map(|(d, _)| *d),
+        days,
+    }
 }
 
 #[cfg(test)]
@@ -221,7 +378,7 @@ mod tests {
     #[test]
     fn progress_counts_each_hazard_once_found_and_once_closed() {
         let s = MapState::build(dataset(), t(9)).unwrap();
-        let p = progress(&s, s.regions.root(), t(9), &Scope::All);
+        let p = serde_json::to_value(progress(&s, s.regions.root(), t(9), &Scope::All)).unwrap();
         let days = p["days"].as_array().cloned().unwrap_or_default();
         let last = days.last().cloned().unwrap_or_default();
         let found: usize = s.units.iter().map(|e| e.hazards.len()).sum();
@@ -238,7 +395,7 @@ mod tests {
         use geo::Contains;
         let s = MapState::build(dataset(), t(9)).unwrap();
         for level in [Level::Village, Level::Grid, Level::MicroGrid] {
-            let v = labels(&s, level, None, &Scope::All);
+            let v = serde_json::to_value(labels(&s, level, None, &Scope::All)).unwrap();
             let fs = v["features"].as_array().cloned().unwrap_or_default();
             assert_eq!(fs.len(), s.regions.at_level(level).count(), "{level:?}");
             for (f, i) in fs.iter().zip(s.regions.at_level(level)) {

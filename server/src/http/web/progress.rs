@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::Value;
 
 use crate::auth::access::Access;
 use crate::domain::RegionId;
@@ -16,7 +15,7 @@ use crate::views::page;
 #[utoipa::path(get, path = "/api/progress", tag = "page",
     params(("region" = Option<String>, Query, description = "A region id; default the town")),
     responses(
-        (status = 200, description = "Hazards found and closed on each day with any, running totals and the closure rate", body = serde_json::Value),
+        (status = 200, description = "Hazards found and closed on each day with any, running totals and the closure rate", body = page::Progress),
         crate::http::openapi::BadRequest,
         crate::http::openapi::NotFound,
     ))]
@@ -24,7 +23,7 @@ pub async fn progress(
     State(app): State<AppState>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<page::Progress>, ApiError> {
     params.only(&["region"])?;
     let region = params.get::<RegionId>("region")?;
     let (map, now) = app.read_now()?;

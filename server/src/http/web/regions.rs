@@ -5,10 +5,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
 
 use crate::auth::access::Access;
-use crate::domain::Level;
+use crate::domain::{Colour, Level, UnitId, UnitKind};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
@@ -31,7 +30,7 @@ const MAX_LISTED: usize = 5000;
         ("colour" = Option<String>, Query, description = "Comma list of colours"),
     ),
     responses(
-        (status = 200, description = "The region, its `path` from the town, its `bbox`, its `figures` and each child's", body = serde_json::Value),
+        (status = 200, description = "The region, its `path` from the town, its `bbox`, its `figures` and each child's", body = page::RegionView),
         crate::http::openapi::BadRequest,
         crate::http::openapi::NotFound,
     ))]
@@ -40,7 +39,7 @@ pub async fn region(
     Path(id): Path<String>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<page::RegionView>, ApiError> {
     params.only(&["at", "kind", "colour"])?;
     let at = params.moment("at")?;
     let (map, now) = app.read_now()?;
@@ -61,6 +60,37 @@ pub async fn region(
     Ok(Json(v))
 }
 
+/// A unit in a region's list.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ListedUnit {
+    /// Id.
+    #[schema(value_type = i64)]
+    id: UnitId,
+    /// Kind.
+    kind: UnitKind,
+    /// Colour at the moment asked for.
+    colour: Option<Colour>,
+    /// Open hazards past their deadline.
+    overdue: u32,
+    /// Open hazards.
+    open: u32,
+    /// Rank of urgency: 0 overdue, then by colour (lower first).
+    urgency: u8,
+    /// Name.
+    name: Option<String>,
+    /// Address.
+    address: Option<String>,
+}
+
+/// A region's units, most urgent first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitList {
+    /// The region.
+    region: page::Place,
+    /// Its units.
+    units: Vec<ListedUnit>,
+}
+
 /// `GET /api/regions/{id}/units?at=`: the units of a region (a micro-grid, typically),
 /// most urgent first, with colour, open and overdue hazards, kind, name and address, as
 /// of `at` (default now; units registered later are left out).
@@ -70,7 +100,7 @@ pub async fn region(
         ("at" = Option<String>, Query, description = "A date or RFC 3339 moment; default now"),
     ),
     responses(
-        (status = 200, description = "Its units, most urgent first (overdue, red, black, orange, yellow, uninspected, green), with kind, colour, open and overdue hazards, name and address", body = serde_json::Value),
+        (status = 200, description = "Its units, most urgent first (overdue, red, black, orange, yellow, uninspected, green), with kind, colour, open and overdue hazards, name and address", body = UnitList),
         crate::http::openapi::BadRequest,
         crate::http::openapi::NotFound,
     ))]
@@ -79,7 +109,7 @@ pub async fn units(
     Path(id): Path<String>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UnitList>, ApiError> {
     params.only(&["at"])?;
     let at = params.moment("at")?;
     let (list, region) = {
@@ -92,10 +122,9 @@ pub async fn units(
                 "list the units of a village, grid or micro-grid",
             ));
         }
-        let r = map.regions.get(idx);
         (
             page::units_by_urgency(&map, idx, now),
-            json!({"id": r.id, "level": r.level, "name": r.name}),
+            page::Place::of(&map, idx),
         )
     };
     if list.len() > MAX_LISTED {
@@ -106,18 +135,23 @@ pub async fn units(
     }
     let ids: Vec<_> = list.iter().map(|l| l.id).collect();
     let texts = app.store.unit_texts(&ids).await?;
-    let units: Vec<Value> = list
+    let units = list
         .iter()
         .map(|l| {
             let t = texts.get(&l.id);
-            json!({
-                "id": l.id, "kind": l.kind, "colour": l.colour, "overdue": l.overdue,
-                "open": l.open, "urgency": l.urgency,
-                "name": t.map(|t| t.name.as_str()), "address": t.map(|t| t.address.as_str()),
-            })
+            ListedUnit {
+                id: l.id,
+                kind: l.kind,
+                colour: l.colour,
+                overdue: l.overdue,
+                open: l.open,
+                urgency: l.urgency,
+                name: t.map(|t| t.name.clone()),
+                address: t.map(|t| t.address.clone()),
+            }
         })
         .collect();
-    Ok(Json(json!({"region": region, "units": units})))
+    Ok(Json(UnitList { region, units }))
 }
 
 /// `GET /api/labels?level=village|grid|micro_grid&region=ID`: a GeoJSON point inside
@@ -137,7 +171,7 @@ pub async fn labels(
     State(app): State<AppState>,
     who: Access,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<geojson::FeatureCollection>, ApiError> {
     params.only(&["level", "region"])?;
     let level = params.get::<Level>("level")?.unwrap_or(Level::Village);
     if !level.has_polygon() || level == Level::Province {

@@ -12,6 +12,7 @@ use crate::state::aggregate::Agg;
 use crate::state::{MapState, RegionIdx, UnitIdx};
 use crate::store::UnitText;
 use crate::views::cell_polygon;
+use crate::views::page::Figures;
 
 fn feature(id: Id, geometry: Option<Geometry>, properties: JsonObject) -> Feature {
     Feature {
@@ -76,19 +77,7 @@ pub fn add_unit_texts(features: &mut [Feature], texts: &HashMap<UnitId, UnitText
 
 /// The figures shared by regions and cells (the same names as the tiles' properties).
 pub fn agg_properties(props: &mut JsonObject, a: &Agg) {
-    props.extend(object(json!({
-        "units": a.units,
-        "inspected": a.inspected,
-        "inspection_rate": a.inspection_rate(),
-        "found": a.found_total(),
-        "closed": a.closed_total(),
-        "open": a.open(),
-        "closure_rate": a.closure_rate(),
-        "overdue": a.overdue,
-    })));
-    for &c in Colour::ALL {
-        props.insert(c.as_str().to_owned(), a.colour(c).into());
-    }
+    props.extend(Figures::from(a).properties());
 }
 
 /// A region as a multipolygon feature, its id the region id.
