@@ -36,6 +36,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/attachments/{hash}", &["get"]),
     ("/api/hazards/{id}/yellow-card", &["post"]),
     ("/api/hazards/{id}/close", &["post"]),
+    ("/api/checklists", &["get"]),
+    ("/api/day", &["get"]),
     ("/api/events", &["get"]),
     ("/api/events/stream", &["get"]),
     ("/api/targets", &["get", "post"]),
@@ -245,6 +247,10 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
     assert_matches(&doc, "/api/events", "get", s, &page);
     let (s, history) = server.get_json("/api/units/5/history").await;
     assert_matches(&doc, "/api/units/{id}/history", "get", s, &history);
+    let (s, lists) = server.get_json("/api/checklists").await;
+    assert_matches(&doc, "/api/checklists", "get", s, &lists);
+    let (s, day) = server.get_json("/api/day?near=120.45,30.19&limit=20").await;
+    assert_matches(&doc, "/api/day", "get", s, &day);
     // A request body the document describes is one the server takes.
     let visit = resolve(&doc, &doc["components"]["schemas"]["Visit"]);
     assert_eq!(visit["additionalProperties"], json!(false));

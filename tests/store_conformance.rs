@@ -78,6 +78,7 @@ fn hazard(
         yellow_card_at: None,
         closed_at: closed,
         evidence: closed.map(|_| "整改完成".into()),
+        comprehensive: inspection == 1,
     }
 }
 
@@ -127,6 +128,7 @@ fn visit(unit: UnitId, found: &[Severity]) -> Change {
                 deadline: Some(due(t(30, 18))),
             })
             .collect(),
+        comprehensive: true,
     })
 }
 
@@ -187,6 +189,7 @@ fn small_dataset() -> Dataset {
             at: t(16, 9),
             signature: Some("sig-1".into()),
             photos: vec!["a.jpg".into(), "b.jpg".into()],
+            comprehensive: true,
         }],
         hazards: vec![
             hazard(1, 1, 1, Severity::General, Some(t(20, 15))),
@@ -255,6 +258,9 @@ async fn new_records_get_fresh_ids_after_an_import() {
         let h = &back.hazards[2];
         assert_eq!((h.id.get(), h.unit, h.inspection), (3, id, iid));
         assert_eq!(h.found_at, t(17, 10));
+        // A comprehensive visit's tag is kept on it and on its hazards.
+        assert!(h.comprehensive, "{}", s.backend());
+        assert!(back.inspections[1].comprehensive);
     })
     .await;
 }

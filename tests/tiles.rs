@@ -178,6 +178,7 @@ async fn check_store(db: TestDb) {
                 stage: Stage::Deadline,
                 deadline: Some(Deadline::new(deadline, at).unwrap()),
             }],
+            comprehensive: false,
         })
     };
     let close = |hazard| {

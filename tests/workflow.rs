@@ -226,6 +226,8 @@ on_both_stores!(
     yesterday_reads_as_it_was_whatever_is_written_today,
     the_event_stream_resumes_after_last_event_id,
     a_notice_the_sender_failed_is_retried_and_delivered,
+    a_comprehensive_visit_tags_its_hazards_and_the_figures_count_them,
+    the_workers_day_lists_a_deadline_due_and_the_nearest_first,
 );
 
 async fn the_colour_column_holds_the_maps_colours(fx: &Fixture) {
@@ -800,4 +802,137 @@ async fn sqlite_a_deadline_passing_while_down_is_logged_at_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgis_a_deadline_passing_while_down_is_logged_at_restart() {
     a_deadline_passing_while_down_is_logged_at_restart(TestDb::postgis().await).await;
+}
+
+async fn a_comprehensive_visit_tags_its_hazards_and_the_figures_count_them(fx: &Fixture) {
+    let server = &fx.server;
+    let u = fx.take(Colour::Green, 1)[0];
+    let (_, stats0) = server.get_json("/api/stats").await;
+    let (_, lists) = server.get_json("/api/checklists").await;
+    let comprehensive = lists["checklists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["comprehensive"] == true)
+        .unwrap();
+    // An item only the comprehensive list has: another department's.
+    let routine: Vec<&Value> = lists["checklists"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let other = comprehensive["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| !routine.contains(k))
+        .and_then(Value::as_str)
+        .unwrap();
+    let body = json!({"inspector": "联合检查组", "comprehensive": true, "hazards": [
+        found("messy_wiring", "general", Some(Utc::now() + Duration::days(10))),
+        {"category": "other", "hazard_type": other, "severity": "general", "stage": "immediate"},
+    ]});
+    let (s, r, _) = post(server, &format!("/api/units/{u}/inspections"), &body, None).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["record"]["inspection"]["comprehensive"], true, "{r}");
+    let (_, card) = server.get_json(&format!("/api/units/{u}")).await;
+    let visit = card["inspections"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(visit["comprehensive"], true, "{card}");
+    let tagged: Vec<&Value> = card["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["inspection"] == visit["id"])
+        .collect();
+    assert_eq!(tagged.len(), 2);
+    assert!(
+        tagged.iter().all(|h| h["comprehensive"] == true),
+        "{tagged:?}"
+    );
+    let (_, stats1) = server.get_json("/api/stats").await;
+    assert_eq!(
+        n(&stats1, "hazards.comprehensive.found"),
+        n(&stats0, "hazards.comprehensive.found") + 2
+    );
+    // A routine visit's hazards are not counted there.
+    let v = fx.take(Colour::Green, 1)[0];
+    let routine_visit =
+        json!({"inspector": "王芳", "hazards": [found("messy_wiring", "general", None)]});
+    let (s, r, _) = post(
+        server,
+        &format!("/api/units/{v}/inspections"),
+        &routine_visit,
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["record"]["inspection"]["comprehensive"], false, "{r}");
+    let (_, stats2) = server.get_json("/api/stats").await;
+    assert_eq!(
+        n(&stats2, "hazards.comprehensive.found"),
+        n(&stats1, "hazards.comprehensive.found")
+    );
+    assert_eq!(n(&stats2, "hazards.found"), n(&stats1, "hazards.found") + 1);
+}
+
+async fn the_workers_day_lists_a_deadline_due_and_the_nearest_first(fx: &Fixture) {
+    let server = &fx.server;
+    let picked = fx.take(Colour::Green, 2);
+    let due = Utc::now() + Duration::days(2);
+    for &u in &picked {
+        let body =
+            json!({"inspector": "李强", "hazards": [found("missing_exit", "general", Some(due))]});
+        let (s, r, _) = post(server, &format!("/api/units/{u}/inspections"), &body, None).await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let grid = server.client_as(Role::GridWorker);
+    let day = |near: Option<Value>| {
+        let grid = grid.clone();
+        let url = match &near {
+            Some(p) => server.url(&format!("/api/day?limit=1000&near={},{}", p[0], p[1])),
+            None => server.url("/api/day?limit=1000"),
+        };
+        async move {
+            let resp = grid.get(url).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let (_, card) = server.get_json(&format!("/api/units/{}", picked[1])).await;
+    let listed = day(Some(card["location"].clone())).await;
+    assert!(n(&listed, "counts.due_soon") >= 2, "{}", listed["counts"]);
+    let units = listed["units"].as_array().unwrap();
+    let due_soon: Vec<&Value> = units
+        .iter()
+        .filter(|e| e["reasons"][0] == "due_soon")
+        .collect();
+    // The unit the phone stands at comes first among the units due soon.
+    assert_eq!(due_soon[0]["id"], picked[1].get(), "{due_soon:?}");
+    assert_eq!(due_soon[0]["distance_m"], 0.0);
+    assert!(due_soon.iter().any(|e| e["id"] == picked[0].get()));
+    assert!(due_soon.iter().all(|e| e["name"].is_string()));
+    // Everything more urgent comes before them.
+    let first_due = units
+        .iter()
+        .position(|e| e["reasons"][0] == "due_soon")
+        .unwrap();
+    assert!(
+        units[..first_due].iter().all(|e| {
+            e["reasons"][0] == "overdue_yellow_card" || e["reasons"][0] == "reinspect"
+        })
+    );
+    // A position that is not one is refused, naming the field.
+    let resp = grid
+        .get(server.url("/api/day?near=120.5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "near", "{e}");
 }

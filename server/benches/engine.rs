@@ -160,6 +160,7 @@ fn main() {
                 stage: Stage::Deadline,
                 deadline: Some(must(Deadline::new(at + Duration::days(3), at))),
             }],
+            comprehensive: false,
         });
         let assigned = Assigned {
             unit: None,

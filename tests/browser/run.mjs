@@ -268,12 +268,19 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok((await page.locator('[data-testid="children"] tr.child').count()) === 3, 'leader: the town lists its 3 areas');
   await page.screenshot({ path: `${artifacts}/leader-choropleth-1920x1080.png` });
   // A unit's card, from its URL.
-  const someUnit = (await api(`/api/regions/${village.id}/units`)).units[0];
+  const villageUnits = (await api(`/api/regions/${village.id}/units`)).units;
+  const someUnit = villageUnits.find((u) => u.open > 0) || villageUnits[0];
   await page.goto(`${base}/?region=${village.id}&unit=${someUnit.id}`);
   await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
   await page.waitForSelector('[data-testid="unit-card"]', { timeout: 10000 });
   const card = await api(`/api/units/${someUnit.id}`);
   ok((await text(page, 'unit-name')) === card.name, 'leader: the unit card shows the unit');
+  // Hazards are named from the server's checklist, the table the owners' notices use.
+  const checklist = await api('/api/checklists');
+  const zh = (key) => (checklist.items.find((i) => i.key === key) || { zh: key }).zh;
+  const shown = await page.locator('[data-testid="hazards"] .hz-type').allInnerTexts();
+  const wanted = [...card.hazards].sort((a, b) => (b.open - a.open) || (b.overdue_days - a.overdue_days)).map((h) => zh(h.hazard_type));
+  ok(shown.length > 0 && JSON.stringify(shown) === JSON.stringify(wanted), `leader: the card names its ${shown.length} hazards from the checklist`);
   await page.screenshot({ path: `${artifacts}/leader-1920x1080.png` });
   ok(problems.length === 0, `leader: no console error or foreign request: ${problems.join('; ')}`);
   await context.close();

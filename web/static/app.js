@@ -7,7 +7,7 @@
 // form, whose `POST /api/session` sets the HttpOnly cookie every later request (JSON,
 // tiles, the event stream, photos) carries. A wall screen opens `/wall#token=…` once:
 // the token is exchanged for the cookie and removed from the address bar.
-import { el, t, lang, onemap, langSwitch, SignInNeeded } from './common.js';
+import { el, t, lang, onemap, langSwitch, getJSON, SignInNeeded } from './common.js';
 import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
@@ -75,6 +75,8 @@ async function start() {
     if (!s) { signInForm(app); return; }
     onemap.session = s;
     onemap.signIn = false;
+    // The hazard types' names, held on the server (the card names hazards with them).
+    if (!onemap.checklists) onemap.checklists = await getJSON('/api/checklists');
     const home = s.home;
     // A grid worker's page is their own micro-grid.
     const ownGrid = home.level === 'micro_grid' ? `/grid/${encodeURIComponent(home.id)}` : null;

@@ -1,7 +1,14 @@
 // A unit's card: kind, name, address, owner, colour, risk level, hazards (severity,
 // stage, deadline, days overdue), inspections and photos. All text from the server is
-// set as text.
-import { el, t, badge, getJSON, localDate, localTime } from './common.js';
+// set as text. Hazard types and categories are named from the server's checklist
+// (`GET /api/checklists`, loaded once by app.js), the one table a notice uses too.
+import { el, t, lang, onemap, badge, getJSON, localDate, localTime } from './common.js';
+
+/** The name of checklist entry `key` of `what` (`items` or `categories`) in the page's language. */
+function named(what, key) {
+  const found = ((onemap.checklists || {})[what] || []).find((x) => x.key === key);
+  return found ? found[lang === 'zh' ? 'zh' : 'en'] : key;
+}
 
 /** Fetches unit `id`'s card (as of `at`, a date, if given). */
 export async function loadCard(id, at) {
@@ -9,14 +16,14 @@ export async function loadCard(id, at) {
 }
 
 function hazardRow(h) {
-  const type = t().hazardTypes[h.hazard_type] || h.hazard_type;
+  const type = named('items', h.hazard_type);
   const state = h.open
     ? el('span', { class: h.overdue ? 'st st-overdue' : 'st st-open' },
       h.overdue ? `${t().daysOverdue} ${h.overdue_days} ${t().days}` : t().openNow)
     : el('span', { class: 'st st-closed' }, `✓ ${t().closedAt} ${localDate(h.closed_at)}`);
   return el('tr', { class: h.open ? (h.overdue ? 'hz-overdue' : 'hz-open') : 'hz-closed' },
     el('td', {}, el('div', { class: 'hz-type' }, type),
-      el('div', { class: 'hz-meta' }, `${t().categories[h.category] || h.category} · ${t().stages[h.stage] || h.stage}`)),
+      el('div', { class: 'hz-meta' }, `${named('categories', h.category)} · ${t().stages[h.stage] || h.stage}`)),
     el('td', {}, el('span', { class: `sev sev-${h.severity}` }, t().severities[h.severity] || h.severity)),
     el('td', {}, h.deadline ? localDate(h.deadline) : '–'),
     el('td', {}, state));

@@ -51,6 +51,9 @@ pub mod figures {
     pub const CONCENTRATED: usize = 31_600;
     /// Of which by deadline (about 20% of the non-immediate ones).
     pub const DEADLINE: usize = 7_900;
+    /// Hazards found by the comprehensive one-time inspections (综合查一次), over 80%
+    /// of them closed by the end of 12 August 2022.
+    pub const COMPREHENSIVE: usize = 3_468;
     /// Concentrated hazards closed by the end of 15 July 2022 (22%).
     pub const CONCENTRATED_CLOSED_BY_JUL_15: usize = 6_952;
     /// Rag-recycling workshops shut down, and the villages they were in.
@@ -216,6 +219,12 @@ mod tests {
             aug12.hazards.closure_rate > 0.80,
             "closure by 12 August: {}",
             aug12.hazards.closure_rate
+        );
+        let comprehensive = aug12.hazards.comprehensive;
+        assert_eq!(comprehensive.found, figures::COMPREHENSIVE as u64);
+        assert!(
+            comprehensive.closure_rate > 0.80,
+            "comprehensive closure by 12 August: {comprehensive:?}"
         );
         // Colours the wall should show at some point: every one of the five.
         let mid = stats(state, town, at("2022-08-05"));

@@ -1,7 +1,8 @@
 //! The two-month campaign of 2022, as recorded facts.
 //!
 //! - Every unit is inspected between 15 and 30 June; a "comprehensive one-time
-//!   inspection" round (1 July – 5 August) finds more simple and complex hazards.
+//!   inspection" round (综合查一次, 1 July – 5 August, every department's checklist)
+//!   finds 3,468 more simple and complex hazards, their visits and hazards tagged.
 //! - 49,106 hazards: 9,606 fixed on the spot, 31,600 concentrated, 7,900 by deadline.
 //! - Closures: 22.0% of the concentrated ones by the end of 15 July; 81.8% of all by
 //!   the end of 12 August; nearly all by October, a residue still open today.
@@ -55,6 +56,15 @@ const PRODUCTION: &[&str] = &[
     "no_safety_training",
 ];
 const TRAFFIC: &[&str] = &["parking_on_fire_lane", "unlicensed_vehicle", "loading_area"];
+/// The other departments' items, found on comprehensive visits only.
+const OTHER_DEPARTMENTS: &[&str] = &[
+    "food_without_licence",
+    "tenants_unregistered",
+    "no_anti_fraud_notice",
+    "venue_code_unchecked",
+    "sewage_discharge",
+    "unauthorised_sign",
+];
 
 /// A random moment in `[from, to]`, to the minute.
 fn between<R: Rng>(rng: &mut R, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
@@ -139,23 +149,33 @@ pub fn run_campaign<R: Rng>(rng: &mut R, placed: &PlacedUnits) -> Campaign {
         .collect();
     stages.shuffle(rng);
 
-    // The second round visits a unit once, whatever it finds there.
+    // The comprehensive round finds exactly its share of the simple and complex hazards,
+    // and visits a unit once, whatever it finds there.
+    let eligible: Vec<usize> = (0..stages.len())
+        .filter(|&k| stages[k] != Stage::Concentrated)
+        .collect();
+    let mut later = vec![false; stages.len()];
+    for k in rand::seq::index::sample(rng, eligible.len(), figures::COMPREHENSIVE) {
+        later[eligible[k]] = true;
+    }
     let mut second_visit: Vec<Option<usize>> = vec![None; n];
     let mut drafts: Vec<Draft> = Vec::with_capacity(figures::HAZARDS);
-    for (&u, &stage) in owners.iter().zip(&stages) {
-        let later = stage != Stage::Concentrated && rng.random_bool(0.3);
+    for (k, (&u, &stage)) in owners.iter().zip(&stages).enumerate() {
+        let later = later[k];
         let visit_idx = if later {
             *second_visit[u].get_or_insert_with(|| {
                 let at = cst(2022, 7, 1, 8, 0)
                     + Duration::days(rng.random_range(0..36))
                     + Duration::minutes(rng.random_range(0..600));
-                inspections.push(visit(
+                let mut comprehensive = visit(
                     inspections.len(),
                     units[u].id,
                     InspectionKind::Inspection,
                     inspector(rng),
                     at,
-                ));
+                );
+                comprehensive.comprehensive = true;
+                inspections.push(comprehensive);
                 inspections.len() - 1
             })
         } else {
@@ -166,6 +186,7 @@ pub fn run_campaign<R: Rng>(rng: &mut R, placed: &PlacedUnits) -> Campaign {
             0..72 => (Category::Fire, FIRE),
             72..88 => (Category::Production, PRODUCTION),
             88..94 => (Category::Traffic, TRAFFIC),
+            _ if later => (Category::Other, OTHER_DEPARTMENTS),
             _ => (Category::Other, &["other"][..]),
         };
         let major = match stage {
@@ -196,6 +217,7 @@ pub fn run_campaign<R: Rng>(rng: &mut R, placed: &PlacedUnits) -> Campaign {
                 yellow_card_at: None,
                 closed_at: None,
                 evidence: None,
+                comprehensive: later,
             },
         });
     }
@@ -252,6 +274,7 @@ fn visit(
         at,
         signature: None,
         photos: Vec::new(),
+        comprehensive: false,
     }
 }
 

@@ -190,6 +190,8 @@ pub struct NewVisit {
     pub photos: Vec<Text<300, 1>>,
     /// The hazards found (none: a pass).
     pub hazards: Vec<NewHazard>,
+    /// A comprehensive one-time inspection (综合查一次); its hazards carry the tag.
+    pub comprehensive: bool,
 }
 
 impl NewVisit {
@@ -203,6 +205,7 @@ impl NewVisit {
             at: self.at.get(),
             signature: self.signature.as_ref().map(|s| s.as_str().to_owned()),
             photos: self.photos.iter().map(|p| p.as_str().to_owned()).collect(),
+            comprehensive: self.comprehensive,
         }
     }
 
@@ -211,7 +214,11 @@ impl NewVisit {
         self.hazards
             .iter()
             .zip(ids)
-            .map(|(h, &id)| h.with_ids(id, self.unit, inspection, self.at.get()))
+            .map(|(h, &id)| {
+                let mut hazard = h.with_ids(id, self.unit, inspection, self.at.get());
+                hazard.comprehensive = self.comprehensive;
+                hazard
+            })
             .collect()
     }
 }
@@ -253,6 +260,7 @@ impl NewHazard {
             yellow_card_at: None,
             closed_at: None,
             evidence: None,
+            comprehensive: false,
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct HazardFacts {
     pub severity: Severity,
     /// Rectification stage.
     pub stage: Stage,
+    /// Found on a comprehensive one-time inspection.
+    pub comprehensive: bool,
 }
 
 impl From<&Hazard> for HazardFacts {
@@ -84,6 +86,7 @@ impl From<&Hazard> for HazardFacts {
             deadline: h.deadline.map(Stamp::of),
             yellow_card_at: h.yellow_card_at.map(Stamp::of),
             closed_at: h.closed_at.map(Stamp::of),
+            comprehensive: h.comprehensive,
         }
     }
 }
@@ -178,6 +181,7 @@ mod tests {
             deadline: None,
             yellow_card_at: None,
             closed_at: None,
+            comprehensive: false,
         }
     }
 
@@ -310,6 +314,7 @@ mod tests {
                 deadline: deadline.map(Stamp::of),
                 yellow_card_at: card.map(Stamp::of),
                 closed_at: close_after.map(|h| Stamp::of(found + Duration::hours(h))),
+                comprehensive: false,
             }
         }
     }

@@ -68,6 +68,8 @@ pub struct Inspection {
     pub signature: Option<String>,
     /// References to photos taken.
     pub photos: Vec<String>,
+    /// A comprehensive one-time inspection (综合查一次): every department's checklist.
+    pub comprehensive: bool,
 }
 
 /// A hazard (隐患) and its life: found, maybe yellow-carded, closed (销号).
@@ -97,4 +99,6 @@ pub struct Hazard {
     pub closed_at: Option<DateTime<Utc>>,
     /// Evidence of rectification given at closure.
     pub evidence: Option<String>,
+    /// Found on a comprehensive one-time inspection (the visit's tag).
+    pub comprehensive: bool,
 }

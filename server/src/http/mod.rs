@@ -4,6 +4,8 @@ pub mod access;
 mod answer;
 mod attachments;
 mod body;
+mod checklists;
+mod day;
 pub mod error;
 mod events;
 mod hazards;

@@ -12,8 +12,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
-    REQUEST_TIMEOUT, attachments, events, hazards, health, metrics, ogc, openapi, rankings,
-    session, stats, targets, tiles, units, visits, web,
+    REQUEST_TIMEOUT, attachments, checklists, day, events, hazards, health, metrics, ogc, openapi,
+    rankings, session, stats, targets, tiles, units, visits, web,
 };
 use crate::app::AppState;
 
@@ -52,6 +52,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
                 .layer(DefaultBodyLimit::max(attachments::ATTACHMENT_LIMIT)),
         )
         .routes(routes!(attachments::attachment))
+        .routes(routes!(checklists::checklists))
+        .routes(routes!(day::day))
         .routes(routes!(hazards::yellow_card))
         .routes(routes!(hazards::close))
         .routes(routes!(events::list))

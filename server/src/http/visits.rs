@@ -41,6 +41,9 @@ pub struct VisitBody {
     #[serde(default)]
     photos: Vec<Text<300, 1>>,
     signature: Option<Text<300, 1>>,
+    /// A comprehensive one-time inspection (综合查一次): its hazards carry the tag.
+    #[serde(default)]
+    comprehensive: bool,
 }
 
 async fn visit(
@@ -98,6 +101,7 @@ async fn visit(
         signature: v.signature,
         photos: v.photos,
         hazards,
+        comprehensive: v.comprehensive,
     });
     Ok(written(app.write_as(&who, change, req.idempotency).await?))
 }

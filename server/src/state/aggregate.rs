@@ -38,6 +38,10 @@ pub struct Agg {
     pub overdue: u32,
     /// Open major hazards.
     pub major_open: u32,
+    /// Hazards found on comprehensive one-time inspections.
+    pub comprehensive_found: u32,
+    /// Of those, closed.
+    pub comprehensive_closed: u32,
 }
 
 macro_rules! each_counter {
@@ -50,6 +54,8 @@ macro_rules! each_counter {
         for i in 0..3 { $a.found[i] $op $b.found[i]; $a.closed[i] $op $b.closed[i]; }
         $a.overdue $op $b.overdue;
         $a.major_open $op $b.major_open;
+        $a.comprehensive_found $op $b.comprehensive_found;
+        $a.comprehensive_closed $op $b.comprehensive_closed;
     };
 }
 
@@ -217,8 +223,10 @@ pub fn contribution(e: &UnitEntry, at: DateTime<Utc>) -> Option<(Colour, Agg)> {
     for h in e.hazards.iter().filter(|h| h.is_found(at)) {
         let s = stage_index(h.stage);
         a.found[s] += 1;
+        a.comprehensive_found += u32::from(h.comprehensive);
         if h.is_closed(at) {
             a.closed[s] += 1;
+            a.comprehensive_closed += u32::from(h.comprehensive);
         } else {
             a.overdue += u32::from(h.is_overdue(at));
             a.major_open += u32::from(h.severity == Severity::Major);

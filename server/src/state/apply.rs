@@ -257,6 +257,7 @@ fn add_visit(e: &mut UnitEntry, v: &NewVisit, ids: &[HazardId]) {
         closed_at: None,
         severity: h.severity,
         stage: h.stage,
+        comprehensive: v.comprehensive,
     }));
     e.hazards = all.into_boxed_slice();
 }

@@ -80,6 +80,7 @@ pub fn dataset() -> Dataset {
         at: t(day),
         signature: None,
         photos: vec![],
+        comprehensive: false,
     };
     let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
         id: HazardId::new(n).unwrap(),
@@ -94,6 +95,7 @@ pub fn dataset() -> Dataset {
         yellow_card_at: None,
         closed_at: closed,
         evidence: None,
+        comprehensive: false,
     };
     Dataset {
         regions: vec![
@@ -182,6 +184,7 @@ pub fn revisit(unit: UnitId, at: DateTime<Utc>, hazards: Vec<NewHazard>) -> Chan
         signature: None,
         photos: vec![],
         hazards,
+        comprehensive: false,
     })
 }
 

@@ -91,6 +91,8 @@ pub struct HazardStats {
     pub closure_rate: f64,
     /// Per stage.
     pub by_stage: ByStage,
+    /// Found on comprehensive one-time inspections (综合查一次).
+    pub comprehensive: StageStats,
 }
 
 /// How many regions of each level the subtree holds (the region itself included).
@@ -184,6 +186,11 @@ pub fn present(state: &MapState, region: RegionIdx, a: &Agg) -> Stats {
                 immediate: stage(Stage::Immediate),
                 concentrated: stage(Stage::Concentrated),
                 deadline: stage(Stage::Deadline),
+            },
+            comprehensive: StageStats {
+                found: n(a.comprehensive_found),
+                closed: n(a.comprehensive_closed),
+                closure_rate: rate(a.comprehensive_closed, a.comprehensive_found),
             },
         },
         regions: RegionCounts {

@@ -57,12 +57,12 @@ impl BulkTable {
                  risk_level, batch, host_id, registered_at, colour) FROM STDIN"
             }
             BulkTable::Inspections => {
-                "COPY inspections (id, unit_id, kind, inspector, inspected_at, signature, photos) \
-                 FROM STDIN"
+                "COPY inspections (id, unit_id, kind, inspector, inspected_at, signature, photos, \
+                 comprehensive) FROM STDIN"
             }
             BulkTable::Hazards => {
                 "COPY hazards (id, unit_id, inspection_id, category, hazard_type, severity, stage, \
-                 found_at, deadline, yellow_card_at, closed_at, evidence) FROM STDIN"
+                 found_at, deadline, yellow_card_at, closed_at, evidence, comprehensive) FROM STDIN"
             }
             BulkTable::Suspensions => "COPY suspensions (unit_id, started_at, ended_at) FROM STDIN",
         }
@@ -151,7 +151,7 @@ pub fn inspection_line(out: &mut String, i: &Inspection) {
     opt_text(out, i.signature.as_deref());
     out.push('\t');
     text(out, &super::rows::photos_json(&i.photos));
-    out.push('\n');
+    out.push_str(if i.comprehensive { "\tt\n" } else { "\tf\n" });
 }
 
 /// One `hazards` line.
@@ -175,7 +175,7 @@ pub fn hazard_line(out: &mut String, h: &Hazard) {
     opt_time(out, h.closed_at);
     out.push('\t');
     opt_text(out, h.evidence.as_deref());
-    out.push('\n');
+    out.push_str(if h.comprehensive { "\tt\n" } else { "\tf\n" });
 }
 
 /// One `suspensions` line.

@@ -65,7 +65,8 @@ impl AnyStore {
                 Some(Change::Inspect(v)) => {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, \
-                         signature, photos) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                         signature, photos, comprehensive) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         RETURNING id",
                     )
                     .bind(v.unit.get())
                     .bind(v.kind.as_str())
@@ -75,6 +76,7 @@ impl AnyStore {
                     .bind(super::rows::photos_json(
                         &v.photos.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
                     ))
+                    .bind(v.comprehensive)
                     .fetch_one(&mut *tx)
                     .await?;
                     let inspection: InspectionId = assigned_id(id, "inspections.id")?;
@@ -82,8 +84,8 @@ impl AnyStore {
                     for h in &v.hazards {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO hazards (unit_id, inspection_id, category, hazard_type, \
-                             severity, stage, found_at, deadline) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                             severity, stage, found_at, deadline, comprehensive) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                         )
                         .bind(v.unit.get())
                         .bind(inspection.get())
@@ -93,6 +95,7 @@ impl AnyStore {
                         .bind(h.stage.as_str())
                         .bind(v.at.get())
                         .bind(h.deadline.map(|d| d.get()))
+                        .bind(v.comprehensive)
                         .fetch_one(&mut *tx)
                         .await?;
                         assigned.hazards.push(assigned_id(id, "hazards.id")?);

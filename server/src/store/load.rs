@@ -42,14 +42,16 @@ impl AnyStore {
                 .fetch_all(&mut *tx)
                 .await?;
             let inspections: Vec<InspectionRow> = sqlx::query_as(
-                "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos \
+                "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos, \
+                 comprehensive \
                  FROM inspections ORDER BY id",
             )
             .fetch_all(&mut *tx)
             .await?;
             let hazards: Vec<HazardRow> = sqlx::query_as(
                 "SELECT id, unit_id, inspection_id, category, hazard_type, severity, stage, \
-                 found_at, deadline, yellow_card_at, closed_at, evidence FROM hazards ORDER BY id",
+                 found_at, deadline, yellow_card_at, closed_at, evidence, comprehensive \
+                 FROM hazards ORDER BY id",
             )
             .fetch_all(&mut *tx)
             .await?;
@@ -138,7 +140,7 @@ impl AnyStore {
             tracing::info!(units = n, elapsed = ?started.elapsed(), "loading the map: units and inspections read");
             let mut stream = sqlx::query(
                 "SELECT id, unit_id, severity, stage, found_at, deadline, yellow_card_at, \
-                 closed_at FROM hazards",
+                 closed_at, comprehensive FROM hazards",
             )
             .fetch(&mut *tx);
             let mut hazards: u64 = 0;
@@ -165,6 +167,7 @@ impl AnyStore {
                             .parse()
                             .map_err(|e| corrupt("hazards.severity", e))?,
                         stage: stage.parse().map_err(|e| corrupt("hazards.stage", e))?,
+                        comprehensive: row.try_get(8).map_err(StoreError::from)?,
                     },
                 )?;
                 hazards += 1;

@@ -248,9 +248,10 @@ async fn import_units(tx: &mut Transaction<'_, Postgres>, units: &[Unit]) -> Res
 async fn import_inspections(tx: &mut Transaction<'_, Postgres>, all: &[Inspection]) -> Result<()> {
     for chunk in all.chunks(BATCH) {
         sqlx::query(
-            "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, photos) \
+            "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, photos, \
+             comprehensive) \
              SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], \
-                                  $6::text[], $7::text[])",
+                                  $6::text[], $7::text[], $8::boolean[])",
         )
         .bind(chunk.iter().map(|i| i.id.get()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| i.unit.get()).collect::<Vec<_>>())
@@ -259,6 +260,7 @@ async fn import_inspections(tx: &mut Transaction<'_, Postgres>, all: &[Inspectio
         .bind(chunk.iter().map(|i| i.at).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| i.signature.as_deref()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| rows::photos_json(&i.photos)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.comprehensive).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }
@@ -269,10 +271,11 @@ async fn import_hazards(tx: &mut Transaction<'_, Postgres>, all: &[Hazard]) -> R
     for chunk in all.chunks(BATCH) {
         sqlx::query(
             "INSERT INTO hazards (id, unit_id, inspection_id, category, hazard_type, severity, stage, \
-             found_at, deadline, yellow_card_at, closed_at, evidence) \
+             found_at, deadline, yellow_card_at, closed_at, evidence, comprehensive) \
              SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], \
                                   $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], \
-                                  $10::timestamptz[], $11::timestamptz[], $12::text[])",
+                                  $10::timestamptz[], $11::timestamptz[], $12::text[], \
+                                  $13::boolean[])",
         )
         .bind(chunk.iter().map(|h| h.id.get()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|h| h.unit.get()).collect::<Vec<_>>())
@@ -286,6 +289,7 @@ async fn import_hazards(tx: &mut Transaction<'_, Postgres>, all: &[Hazard]) -> R
         .bind(chunk.iter().map(|h| h.yellow_card_at).collect::<Vec<_>>())
         .bind(chunk.iter().map(|h| h.closed_at).collect::<Vec<_>>())
         .bind(chunk.iter().map(|h| h.evidence.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|h| h.comprehensive).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }

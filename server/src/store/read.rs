@@ -109,7 +109,8 @@ impl AnyStore {
                     .await?;
             let Some(unit) = unit else { return Ok(None) };
             let inspections: Vec<InspectionRow> = sqlx::query_as(
-                "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos \
+                "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos, \
+                 comprehensive \
                  FROM inspections WHERE unit_id = $1 ORDER BY id",
             )
             .bind(id)
@@ -117,7 +118,8 @@ impl AnyStore {
             .await?;
             let hazards: Vec<HazardRow> = sqlx::query_as(
                 "SELECT id, unit_id, inspection_id, category, hazard_type, severity, stage, \
-                 found_at, deadline, yellow_card_at, closed_at, evidence FROM hazards \
+                 found_at, deadline, yellow_card_at, closed_at, evidence, comprehensive \
+                 FROM hazards \
                  WHERE unit_id = $1 ORDER BY id",
             )
             .bind(id)

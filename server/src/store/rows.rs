@@ -112,6 +112,7 @@ pub struct InspectionRow {
     pub inspected_at: DateTime<Utc>,
     pub signature: Option<String>,
     pub photos: String,
+    pub comprehensive: bool,
 }
 
 impl TryFrom<InspectionRow> for Inspection {
@@ -128,6 +129,7 @@ impl TryFrom<InspectionRow> for Inspection {
                 column: "inspections.photos",
                 message: e.to_string(),
             })?,
+            comprehensive: r.comprehensive,
         })
     }
 }
@@ -152,6 +154,7 @@ pub struct HazardRow {
     pub yellow_card_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub evidence: Option<String>,
+    pub comprehensive: bool,
 }
 
 impl TryFrom<HazardRow> for Hazard {
@@ -170,6 +173,7 @@ impl TryFrom<HazardRow> for Hazard {
             yellow_card_at: r.yellow_card_at,
             closed_at: r.closed_at,
             evidence: r.evidence,
+            comprehensive: r.comprehensive,
         })
     }
 }

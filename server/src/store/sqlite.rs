@@ -177,7 +177,7 @@ pub(super) async fn import(pool: &SqlitePool, data: &Dataset) -> Result<()> {
     for i in &data.inspections {
         sqlx::query(
             "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, \
-             photos) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             photos, comprehensive) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(i.id.get())
         .bind(i.unit.get())
@@ -186,14 +186,15 @@ pub(super) async fn import(pool: &SqlitePool, data: &Dataset) -> Result<()> {
         .bind(i.at)
         .bind(&i.signature)
         .bind(rows::photos_json(&i.photos))
+        .bind(i.comprehensive)
         .execute(&mut *tx)
         .await?;
     }
     for h in &data.hazards {
         sqlx::query(
             "INSERT INTO hazards (id, unit_id, inspection_id, category, hazard_type, severity, \
-             stage, found_at, deadline, yellow_card_at, closed_at, evidence) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             stage, found_at, deadline, yellow_card_at, closed_at, evidence, comprehensive) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(h.id.get())
         .bind(h.unit.get())
@@ -207,6 +208,7 @@ pub(super) async fn import(pool: &SqlitePool, data: &Dataset) -> Result<()> {
         .bind(h.yellow_card_at)
         .bind(h.closed_at)
         .bind(&h.evidence)
+        .bind(h.comprehensive)
         .execute(&mut *tx)
         .await?;
     }

@@ -105,6 +105,8 @@ pub struct HazardView {
     yellow_card_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     evidence: Option<String>,
+    /// Found on a comprehensive one-time inspection (综合查一次).
+    comprehensive: bool,
     open: bool,
     overdue: bool,
     overdue_days: i64,
@@ -128,6 +130,7 @@ impl HazardView {
             yellow_card_at: h.yellow_card_at,
             closed_at: h.closed_at,
             evidence: h.evidence.clone(),
+            comprehensive: h.comprehensive,
             open,
             overdue,
             overdue_days: if overdue { overdue_days(h, now) } else { 0 },
@@ -152,6 +155,8 @@ pub struct VisitView {
     at: DateTime<Utc>,
     signature: Option<String>,
     photos: Vec<String>,
+    /// A comprehensive one-time inspection (综合查一次).
+    comprehensive: bool,
 }
 
 impl From<&Inspection> for VisitView {
@@ -164,6 +169,7 @@ impl From<&Inspection> for VisitView {
             at: i.at,
             signature: i.signature.as_deref().map(photo_url),
             photos: i.photos.iter().map(|p| photo_url(p)).collect(),
+            comprehensive: i.comprehensive,
         }
     }
 }

@@ -146,6 +146,7 @@ impl TownGen {
             at: visited,
             signature: None,
             photos: Vec::new(),
+            comprehensive: false,
         });
         let mut hazard = |severity, stage, deadline, yellow, closed, rng: &mut ChaCha8Rng| {
             ids.hazard += 1;
@@ -163,6 +164,7 @@ impl TownGen {
                 yellow_card_at: yellow,
                 closed_at: closed,
                 evidence: closed.map(|_| "整改照片".to_owned()),
+                comprehensive: false,
             }
         };
         let now = self.now;
