@@ -65,8 +65,8 @@ tokens.command = wallUser.token;
  * Signed in by the page's cookie (`as`: a role's token), or through the sign-in form
  * (`form`: a name and password), or not at all when the path carries `#token=`.
  */
-async function open(path, viewport, { as = 'command', form = null } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+async function open(path, viewport, { as = 'command', form = null, touch = false } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: touch, isMobile: touch });
   if (!form && !path.includes('#token=')) {
     await context.addCookies([{ name: 'onemap_token', value: tokens[as], url: base }]);
   }
@@ -329,6 +329,132 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok(seen.stats.units.total === want.length, `grid worker: their figures count their units only (${seen.stats.units.total})`);
   await mine.page.screenshot({ path: `${artifacts}/grid-worker-390x844.png` });
   await mine.context.close();
+}
+
+// ---- field work on the phone: a visit with hazards, a photo and a signature; offline ----
+{
+  // A micro-grid with at least four units a grid worker can work.
+  let mg = null;
+  for (const f of (await api('/ogc/collections/units/items?limit=40&offset=300')).features) {
+    const m = f.properties.micro_grid;
+    if ((await api(`/api/regions/${m}/units`)).units.length >= 4) { mg = m; break; }
+  }
+  ok(mg !== null, 'field: a micro-grid with four units');
+  const units = (await api(`/api/regions/${mg}/units`)).units.map((u) => u.id);
+  const worker = { name: 'browser-field', password: (await post('/api/users', { name: 'browser-field', role: 'grid_worker', scope: [mg] })).password };
+  const { page, context, problems } = await open('/', { width: 390, height: 844 }, { form: worker, touch: true });
+  const history = async (u) => (await api(`/api/units/${u}/history`)).events;
+  const openForm = async (u) => {
+    await page.locator(`[data-testid="unit-list"] li[data-id="${u}"]`).click();
+    await page.waitForSelector('[data-testid="record-visit"]');
+    await page.locator('[data-testid="record-visit"]').click();
+    await page.waitForSelector('[data-testid="visit-form"]');
+  };
+  const shot = (name) => page.screenshot({ path: `${artifacts}/field-${name}-390x844.png` });
+  const [a, b, c, d] = units;
+  const before = (await history(a)).length;
+  await openForm(a);
+  await shot('form');
+  // Bad input: nothing chosen, a deadline stage without a deadline, a past deadline, no
+  // signature with hazards, a file that is not an image — each named, nothing queued.
+  await page.locator('[data-testid="save-visit"]').click();
+  ok((await text(page, 'result-error')).length > 0, 'field: no pass and no hazard is refused in the page');
+  await page.locator('[data-testid="result-hazards"]').check();
+  await page.locator('[data-testid="add-hazard"]').click();
+  const rows = page.locator('[data-testid="hazard-row"]');
+  ok((await rows.count()) === 2, 'field: two hazard rows');
+  await rows.nth(0).locator('[data-testid="hazard-type"]').selectOption('blocked_escape_route');
+  await rows.nth(0).locator('[data-testid="severity"]').selectOption('major');
+  await rows.nth(0).locator('[data-testid="stage"]').selectOption('deadline');
+  await rows.nth(1).locator('[data-testid="hazard-type"]').selectOption('messy_wiring');
+  await page.locator('[data-testid="save-visit"]').click();
+  ok((await rows.nth(0).locator('.field-error').innerText()).length > 0, 'field: a deadline stage without a deadline is named on its row');
+  await rows.nth(0).locator('[data-testid="deadline"]').fill('2020-01-01');
+  await page.locator('[data-testid="save-visit"]').click();
+  ok((await rows.nth(0).locator('.field-error').innerText()).length > 0, 'field: a past deadline is refused on its row');
+  const due = new Date(Date.now() + 20 * 86400e3).toISOString().slice(0, 10);
+  await rows.nth(0).locator('[data-testid="deadline"]').fill(due);
+  await page.locator('[data-testid="save-visit"]').click();
+  ok((await text(page, 'signature-error')).length > 0, 'field: hazards without a signature are refused');
+  await page.locator('[data-testid="photos"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+  await page.waitForFunction(() => document.querySelector('[data-testid="photo-error"]').textContent.length > 0);
+  ok(true, 'field: a file that is not an image is refused');
+  await shot('bad-input');
+  ok((await history(a)).length === before, 'field: nothing was sent by the refused saves');
+  // A real JPEG, made by the browser (2400 px wide: the page makes it 1600).
+  const jpeg = Buffer.from(await page.evaluate(() => {
+    const cv = document.createElement('canvas'); cv.width = 2400; cv.height = 1800;
+    const g = cv.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 2400, 1800); g.fillStyle = '#fff'; g.fillRect(300, 300, 900, 600);
+    return cv.toDataURL('image/jpeg', 0.9).split(',')[1];
+  }), 'base64');
+  await page.locator('[data-testid="photos"]').setInputFiles({ name: 'exit.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await page.waitForFunction(() => window.onemap.photosReady === 1);
+  const box = await page.locator('[data-testid="signature"]').boundingBox();
+  await page.mouse.move(box.x + 30, box.y + 100);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i += 1) await page.mouse.move(box.x + 30 + i * 22, box.y + 100 - 40 * Math.sin(i / 2), { steps: 2 });
+  await page.mouse.up();
+  await shot('filled');
+  const t0 = Date.now();
+  await page.locator('[data-testid="save-visit"]').click();
+  while ((await history(a)).length === before) {
+    ok(Date.now() - t0 < 20000, 'field: the visit is sent within 20 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  ok(await page.evaluate(() => window.onemap.queue.refused === 0), 'field: nothing refused');
+  const card = await api(`/api/units/${a}`);
+  const visit = card.inspections[card.inspections.length - 1];
+  const found = card.hazards.filter((h) => h.inspection === visit.id);
+  ok(found.length === 2 && found.some((h) => h.severity === "major" && h.deadline), `field: the visit's two hazards are on the card (${found.length})`);
+  ok(visit.photos.length === 1 && visit.signature && visit.signature.startsWith('/api/attachments/'), 'field: its photo and signature are kept');
+  const photo = await fetch(base + visit.photos[0], { headers: { authorization: `Bearer ${tokens.command}` } });
+  const bytes = Buffer.from(await photo.arrayBuffer());
+  ok(photo.headers.get('content-type') === 'image/jpeg' && bytes[0] === 0xff && bytes[1] === 0xd8, 'field: the photo is a JPEG');
+  ok(bytes.readUInt16BE(bytes.indexOf(Buffer.from([0xff, 0xc0])) + 7) === 1600, 'field: shrunk to 1600 px on the phone');
+  const events = (await history(a)).slice(before);
+  ok(events.filter((e) => e.type === 'hazard_found').length === 1 && events.every((e) => e.by === 'browser-field'), 'field: one visit in the history, by the grid worker');
+  await page.waitForSelector('[data-testid="unit-card"]');
+  await shot('card-after');
+
+  // Offline: three visits wait on the phone, then land once each; the last one's first
+  // send is cut off after the server answered.
+  // The cards once opened load offline (the service worker keeps them).
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10000 });
+  for (const u of [b, c, d]) {
+    await page.evaluate(() => history.back());
+    await page.locator(`[data-testid="unit-list"] li[data-id="${u}"]`).click();
+    await page.waitForSelector('[data-testid="record-visit"]');
+  }
+  let cut = false;
+  await context.route(new RegExp(`/api/units/${d}/(re)?inspections$`), async (route) => {
+    if (cut) return route.continue();
+    try { await route.fetch(); cut = true; } catch { /* offline */ }
+    return route.abort('connectionreset');
+  });
+  await context.setOffline(true);
+  for (const u of [b, c, d]) {
+    await page.evaluate(() => history.back());
+    await page.waitForSelector('[data-testid="unit-list"]');
+    await openForm(u);
+    await page.locator('[data-testid="result-pass"]').check();
+    await page.locator('[data-testid="save-visit"]').click();
+    await page.waitForSelector('[data-testid="unit-card"]');
+  }
+  await page.waitForFunction(() => window.onemap.queue && window.onemap.queue.waiting === 3);
+  ok((await text(page, 'waiting')).startsWith('3'), 'field: offline, the page shows 3 waiting');
+  await shot('offline-3-waiting');
+  await context.setOffline(false);
+  await page.waitForFunction(() => window.onemap.queue && window.onemap.queue.waiting === 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.onemap.queue.sent >= 4, null, { timeout: 30000 });
+  ok(cut, 'field: one send was cut off after the server committed it');
+  for (const u of [b, c, d]) {
+    const visits = (await history(u)).filter((e) => e.type === 'inspection' && e.by === 'browser-field');
+    ok(visits.length === 1, `field: unit ${u}'s offline visit landed once (${visits.length})`);
+  }
+  await shot('back-online');
+  const real = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|Failed to load resource|EventSource/.test(p));
+  ok(real.length === 0, `field: no console error but the network's: ${real.join('; ')}`);
+  await context.close();
 }
 
 // ---- English by the switch ----

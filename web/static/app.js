@@ -8,6 +8,7 @@
 // tiles, the event stream, photos) carries. A wall screen opens `/wall#token=…` once:
 // the token is exchanged for the cookie and removed from the address bar.
 import { el, t, lang, onemap, langSwitch, getJSON, SignInNeeded } from './common.js';
+import { setToken } from './outbox.js';
 import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
@@ -48,7 +49,13 @@ function signInForm(app) {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ name: name.value, password: password.value }),
       });
-      if (r.ok) { start(); return; }
+      if (r.ok) {
+        // Writes carry the token (the cookie serves reads only); the phone keeps it for
+        // the writes it queues while offline.
+        setToken((await r.json()).token);
+        start();
+        return;
+      }
       if (r.status === 429) error.textContent = t().locked + (r.headers.get('Retry-After') || '');
       else if (r.status === 401) error.textContent = t().wrongPassword;
       else error.textContent = t().signInFailed;
@@ -99,4 +106,6 @@ async function start() {
     setTimeout(start, Math.min(10000, 1000 * 2 ** Math.min(tries, 4)));
   }
 }
+// The service worker keeps the page, its files and what was read working offline.
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker:', e.message));
 start();

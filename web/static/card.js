@@ -29,8 +29,8 @@ function hazardRow(h) {
     el('td', {}, state));
 }
 
-/** The card, with a close button if `onClose` is given. */
-export function unitCard(c, onClose) {
+/** The card, with a close button if `onClose` is given and `actions` (buttons) under its head. */
+export function unitCard(c, onClose, actions) {
   const open = c.hazards.filter((h) => h.open);
   const hazards = [...c.hazards].sort((a, b) => (b.open - a.open) || (b.overdue_days - a.overdue_days));
   const photos = [...c.inspections.flatMap((i) => i.photos || []),
@@ -49,6 +49,7 @@ export function unitCard(c, onClose) {
       el('h3', { 'data-testid': 'unit-name' }, c.name),
       onClose ? el('button', { class: 'close', type: 'button', 'aria-label': t().close, title: t().close, onclick: onClose }, '×') : null),
     c.suspended ? el('div', { class: 'suspended' }, `■ ${t().suspended}`) : null,
+    actions ? el('div', { class: 'card-actions' }, actions) : null,
     el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
     el('h4', {}, `${t().hazards} (${open.length}/${c.hazards.length})`),
     hazards.length

@@ -67,6 +67,8 @@ export function langSwitch() {
     who ? el('span', { class: 'user-name' }, who) : null,
     who && onemap.session.kind !== 'wall' ? el('button', { class: 'lang sign-out', type: 'button', onclick: async () => {
       await fetch('/api/session', { method: 'DELETE' });
+      localStorage.removeItem('onemap.token');
+      if (window.caches) await caches.delete('onemap-v1');
       location.reload();
     } }, t().signOut) : null,
     el('button', { class: 'lang', type: 'button', onclick: () => {

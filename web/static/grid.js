@@ -5,6 +5,10 @@ import { el, t, onemap, pct, num, legend, langSwitch, getJSON, live, debounced, 
 import { makeMap, refreshTiles, dataLoaded } from './map.js';
 import { loadCard, unitCard } from './card.js';
 import { unitList } from './leader.js';
+import { visitForm, queueStatus } from './visit.js';
+
+/** Whether the signed-in user records visits (inspectors and grid workers). */
+const inspects = () => ['inspector', 'grid_worker'].includes(onemap.session.user.role);
 
 export async function grid(app, id) {
   document.body.className = 'grid';
@@ -19,7 +23,7 @@ export async function grid(app, id) {
   app.replaceChildren(
     el('header', { class: 'top' }, el('div', { class: 'head-text' }, el('div', { class: 'sub' }, `${t().gridTitle} · ${path}`),
       el('h1', { 'data-testid': 'region-name' }, region.name)), langSwitch()),
-    figs, mapBox, listBox, el('div', { class: 'grid-legend' }, legend()), sheet);
+    queueStatus(), figs, mapBox, listBox, el('div', { class: 'grid-legend' }, legend()), sheet);
   const fill = (s, l) => {
     const fig = (label, value, testid, cls = '') => el('div', { class: `mf ${cls}` },
       el('b', { 'data-testid': testid }, value), el('span', {}, label));
@@ -36,7 +40,14 @@ export async function grid(app, id) {
     if (push) history.pushState({ unit }, '', `?unit=${encodeURIComponent(unit)}`);
     let c;
     try { c = await loadCard(unit); } catch (e) { console.warn('card:', e.message || e); return; }
-    sheet.replaceChildren(unitCard(c, () => history.back()));
+    const record = inspects() ? el('button', { type: 'button', 'data-testid': 'record-visit', onclick: () => {
+      sheet.replaceChildren(visitForm(c, (queued) => {
+        if (queued) again();
+        openCard(unit, false).catch((e) => console.warn(e.message));
+      }));
+      sheet.scrollTop = 0;
+    } }, t().visit.record) : null;
+    sheet.replaceChildren(unitCard(c, () => history.back(), record));
     sheet.hidden = false;
     sheet.scrollTop = 0;
   };

@@ -264,6 +264,14 @@ pub const HAZARD_TYPES: &[HazardType] = &[
         "货物占道",
         "goods blocking the road",
     ),
+    // What the inspector did not find in the list (the demo records it so).
+    t(
+        "other",
+        Category::Other,
+        Department::Emergency,
+        "其他隐患",
+        "other hazard",
+    ),
     // The other departments' items merged into a comprehensive one-time inspection.
     t(
         "food_without_licence",

@@ -172,6 +172,12 @@ mod tests {
             .unwrap_or_default()
     }
 
+    #[test]
+    fn hazard_facts_stay_32_bytes() {
+        // The map keeps one per hazard: a province's tens of millions.
+        assert_eq!(std::mem::size_of::<HazardFacts>(), 32);
+    }
+
     fn hazard(found: DateTime<Utc>, severity: Severity) -> HazardFacts {
         HazardFacts {
             id: HazardId::new(1).unwrap(),

@@ -34,6 +34,16 @@ static MAPLIBRE_CSS: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../web/node_modules/maplibre-gl/dist/maplibre-gl.css"
 ));
+/// signature_pad (the party's signature drawn on the phone), as npm installed it.
+static SIGNATURE_PAD_JS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../web/node_modules/signature_pad/dist/signature_pad.js"
+));
+/// idb-keyval (the phone's queue of writes in IndexedDB), as npm installed it.
+static IDB_KEYVAL_JS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../web/node_modules/idb-keyval/dist/index.js"
+));
 
 /// Routes of the page and its helpers, merged into the application's router.
 pub fn routes() -> Router<AppState> {
@@ -42,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/favicon.ico", get(favicon))
         .route("/wall", get(page_html))
         .route("/grid/{id}", get(page_html))
+        .route("/sw.js", get(service_worker))
         .route("/static/{*path}", get(asset))
 }
 
@@ -51,6 +62,7 @@ pub const PUBLIC: &[&str] = &[
     "/favicon.ico",
     "/wall",
     "/grid/{id}",
+    "/sw.js",
     "/static/{*path}",
 ];
 
@@ -177,6 +189,12 @@ fn mime_of(path: &str) -> &'static str {
     }
 }
 
+/// The service worker, served from the root so that it may keep the whole page working
+/// offline (a worker's scope is the folder it is served from).
+async fn service_worker() -> Result<Response, ApiError> {
+    asset(Path("sw.js".to_owned())).await
+}
+
 /// Browsers ask for it whatever the page says.
 async fn favicon() -> Result<Response, ApiError> {
     asset(Path("favicon.svg".to_owned())).await
@@ -189,6 +207,10 @@ async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
     match path.as_str() {
         "maplibre-gl.js" => return Ok(typed(mime_of(&path), MAPLIBRE_JS.to_vec(), cache)),
         "maplibre-gl.css" => return Ok(typed(mime_of(&path), MAPLIBRE_CSS.to_vec(), cache)),
+        "vendor/signature_pad.js" => {
+            return Ok(typed(mime_of(&path), SIGNATURE_PAD_JS.to_vec(), cache));
+        }
+        "vendor/idb-keyval.js" => return Ok(typed(mime_of(&path), IDB_KEYVAL_JS.to_vec(), cache)),
         _ => {}
     }
     let f = STATIC.get_file(&path).ok_or(ApiError::NotFound {

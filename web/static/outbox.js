@@ -1,0 +1,106 @@
+// The phone's queue of writes (IndexedDB, via idb-keyval): every write the page makes
+// is kept here first, with its Idempotency-Key made when the user tapped save, and sent
+// in order whenever the network allows. A write whose send was cut off (even after the
+// server committed it) is sent again with the same key, so it lands exactly once. A
+// write the server refuses (4xx) is kept, with the server's reason, until the user
+// dismisses it: nothing is dropped silently.
+//
+// An entry: { seq, key, label, unit, files: [{ blob, kind }], url, body, use: { photos?,
+// signature? }, state: 'waiting' | 'refused', error? }. Files are uploaded first
+// (content-addressed, so a repeat stores nothing new); their hashes fill `photos` and
+// `signature` in the body before it is sent.
+import { get, set, createStore } from './vendor/idb-keyval.js';
+
+const store = createStore('onemap', 'outbox');
+const listeners = new Set();
+let sending = false;
+/** Writes this page has sent (and the server acknowledged). */
+let sent = 0;
+export const sentCount = () => sent;
+
+/** The Bearer token writes need (the cookie serves reads only), kept from sign-in. */
+export function token() { return localStorage.getItem('onemap.token'); }
+export function setToken(t) { if (t) localStorage.setItem('onemap.token', t); else localStorage.removeItem('onemap.token'); }
+
+async function all() { return (await get('entries', store)) || []; }
+async function save(entries) { await set('entries', entries, store); listeners.forEach((f) => f(entries)); }
+
+/** Calls `f(entries)` now and on every change. */
+export async function watch(f) { listeners.add(f); f(await all()); }
+
+/** Queues a write and starts sending. */
+export async function enqueue(entry) {
+  const entries = await all();
+  const seq = entries.reduce((m, e) => Math.max(m, e.seq), 0) + 1;
+  const key = entry.key || `${Date.now().toString(36)}-${crypto.randomUUID()}`;
+  await save([...entries, { ...entry, seq, key, state: 'waiting' }]);
+  send();
+  return key;
+}
+
+/** Forgets a refused write (the user read why). */
+export async function dismiss(seq) { await save((await all()).filter((e) => e.seq !== seq)); }
+
+class Refused extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.field = e.field;
+  }
+}
+
+async function call(method, url, key, body, type) {
+  const headers = { 'Idempotency-Key': key, Accept: 'application/json', Authorization: `Bearer ${token() || ''}` };
+  if (type) headers['Content-Type'] = type;
+  const r = await fetch(url, { method, headers, body });
+  const answer = await r.json().catch(() => null);
+  if (r.status === 401) throw Object.assign(new Error('sign in again'), { signIn: true });
+  if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) throw new Refused(r.status, answer);
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return answer;
+}
+
+async function sendOne(e) {
+  const hashes = [];
+  for (const [i, f] of (e.files || []).entries()) {
+    const a = await call('POST', `/api/units/${e.unit}/attachments?kind=${f.kind}`, `${e.key}-file-${i}`, f.blob, f.blob.type || 'application/octet-stream');
+    hashes.push(a.record.hash || a.hash);
+  }
+  const body = { ...e.body };
+  const files = e.files || [];
+  if (e.use && e.use.photos) body.photos = hashes.filter((_, i) => files[i].role === 'photo');
+  if (e.use && e.use.signature) body.signature = hashes.find((_, i) => files[i].role === 'signature');
+  if (e.use && e.use.evidence) body.evidence = `/api/attachments/${hashes.find((_, i) => files[i].role === 'evidence')}`;
+  return call('POST', e.url, e.key, JSON.stringify(body), 'application/json');
+}
+
+/** Sends every waiting write, oldest first; stops at the first that cannot go yet. */
+export async function send() {
+  if (sending) return;
+  sending = true;
+  try {
+    for (;;) {
+      const next = (await all()).find((e) => e.state === 'waiting');
+      if (!next) break;
+      try {
+        await sendOne(next);
+        sent += 1;
+        await save((await all()).filter((e) => e.seq !== next.seq));
+      } catch (err) {
+        if (err instanceof Refused) {
+          await save((await all()).map((e) => (e.seq === next.seq ? { ...e, state: 'refused', error: err.message, status: err.status, field: err.field } : e)));
+        } else {
+          // No network, the server away, or a sign-in needed: try again later, in order.
+          listeners.forEach((f) => f(null, err));
+          break;
+        }
+      }
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+window.addEventListener('online', () => send());
+setInterval(() => { if (navigator.onLine) send(); }, 5000);
