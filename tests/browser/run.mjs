@@ -413,7 +413,11 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok(bytes.readUInt16BE(bytes.indexOf(Buffer.from([0xff, 0xc0])) + 7) === 1600, 'field: shrunk to 1600 px on the phone');
   const events = (await history(a)).slice(before);
   ok(events.filter((e) => e.type === 'hazard_found').length === 1 && events.every((e) => e.by === 'browser-field'), 'field: one visit in the history, by the grid worker');
-  await page.waitForSelector('[data-testid="unit-card"]');
+  // The open card catches up by itself once the visit has landed (the event stream).
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="hazards"] tbody tr').length === n, card.hazards.length, { timeout: 15000 });
+  ok(true, 'field: the open card shows the visit once it landed');
+  ok((await page.locator('[data-testid="signature-shown"]').count()) === 1, 'field: the card shows the signature with its visit');
+  ok((await page.locator('.card .photos img').count()) === 1, 'field: and the photo once');
   await shot('card-after');
 
   // Offline: three visits wait on the phone, then land once each; the last one's first

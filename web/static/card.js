@@ -33,9 +33,11 @@ function hazardRow(h) {
 export function unitCard(c, onClose, actions) {
   const open = c.hazards.filter((h) => h.open);
   const hazards = [...c.hazards].sort((a, b) => (b.open - a.open) || (b.overdue_days - a.overdue_days));
-  const photos = [...c.inspections.flatMap((i) => i.photos || []),
-    ...(c.attachments || []).filter((a) => a.kind === 'photo').map((a) => a.url)]
-    .filter((p) => typeof p === 'string' && p.startsWith('/'));
+  // Each photo once (a visit's photos are also the unit's attachments); signatures apart.
+  const signatures = new Set(c.inspections.map((i) => i.signature).filter(Boolean));
+  const photos = [...new Set([...c.inspections.flatMap((i) => i.photos || []),
+    ...(c.attachments || []).filter((a) => a.kind === 'photo').map((a) => a.url)])]
+    .filter((p) => typeof p === 'string' && p.startsWith('/') && !signatures.has(p));
   const rows = [
     [t().kind, t().kinds[c.kind] || c.kind],
     [t().address, c.address],
@@ -60,7 +62,9 @@ export function unitCard(c, onClose, actions) {
     el('h4', {}, t().inspections),
     c.inspections.length
       ? el('ul', { class: 'visits' }, ...c.inspections.map((i) => el('li', {},
-        el('b', {}, t().inspectionKinds[i.kind] || i.kind), ` ${localTime(i.at)} · ${i.inspector}`)))
+        el('b', {}, t().inspectionKinds[i.kind] || i.kind), ` ${localTime(i.at)} · ${i.inspector}`,
+        i.comprehensive ? el('span', { class: 'tag' }, t().visit.comprehensiveTag) : null,
+        i.signature && i.signature.startsWith('/') ? el('img', { class: 'sig', src: i.signature, alt: t().visit.signature, 'data-testid': 'signature-shown' }) : null)))
       : el('div', { class: 'muted' }, t().noInspections),
     photos.length ? el('h4', {}, t().photos) : null,
     photos.length ? el('div', { class: 'photos' }, ...photos.map((p) => el('img', { src: p, alt: t().photos, loading: 'lazy' }))) : null);

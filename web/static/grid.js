@@ -36,22 +36,27 @@ export async function grid(app, id) {
     onemap.stats = s;
     onemap.list = l.units.map((u) => u.id);
   };
+  // The unit whose card is shown (null while the form or nothing is), refreshed with the list.
+  let shown = null;
   const openCard = async (unit, push) => {
     if (push) history.pushState({ unit }, '', `?unit=${encodeURIComponent(unit)}`);
     let c;
     try { c = await loadCard(unit); } catch (e) { console.warn('card:', e.message || e); return; }
     const record = inspects() ? el('button', { type: 'button', 'data-testid': 'record-visit', onclick: () => {
+      shown = null;
       sheet.replaceChildren(visitForm(c, (queued) => {
         if (queued) again();
         openCard(unit, false).catch((e) => console.warn(e.message));
       }));
       sheet.scrollTop = 0;
     } }, t().visit.record) : null;
+    const keep = shown === unit ? sheet.scrollTop : 0;
     sheet.replaceChildren(unitCard(c, () => history.back(), record));
     sheet.hidden = false;
-    sheet.scrollTop = 0;
+    sheet.scrollTop = keep;
+    shown = unit;
   };
-  const closeCard = () => { sheet.hidden = true; sheet.replaceChildren(); };
+  const closeCard = () => { shown = null; sheet.hidden = true; sheet.replaceChildren(); };
   window.addEventListener('popstate', () => {
     const u = new URLSearchParams(location.search).get('unit');
     if (u) openCard(u, false).catch((e) => console.warn(e.message)); else closeCard();
@@ -70,6 +75,8 @@ export async function grid(app, id) {
     refreshTiles(map, { region: id });
     const [l, st] = await Promise.all([getJSON(`/api/regions/${rid}/units`), getJSON(`/api/stats?region=${rid}`)]);
     fill(st, l);
+    // The open card shows what was just written (a queued visit, once it landed).
+    if (shown) await openCard(shown, false);
   }, 400);
   live(id, again, again);
   every(30, again);
