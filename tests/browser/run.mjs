@@ -459,6 +459,54 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   const real = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|Failed to load resource|EventSource/.test(p));
   ok(real.length === 0, `field: no console error but the network's: ${real.join('; ')}`);
   await context.close();
+
+  // An inspector on the same micro-grid: a yellow card, then a hazard closed with a photo.
+  const insp = await open(`/grid/${mg}`, { width: 390, height: 844 }, { form: users.inspector, touch: true });
+  const ip = insp.page;
+  const ishot = (name) => ip.screenshot({ path: `${artifacts}/inspector-${name}-390x844.png` });
+  const major = found.find((h) => h.severity === 'major');
+  const general = found.find((h) => h.severity !== 'major');
+  await ip.locator(`[data-testid="unit-list"] li[data-id="${a}"]`).click();
+  await ip.waitForSelector(`tr[data-hazard="${major.id}"]`);
+  await ishot('card');
+  await ip.locator(`tr[data-hazard="${major.id}"] + tr.hz-more [data-testid="yellow-card"]`).click();
+  await ip.waitForSelector('[data-testid="confirm-box"]');
+  await ip.locator('[data-testid="confirm"]').click();
+  ok((await text(ip, 'action-error')).length > 0, 'inspector: a yellow card without a deadline is refused in the page');
+  const newDue = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
+  await ip.locator('[data-testid="yellow-deadline"]').fill(newDue);
+  const what = await text(ip, 'what-happens');
+  ok(what.includes(card.name) && what.includes(newDue), `inspector: the confirm step says what happens, to whom (${what})`);
+  await ishot('yellow-card-confirm');
+  await ip.locator('[data-testid="confirm"]').click();
+  const waitFor = async (check, msg) => {
+    const t1 = Date.now();
+    for (;;) {
+      if (await check()) { ok(true, msg); return; }
+      ok(Date.now() - t1 < 20000, msg);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const hazardNow = async (id) => (await api(`/api/units/${a}`)).hazards.find((h) => h.id === id);
+  await waitFor(async () => (await hazardNow(major.id)).yellow_card_at !== null, 'inspector: the yellow card lands');
+  ok((await hazardNow(major.id)).deadline.startsWith(new Date(`${newDue}T23:59:59+08:00`).toISOString().slice(0, 10)), 'inspector: with the new deadline');
+  await ip.waitForSelector(`tr[data-hazard="${general.id}"] + tr.hz-more [data-testid="close-hazard"]`);
+  await ip.locator(`tr[data-hazard="${general.id}"] + tr.hz-more [data-testid="close-hazard"]`).click();
+  await ip.waitForSelector('[data-testid="confirm-box"]');
+  await ip.locator('[data-testid="confirm"]').click();
+  ok((await text(ip, 'action-error')).length > 0, 'inspector: a closure without a photo is refused in the page');
+  await ip.locator('[data-testid="evidence-photo"]').setInputFiles({ name: 'fixed.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await ishot('close-confirm');
+  await ip.locator('[data-testid="confirm"]').click();
+  await waitFor(async () => (await hazardNow(general.id)).closed_at !== null, 'inspector: the closure lands');
+  const closed = await hazardNow(general.id);
+  ok(closed.evidence.startsWith('/api/attachments/'), `inspector: its evidence is the photo (${closed.evidence})`);
+  const ev = await fetch(base + closed.evidence, { headers: { authorization: `Bearer ${tokens.command}` } });
+  ok(ev.headers.get('content-type') === 'image/jpeg', 'inspector: the evidence is served back as a JPEG');
+  await ip.waitForFunction((id) => !document.querySelector(`tr[data-hazard="${id}"] + tr.hz-more`), general.id, { timeout: 15000 });
+  await ishot('after');
+  ok(insp.problems.length === 0, `inspector: ${insp.problems.join('; ')}`);
+  await insp.context.close();
 }
 
 // ---- English by the switch ----

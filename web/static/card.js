@@ -15,22 +15,27 @@ export async function loadCard(id, at) {
   return getJSON(`/api/units/${encodeURIComponent(id)}${at ? `?at=${encodeURIComponent(at)}` : ''}`);
 }
 
-function hazardRow(h) {
+function hazardRow(h, buttons) {
   const type = named('items', h.hazard_type);
   const state = h.open
     ? el('span', { class: h.overdue ? 'st st-overdue' : 'st st-open' },
       h.overdue ? `${t().daysOverdue} ${h.overdue_days} ${t().days}` : t().openNow)
     : el('span', { class: 'st st-closed' }, `✓ ${t().closedAt} ${localDate(h.closed_at)}`);
-  return el('tr', { class: h.open ? (h.overdue ? 'hz-overdue' : 'hz-open') : 'hz-closed' },
+  const more = buttons ? buttons(h, type) : null;
+  const row = el('tr', { class: h.open ? (h.overdue ? 'hz-overdue' : 'hz-open') : 'hz-closed', 'data-hazard': h.id },
     el('td', {}, el('div', { class: 'hz-type' }, type),
       el('div', { class: 'hz-meta' }, `${named('categories', h.category)} · ${t().stages[h.stage] || h.stage}`)),
     el('td', {}, el('span', { class: `sev sev-${h.severity}` }, t().severities[h.severity] || h.severity)),
     el('td', {}, h.deadline ? localDate(h.deadline) : '–'),
     el('td', {}, state));
+  return more ? [row, el('tr', { class: 'hz-more' }, el('td', { colspan: 4 }, more))] : [row];
 }
 
-/** The card, with a close button if `onClose` is given and `actions` (buttons) under its head. */
-export function unitCard(c, onClose, actions) {
+/**
+ * The card, with a close button if `onClose` is given, `actions` (buttons) under its head
+ * and `buttons(hazard, typeName)` (a node or null) under each hazard.
+ */
+export function unitCard(c, onClose, actions, buttons) {
   const open = c.hazards.filter((h) => h.open);
   const hazards = [...c.hazards].sort((a, b) => (b.open - a.open) || (b.overdue_days - a.overdue_days));
   // Each photo once (a visit's photos are also the unit's attachments); signatures apart.
@@ -57,7 +62,7 @@ export function unitCard(c, onClose, actions) {
     hazards.length
       ? el('table', { class: 'hz', 'data-testid': 'hazards' },
         el('thead', {}, el('tr', {}, el('th', {}, t().hazards), el('th', {}, t().severity), el('th', {}, t().deadline), el('th', {}, t().status))),
-        el('tbody', {}, ...hazards.map(hazardRow)))
+        el('tbody', {}, ...hazards.flatMap((h) => hazardRow(h, buttons))))
       : el('div', { class: 'muted' }, t().noHazards),
     el('h4', {}, t().inspections),
     c.inspections.length

@@ -6,6 +6,7 @@ import { makeMap, refreshTiles, dataLoaded } from './map.js';
 import { loadCard, unitCard } from './card.js';
 import { unitList } from './leader.js';
 import { visitForm, queueStatus } from './visit.js';
+import { rectifies, hazardButtons, suspensionForm } from './actions.js';
 
 /** Whether the signed-in user records visits (inspectors and grid workers). */
 const inspects = () => ['inspector', 'grid_worker'].includes(onemap.session.user.role);
@@ -51,7 +52,19 @@ export async function grid(app, id) {
       sheet.scrollTop = 0;
     } }, t().visit.record) : null;
     const keep = shown === unit ? sheet.scrollTop : 0;
-    sheet.replaceChildren(unitCard(c, () => history.back(), record));
+    // A form in place of the card; back to the card (refreshed) when it is done.
+    const show = (make) => {
+      shown = null;
+      sheet.replaceChildren(make((queued) => {
+        if (queued) again();
+        openCard(unit, false).catch((e) => console.warn(e.message));
+      }));
+      sheet.scrollTop = 0;
+    };
+    const suspend = rectifies() ? el('button', { type: 'button', class: 'secondary', 'data-testid': c.suspended ? 'resume' : 'suspend',
+      onclick: () => show((done) => suspensionForm(c, done)) }, c.suspended ? t().actions.resume : t().actions.suspend) : null;
+    sheet.replaceChildren(unitCard(c, () => history.back(), [record, suspend].filter(Boolean),
+      (h, typeName) => hazardButtons(c, h, typeName, show)));
     sheet.hidden = false;
     sheet.scrollTop = keep;
     shown = unit;

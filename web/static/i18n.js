@@ -28,6 +28,15 @@ export const STRINGS = {
     severities: { general: '一般', major: '重大' },
     stages: { immediate: '立即整改', concentrated: '集中整改', deadline: '限期整改' },
     inspectionKinds: { inspection: '排查', reinspection: '复查' },
+    actions: {
+      yellowCard: '黄牌', close: '销号', suspend: '停业整改', resume: '恢复营业', confirm: '确认', cancel: '取消',
+      newDeadline: '新的整改期限', evidence: '整改照片（证据）',
+      yellowWhat: '将对“{unit}”的隐患“{type}”发出黄牌警告，短信通知{owner}须于 {date} 前整改；逾期未改，单位将变为橙色。',
+      closeWhat: '将以此照片为证据，对“{unit}”的隐患“{type}”销号；销号后不能撤回。',
+      suspendWhat: '将责令“{unit}”停业整改，单位在地图上变为黑色，直至恢复营业。',
+      resumeWhat: '将解除“{unit}”的停业整改令，单位恢复按隐患着色。',
+      needFutureDeadline: '请选择今天之后的期限', needEvidence: '销号须附整改照片',
+    },
     visit: {
       record: '记录检查', inspector: '检查人', comprehensive: '综合查一次（多部门清单）', pass: '合格', found: '发现隐患',
       addHazard: '＋ 添加隐患', type: '隐患类型', pickType: '请选择…', remove: '删除此项', photos: '照片', photo: '照片',
@@ -77,6 +86,15 @@ export const STRINGS = {
     severities: { general: 'general', major: 'major' },
     stages: { immediate: 'on the spot', concentrated: 'concentrated', deadline: 'by deadline' },
     inspectionKinds: { inspection: 'inspection', reinspection: 're-inspection' },
+    actions: {
+      yellowCard: 'Yellow card', close: 'Close', suspend: 'Suspend', resume: 'Resume', confirm: 'Confirm', cancel: 'Cancel',
+      newDeadline: 'New deadline', evidence: 'Photo of the fix (evidence)',
+      yellowWhat: 'A yellow card for "{type}" at "{unit}": {owner} is told by SMS to fix it by {date}; if not, the unit turns orange.',
+      closeWhat: 'The hazard "{type}" at "{unit}" will be closed with this photo as evidence; a closure cannot be undone.',
+      suspendWhat: '"{unit}" will be ordered to suspend business: black on the map until it resumes.',
+      resumeWhat: 'The suspension order on "{unit}" will be lifted: it is coloured by its hazards again.',
+      needFutureDeadline: 'Choose a deadline after today', needEvidence: 'A closure needs a photo of the fix',
+    },
     visit: {
       record: 'Record a visit', inspector: 'Inspector', comprehensive: 'Comprehensive one-time inspection (all departments)', pass: 'Passed', found: 'Hazards found',
       addHazard: '+ Add a hazard', type: 'Hazard type', pickType: 'Choose…', remove: 'Remove', photos: 'Photos', photo: 'photo',
