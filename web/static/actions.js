@@ -68,7 +68,7 @@ export function closeForm(card, h, typeName, done) {
       let blob;
       try { blob = await shrink(f); } catch { return `${f.name}: ${t().visit.notImage}`; }
       await enqueue({ label: `${a.close} · ${card.name}`, unit: card.id, url: `/api/hazards/${h.id}/close`,
-        body: { at: new Date().toISOString() }, files: [{ blob, kind: 'photo', role: 'evidence' }], use: { evidence: true } });
+        body: { at: new Date().toISOString() }, files: [{ blob, kind: 'photo', role: 'evidence' }] });
       return null;
     }, done);
 }

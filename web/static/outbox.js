@@ -5,10 +5,10 @@
 // write the server refuses (4xx) is kept, with the server's reason, until the user
 // dismisses it: nothing is dropped silently.
 //
-// An entry: { seq, key, label, unit, files: [{ blob, kind }], url, body, use: { photos?,
-// signature? }, state: 'waiting' | 'refused', error? }. Files are uploaded first
-// (content-addressed, so a repeat stores nothing new); their hashes fill `photos` and
-// `signature` in the body before it is sent.
+// An entry: { seq, key, label, unit, files: [{ blob, kind, role }], url, body, state:
+// 'waiting' | 'refused', error? }. Files are uploaded first (content-addressed, so a
+// repeat stores nothing new); by their role (`photo`, `signature`, `evidence`) their hashes
+// fill `photos`, `signature` or `evidence` in the body before it is sent.
 import { get, set, createStore } from './vendor/idb-keyval.js';
 
 const store = createStore('onemap', 'outbox');
@@ -62,16 +62,13 @@ async function call(method, url, key, body, type) {
 }
 
 async function sendOne(e) {
-  const hashes = [];
+  const body = { ...e.body };
   for (const [i, f] of (e.files || []).entries()) {
     const a = await call('POST', `/api/units/${e.unit}/attachments?kind=${f.kind}`, `${e.key}-file-${i}`, f.blob, f.blob.type || 'application/octet-stream');
-    hashes.push(a.record.hash || a.hash);
+    if (f.role === 'photo') body.photos = [...(body.photos || []), a.record.hash];
+    else if (f.role === 'signature') body.signature = a.record.hash;
+    else if (f.role === 'evidence') body.evidence = a.record.url;
   }
-  const body = { ...e.body };
-  const files = e.files || [];
-  if (e.use && e.use.photos) body.photos = hashes.filter((_, i) => files[i].role === 'photo');
-  if (e.use && e.use.signature) body.signature = hashes.find((_, i) => files[i].role === 'signature');
-  if (e.use && e.use.evidence) body.evidence = `/api/attachments/${hashes.find((_, i) => files[i].role === 'evidence')}`;
   return call('POST', e.url, e.key, JSON.stringify(body), 'application/json');
 }
 

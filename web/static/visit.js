@@ -6,7 +6,7 @@
 // (outbox.js), which sends it now or when the network returns. Every mistake is shown
 // next to its field and nothing is queued.
 import { el, t, lang, onemap } from './common.js';
-import { enqueue } from './outbox.js';
+import { enqueue, watch, dismiss, sentCount } from './outbox.js';
 import SignaturePad from './vendor/signature_pad.js';
 
 /** The largest side of a photo as uploaded, and the server's limit on a photo. */
@@ -142,7 +142,7 @@ export function visitForm(card, done) {
       label: `${t().inspectionKinds[kind]} · ${card.name}`,
       unit: card.id,
       url: `/api/units/${card.id}/${kind === 'inspection' ? 'inspections' : 'reinspections'}`,
-      body, files, use: { photos: files.some((f) => f.role === 'photo'), signature: files.some((f) => f.role === 'signature') },
+      body, files,
     });
     done(true);
   });
@@ -153,7 +153,7 @@ export function visitForm(card, done) {
 export function queueStatus() {
   const v = t().visit;
   const box = el('div', { class: 'queue', 'data-testid': 'queue' });
-  import('./outbox.js').then(({ watch, dismiss, sentCount }) => watch((entries, err) => {
+  watch((entries, err) => {
     if (!entries) {
       if (err && err.signIn) box.dataset.signIn = '1';
       return;
@@ -168,6 +168,6 @@ export function queueStatus() {
       ...refused.map((e) => el('div', { class: 'refused', 'data-testid': 'refused' },
         el('b', {}, e.label), ` — ${v.refused}: ${e.error}`,
         el('button', { type: 'button', class: 'link', onclick: () => dismiss(e.seq) }, v.dismiss)))].filter(Boolean));
-  }));
+  });
   return box;
 }

@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use crate::domain::time::Stamp;
 use crate::domain::{Colour, HazardId, Location, Severity, UnitId, UnitKind, colour_of};
-use crate::state::MapState;
 use crate::state::scope::Scope;
+use crate::state::{MapState, UnitIdx};
+use crate::views::page;
 
 /// How far ahead a deadline puts a unit on the day's list.
 pub const DUE_WITHIN: Duration = Duration::days(3);
@@ -89,9 +90,9 @@ pub fn errands(
 ) -> Vec<Errand> {
     let stamp = Stamp::of(now);
     let soon = Stamp::of(now + DUE_WITHIN);
-    let mut out: Vec<Errand> = map
-        .units
-        .iter()
+    let mut out: Vec<Errand> = in_scope(map, scope)
+        .into_iter()
+        .map(|u| &map.units[u as usize])
         .filter(|e| e.unit.registered_at <= now && scope.covers(map, e.micro_grid))
         .filter_map(|e| {
             let mut reasons = Vec::new();
@@ -106,16 +107,17 @@ pub fn errands(
                     Some(d) if d <= soon => Some(Reason::DueSoon),
                     _ => None,
                 };
-                let why = why.or((h.severity == Severity::Major).then_some(Reason::Major));
-                if let Some(why) = why {
-                    reasons.push(why);
-                    hazards.push(h.id);
-                    if let Some(d) = h.deadline {
-                        deadline = Some(deadline.map_or(d, |k| k.min(d)));
-                    }
-                    if h.severity == Severity::Major {
-                        reasons.push(Reason::Major);
-                    }
+                let major = h.severity == Severity::Major;
+                if why.is_none() && !major {
+                    continue;
+                }
+                reasons.extend(why);
+                if major {
+                    reasons.push(Reason::Major);
+                }
+                hazards.push(h.id);
+                if let Some(d) = h.deadline {
+                    deadline = Some(deadline.map_or(d, |k| k.min(d)));
                 }
             }
             if e.suspensions.iter().any(|s| s.in_force(now)) {
@@ -156,6 +158,27 @@ pub fn errands(
             )
             .then(a.unit.cmp(&b.unit))
     });
+    out
+}
+
+/// The units that may be in `scope`: every unit for the whole map, else those inside
+/// the bounding boxes of the scope's regions (found in the R-tree, so a grid worker's day
+/// on a province's map does not walk its millions of units). The caller still checks each
+/// unit's micro-grid against the scope.
+fn in_scope(map: &MapState, scope: &Scope) -> Vec<UnitIdx> {
+    let all = || (0..map.units.len() as UnitIdx).collect();
+    let Scope::Within(roots) = scope else {
+        return all();
+    };
+    let mut out = Vec::new();
+    for &r in roots.iter() {
+        let Some([w, s, e, n]) = page::bbox(map, r) else {
+            return all();
+        };
+        out.extend(map.units_in_box(&rstar::AABB::from_corners([w, s], [e, n])));
+    }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 

@@ -163,7 +163,7 @@ pub struct Progress {
 }
 
 /// A region's bounding box; for an area or a group (teams, no polygon), its villages'.
-fn bbox(state: &MapState, idx: RegionIdx) -> Option<[f64; 4]> {
+pub(crate) fn bbox(state: &MapState, idx: RegionIdx) -> Option<[f64; 4]> {
     if let Some(b) = &state.regions.get(idx).boundary {
         let r = b.bounding_rect()?;
         return Some([r.min().x, r.min().y, r.max().x, r.max().y]);
