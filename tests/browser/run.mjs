@@ -63,10 +63,12 @@ tokens.command = wallUser.token;
 /**
  * Opens a view; records console errors, page errors, dialogs and foreign requests.
  * Signed in by the page's cookie (`as`: a role's token), or through the sign-in form
- * (`form`: a name and password), or not at all when the path carries `#token=`.
+ * (`form`: a name and password), or not at all when the path carries `#token=`; `geo`:
+ * the phone's position, allowed.
  */
-async function open(path, viewport, { as = 'command', form = null, touch = false } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: touch, isMobile: touch });
+async function open(path, viewport, { as = 'command', form = null, touch = false, geo = null } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, hasTouch: touch, isMobile: touch,
+    ...(geo ? { geolocation: geo, permissions: ['geolocation'] } : {}) });
   if (!form && !path.includes('#token=')) {
     await context.addCookies([{ name: 'onemap_token', value: tokens[as], url: base }]);
   }
@@ -505,8 +507,59 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok(ev.headers.get('content-type') === 'image/jpeg', 'inspector: the evidence is served back as a JPEG');
   await ip.waitForFunction((id) => !document.querySelector(`tr[data-hazard="${id}"] + tr.hz-more`), general.id, { timeout: 15000 });
   await ishot('after');
-  ok(insp.problems.length === 0, `inspector: ${insp.problems.join('; ')}`);
+  // The unit's whole file: the closing evidence on the card, the history as the API has it.
+  await ip.waitForSelector(`tr[data-hazard="${general.id}"] [data-testid="evidence-shown"] img`);
+  ok(true, 'file: the card shows the closing evidence photo');
+  ok((await ip.locator(`tr[data-hazard="${major.id}"] .hz-yc`).count()) === 1, 'file: and the yellow card on its hazard');
+  await ip.locator('[data-testid="history"] summary').click();
+  await ip.waitForSelector('[data-testid="history"] ol.events li');
+  const logged = await history(a);
+  const listed = await ip.locator('[data-testid="history"] ol.events li').evaluateAll((ls) => ls.map((l) => l.dataset.type));
+  ok(JSON.stringify(listed) === JSON.stringify(logged.map((e) => e.type).reverse()),
+    `file: the history lists the unit's events, newest first (${listed.join(',')})`);
+  await ishot('history');
+  // The server's refusal in words: the major hazard is closed from the office while the
+  // inspector's close form is open; their closure is refused (409) and the page says so.
+  await ip.locator(`tr[data-hazard="${major.id}"] + tr.hz-more [data-testid="close-hazard"]`).click();
+  await ip.waitForSelector('[data-testid="confirm-box"]');
+  await ip.locator('[data-testid="evidence-photo"]').setInputFiles({ name: 'fixed.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await post(`/api/hazards/${major.id}/close`, { evidence: 'closed from the office' });
+  await ip.locator('[data-testid="confirm"]').click();
+  await ip.waitForSelector('[data-testid="refused"]', { timeout: 20000 });
+  const refusal = await text(ip, 'refused');
+  ok(refusal.includes('已被处理') && refusal.includes('already closed'), `inspector: a 409 is shown in words (${refusal})`);
+  ok(await ip.evaluate(() => window.onemap.queue.refused === 1 && window.onemap.queue.waiting === 0), 'inspector: refused, kept, not retried');
+  await ishot('refused-409');
+  ok(insp.problems.filter((p) => !/status of 409/.test(p)).length === 0, `inspector: ${insp.problems.join('; ')}`);
   await insp.context.close();
+
+  // The worker's day: the inspector's units to go to, as /api/day lists them, nearest
+  // first once the phone's position is allowed; a tap opens the card.
+  const pos = { longitude: 120.47, latitude: 30.19 };
+  const dy = await open('/day', { width: 390, height: 844 }, { as: 'inspector', touch: true, geo: pos });
+  const dp = dy.page;
+  const want = await api('/api/day?limit=200', {}, 'inspector');
+  const ids = () => dp.locator('[data-testid="day-list"] li').evaluateAll((ls) => ls.map((l) => Number(l.dataset.id)));
+  ok(want.units.length > 0 && JSON.stringify(await ids()) === JSON.stringify(want.units.map((u) => u.id)),
+    `day: the list is /api/day's, most urgent first (${want.units.length})`);
+  ok((await text(dp, 'count-overdue_yellow_card')) === num(want.counts.overdue_yellow_card), 'day: the overdue yellow cards counted as the API counts them');
+  const top = want.units[0];
+  const why = await dp.locator(`[data-testid="day-list"] li[data-id="${top.id}"] [data-reason]`).evaluateAll((ls) => ls.map((l) => l.dataset.reason));
+  ok(JSON.stringify(why) === JSON.stringify(top.reasons), `day: the first unit shows its reasons (${why.join(',')})`);
+  await dp.screenshot({ path: `${artifacts}/day-390x844.png` });
+  await dp.locator('[data-testid="locate"]').click();
+  const near = await api(`/api/day?limit=200&near=${pos.longitude},${pos.latitude}`, {}, 'inspector');
+  await dp.waitForFunction(() => document.querySelectorAll('[data-testid="distance"]').length > 0, null, { timeout: 15000 });
+  ok(JSON.stringify(await ids()) === JSON.stringify(near.units.map((u) => u.id)), 'day: with the position, the order is the API\'s nearest-first order');
+  await dp.screenshot({ path: `${artifacts}/day-near-390x844.png` });
+  const firstId = near.units[0].id;
+  await dp.locator(`[data-testid="day-list"] li[data-id="${firstId}"]`).click();
+  await dp.waitForSelector('[data-testid="unit-card"]');
+  ok(Number(new URLSearchParams(new URL(dp.url()).search).get('unit')) === firstId, 'day: one tap opens the card');
+  ok((await dp.locator('[data-testid="record-visit"]').count()) === 1, 'day: the card can record a visit');
+  await dp.screenshot({ path: `${artifacts}/day-card-390x844.png` });
+  ok(dy.problems.length === 0, `day: ${dy.problems.join('; ')}`);
+  await dy.context.close();
 }
 
 // ---- English by the switch ----

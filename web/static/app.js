@@ -12,6 +12,7 @@ import { setToken } from './outbox.js';
 import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
+import { day } from './day.js';
 
 async function session() {
   const hash = new URLSearchParams(location.hash.slice(1));
@@ -91,6 +92,7 @@ async function start() {
       history.replaceState(null, '', ownGrid);
       await grid(app, home.id);
     } else if (path === '/wall') await wall(app);
+    else if (path === '/day') await day(app);
     else if (path.startsWith('/grid/')) await grid(app, decodeURIComponent(path.slice(6)));
     else await leader(app);
   } catch (e) {

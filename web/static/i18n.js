@@ -37,6 +37,16 @@ export const STRINGS = {
       resumeWhat: '将解除“{unit}”的停业整改令，单位恢复按隐患着色。',
       needFutureDeadline: '请选择今天之后的期限', needEvidence: '销号须附整改照片',
     },
+    file: {
+      yellowCard: '黄牌', evidence: '销号依据', videos: '视频', plans: '平面图', plan: '平面图',
+      history: '档案记录（谁、何时、做了什么）', clock: '系统（期限到期）', historyFailed: '记录读取失败，请稍后再试',
+    },
+    day: {
+      title: '今日任务', heading: '今日任务', toGo: '待去单位（按紧急程度）', allUnits: '全部单位',
+      locate: '按离我远近排序', locating: '正在定位…', located: '已按距离排序', noPosition: '无法取得位置，仍按紧急程度',
+      nothing: '辖区内暂无待办：没有逾期、临期、重大、停业或未排查的单位。',
+      reasons: { overdue_yellow_card: '黄牌逾期', reinspect: '逾期待复查', due_soon: '3天内到期', major: '重大隐患', suspended: '停业整改', uninspected: '未排查' },
+    },
     visit: {
       record: '记录检查', inspector: '检查人', comprehensive: '综合查一次（多部门清单）', pass: '合格', found: '发现隐患',
       addHazard: '＋ 添加隐患', type: '隐患类型', pickType: '请选择…', remove: '删除此项', photos: '照片', photo: '照片',
@@ -44,6 +54,7 @@ export const STRINGS = {
       needResult: '请选择“合格”或至少添加一处隐患', needType: '请选择隐患类型', needDeadline: '限期整改须填写期限',
       pastDeadline: '期限不能早于今天', needSignature: '发现隐患时须当事人签名', needInspector: '请填写检查人',
       notImage: '不是图片', tooBig: '图片超过 10 MB', waiting: '条记录待发送', refused: '服务器未接受',
+      refusedWhy: { 400: '填写有误，服务器未接受', 403: '不在您的辖区或无此权限，服务器未接受', 404: '单位或隐患不存在', 409: '已被处理（例如已销号），本条不再提交', 413: '文件太大，服务器未接受', 422: '填写有误，服务器未接受' },
       dismiss: '知道了', comprehensiveTag: '综合查一次', signInAgain: '登录已过期，请退出后重新登录以发送',
     },
     risks: { red: '红 · 重大风险', orange: '橙 · 较大风险', yellow: '黄 · 一般风险', blue: '蓝 · 低风险' },
@@ -95,6 +106,16 @@ export const STRINGS = {
       resumeWhat: 'The suspension order on "{unit}" will be lifted: it is coloured by its hazards again.',
       needFutureDeadline: 'Choose a deadline after today', needEvidence: 'A closure needs a photo of the fix',
     },
+    file: {
+      yellowCard: 'Yellow card', evidence: 'Evidence', videos: 'Videos', plans: 'Floor plans', plan: 'Floor plan',
+      history: 'History (who did what, when)', clock: 'system (deadline passed)', historyFailed: 'Could not read the history; try again later',
+    },
+    day: {
+      title: 'My day', heading: 'My day', toGo: 'Units to visit, most urgent first', allUnits: 'All units',
+      locate: 'Nearest first', locating: 'Finding the phone…', located: 'Sorted by distance', noPosition: 'No position: still by urgency',
+      nothing: 'Nothing to do in your area: no unit overdue, due soon, red, black or never visited.',
+      reasons: { overdue_yellow_card: 'Yellow card overdue', reinspect: 'Overdue: re-inspect', due_soon: 'Due within 3 days', major: 'Major hazard', suspended: 'Suspended', uninspected: 'Never visited' },
+    },
     visit: {
       record: 'Record a visit', inspector: 'Inspector', comprehensive: 'Comprehensive one-time inspection (all departments)', pass: 'Passed', found: 'Hazards found',
       addHazard: '+ Add a hazard', type: 'Hazard type', pickType: 'Choose…', remove: 'Remove', photos: 'Photos', photo: 'photo',
@@ -102,6 +123,7 @@ export const STRINGS = {
       needResult: 'Choose "Passed" or add at least one hazard', needType: 'Choose the hazard type', needDeadline: 'A deadline rectification needs a deadline',
       pastDeadline: 'The deadline cannot be before today', needSignature: 'The party must sign when hazards are found', needInspector: 'Give the inspector',
       notImage: 'not an image', tooBig: 'the photo is over 10 MB', waiting: 'waiting to be sent', refused: 'refused by the server',
+      refusedWhy: { 400: 'refused: something in it is wrong', 403: 'refused: outside your area or not allowed for your role', 404: 'refused: the unit or hazard does not exist', 409: 'refused: already done (for example closed already); not sent again', 413: 'refused: the file is too big', 422: 'refused: something in it is wrong' },
       dismiss: 'Dismiss', comprehensiveTag: 'comprehensive', signInAgain: 'Your sign-in expired: sign out and in again to send',
     },
     risks: { red: 'red · major risk', orange: 'orange · large risk', yellow: 'yellow · general risk', blue: 'blue · low risk' },

@@ -5,6 +5,7 @@ import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debo
 import { makeMap, refreshTiles, dataLoaded, choroplethExpr, RAMPS } from './map.js';
 import { bigFigures, colourCounts } from './wall.js';
 import { loadCard, unitCard } from './card.js';
+import { inspects } from './sheet.js';
 
 const LEVELS = ['town', 'area', 'group', 'village', 'grid', 'micro_grid'];
 const METRICS = { inspection_rate: 'byInspection', closure_rate: 'byClosure', overdue: 'byOverdue' };
@@ -44,7 +45,7 @@ export async function leader(app) {
   const dateFlag = el('div', { class: 'date-flag', hidden: true });
   app.replaceChildren(
     el('header', { class: 'top' }, el('div', { class: 'brand' }, el('span', { class: 'brand-mark' }, '安'), el('h1', {}, t().title)),
-      el('div', { class: 'head-right' }, dateFlag, langSwitch())),
+      el('div', { class: 'head-right' }, dateFlag, inspects() ? el('a', { class: 'to-day', href: '/day', 'data-testid': 'to-day' }, t().day.heading) : null, langSwitch())),
     el('main', { class: 'leader-grid' }, el('div', { class: 'map-wrap' }, mapBox, cardBox, rampBox), side));
 
   const tileParams = () => {

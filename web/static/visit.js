@@ -166,7 +166,8 @@ export function queueStatus() {
       waiting.length ? el('div', { class: 'waiting', 'data-testid': 'waiting' }, `${waiting.length} ${v.waiting}`) : null,
       box.dataset.signIn && waiting.length ? el('div', { class: 'field-error' }, v.signInAgain) : null,
       ...refused.map((e) => el('div', { class: 'refused', 'data-testid': 'refused' },
-        el('b', {}, e.label), ` — ${v.refused}: ${e.error}`,
+        el('b', {}, e.label), ` — ${v.refusedWhy[e.status] || v.refused}`,
+        el('div', { class: 'refused-detail' }, e.field ? `${e.field}: ${e.error}` : e.error),
         el('button', { type: 'button', class: 'link', onclick: () => dismiss(e.seq) }, v.dismiss)))].filter(Boolean));
   });
   return box;

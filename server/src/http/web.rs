@@ -1,5 +1,5 @@
 //! The web page — the leadership view `/`, the wall `/wall`, the grid worker's view
-//! `/grid/{micro_grid_id}` — and the read endpoints made for it. Everything the page
+//! `/grid/{micro_grid_id}`, the worker's day `/day` — and the read endpoints made for it. Everything the page
 //! loads comes from this server: our own HTML/JS/CSS (`web/static`, embedded with
 //! `include_dir`) and MapLibre GL JS from npm (`web/node_modules`, pinned in
 //! `web/package-lock.json`, installed by `server/build.rs`), so a command post on a
@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/favicon.ico", get(favicon))
         .route("/wall", get(page_html))
         .route("/grid/{id}", get(page_html))
+        .route("/day", get(page_html))
         .route("/sw.js", get(service_worker))
         .route("/static/{*path}", get(asset))
 }
@@ -62,6 +63,7 @@ pub const PUBLIC: &[&str] = &[
     "/favicon.ico",
     "/wall",
     "/grid/{id}",
+    "/day",
     "/sw.js",
     "/static/{*path}",
 ];
