@@ -50,6 +50,7 @@ export async function day(app) {
     locate.disabled = true;
     locate.textContent = d.locating;
     near = await position();
+    reframe = true;
     locate.disabled = false;
     locate.textContent = near ? d.located : d.noPosition;
     again();
@@ -69,6 +70,17 @@ export async function day(app) {
       day.units.length ? dayList(day, (u) => card.open(u, true)) : el('div', { class: 'muted', 'data-testid': 'day-empty' }, d.nothing)));
     const src = map && map.getSource('day');
     if (src) src.setData(points(day));
+    if (reframe) { reframe = false; frame(day); }
+  };
+  // Framed once when the map is made and again when the order changes (the position).
+  let reframe = false;
+  // The map frames the first 30 (the ringed ones) when there are any, else the user's area.
+  const frame = (day) => {
+    const first = day.units.slice(0, 30).map((u) => u.location);
+    if (!map || !first.length) return;
+    const lons = first.map((p) => p[0]);
+    const lats = first.map((p) => p[1]);
+    map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]], { padding: 36, maxZoom: 16, duration: 0 });
   };
   const points = (day) => ({ type: 'FeatureCollection', features: day.units.map((u, i) => ({
     type: 'Feature', geometry: { type: 'Point', coordinates: u.location },
@@ -78,6 +90,7 @@ export async function day(app) {
   const [w, s, e, n] = region.bbox;
   map = await makeMap(mapBox, { bounds: [[w, s], [e, n]], params: { region: home.id }, padding: 24, labels: [] });
   map.on('load', () => {
+    frame(current);
     map.addSource('day', { type: 'geojson', data: points(current) });
     // The first 30 ringed and numbered as the list numbers them (the rest are on the tiles).
     map.addLayer({ id: 'day-ring', type: 'circle', source: 'day', filter: ['<=', ['get', 'n'], 30],
