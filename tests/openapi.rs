@@ -36,6 +36,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/attachments/{hash}", &["get"]),
     ("/api/hazards/{id}/yellow-card", &["post"]),
     ("/api/hazards/{id}/close", &["post"]),
+    ("/api/units/{id}/fix-links", &["post"]),
+    ("/api/units/{id}/fixes", &["get"]),
+    ("/api/fix-links/{id}/revoke", &["post"]),
+    ("/api/fix-reports/{id}/reject", &["post"]),
+    ("/api/fix/{token}", &["get", "post"]),
     ("/api/checklists", &["get"]),
     ("/api/day", &["get"]),
     ("/api/events", &["get"]),
@@ -190,6 +195,12 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
             if *path == "/api/session" {
                 continue; // signing in and out: any user
             }
+            if *path == "/api/fix/{token}" {
+                // An owner's report: no account, the link is the key (checked by the
+                // write path, which no role reaches).
+                assert_eq!(action, None);
+                continue;
+            }
             assert!(
                 action.is_some_and(|a| a != onemap::auth::Action::Read),
                 "{m} {path}: {action:?}"
@@ -208,6 +219,8 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
         ("/api/openapi.json", "get"),
         ("/api/config", "get"),
         ("/api/session", "post"),
+        ("/api/fix/{token}", "get"),
+        ("/api/fix/{token}", "post"),
     ] {
         assert_eq!(
             doc["paths"][path][method]["security"],
@@ -251,6 +264,27 @@ async fn the_document_describes_every_route_and_real_answers_match_it() {
     assert_matches(&doc, "/api/checklists", "get", s, &lists);
     let (s, day) = server.get_json("/api/day?near=120.45,30.19&limit=20").await;
     assert_matches(&doc, "/api/day", "get", s, &day);
+    // An owner's fix link, its page and the unit's fixes.
+    let resp = server
+        .client_as(onemap::auth::Role::Inspector)
+        .post(server.url("/api/units/5/fix-links"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let made: Value = resp.json().await.unwrap();
+    assert_matches(&doc, "/api/units/{id}/fix-links", "post", 201, &made);
+    let token = made["token"].as_str().unwrap();
+    let view: Value = reqwest::get(server.url(&format!("/api/fix/{token}")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_matches(&doc, "/api/fix/{token}", "get", 200, &view);
+    let (s, fixes) = server.get_json("/api/units/5/fixes").await;
+    assert_matches(&doc, "/api/units/{id}/fixes", "get", s, &fixes);
     // A request body the document describes is one the server takes.
     let visit = resolve(&doc, &doc["components"]["schemas"]["Visit"]);
     assert_eq!(visit["additionalProperties"], json!(false));

@@ -129,6 +129,7 @@ fn visit(unit: UnitId, found: &[Severity]) -> Change {
             })
             .collect(),
         comprehensive: true,
+        note: "需补拍消防通道照片".parse().unwrap(),
     })
 }
 
@@ -150,6 +151,8 @@ fn close(hazard: HazardId, at: DateTime<Utc>, evidence: &str) -> Change {
         hazard,
         at: past(at),
         evidence: Text::new(evidence).unwrap(),
+        report: None,
+        by: "inspector".into(),
     })
 }
 
@@ -190,6 +193,7 @@ fn small_dataset() -> Dataset {
             signature: Some("sig-1".into()),
             photos: vec!["a.jpg".into(), "b.jpg".into()],
             comprehensive: true,
+            note: "后门通道需每日检查".into(),
         }],
         hazards: vec![
             hazard(1, 1, 1, Severity::General, Some(t(20, 15))),
@@ -261,6 +265,8 @@ async fn new_records_get_fresh_ids_after_an_import() {
         // A comprehensive visit's tag is kept on it and on its hazards.
         assert!(h.comprehensive, "{}", s.backend());
         assert!(back.inspections[1].comprehensive);
+        assert_eq!(back.inspections[0].note, "后门通道需每日检查");
+        assert_eq!(back.inspections[1].note, "需补拍消防通道照片");
     })
     .await;
 }

@@ -179,6 +179,7 @@ async fn check_store(db: TestDb) {
                 deadline: Some(Deadline::new(deadline, at).unwrap()),
             }],
             comprehensive: false,
+            note: Default::default(),
         })
     };
     let close = |hazard| {
@@ -187,6 +188,8 @@ async fn check_store(db: TestDb) {
             hazard,
             at: PastMoment::new(Some(at), at).unwrap(),
             evidence: Text::new("fixed").unwrap(),
+            report: None,
+            by: "inspector".into(),
         })
     };
     let found = write(visit(now, Severity::Major, now + Duration::days(7))).await;

@@ -228,6 +228,7 @@ on_both_stores!(
     a_notice_the_sender_failed_is_retried_and_delivered,
     a_comprehensive_visit_tags_its_hazards_and_the_figures_count_them,
     the_workers_day_lists_a_deadline_due_and_the_nearest_first,
+    an_owners_fix_report_is_rejected_with_a_reason_or_closes_the_hazard,
 );
 
 async fn the_colour_column_holds_the_maps_colours(fx: &Fixture) {
@@ -935,4 +936,256 @@ async fn the_workers_day_lists_a_deadline_due_and_the_nearest_first(fx: &Fixture
     assert_eq!(resp.status(), 400);
     let e: Value = resp.json().await.unwrap();
     assert_eq!(e["error"]["field"], "near", "{e}");
+}
+
+/// A one-pixel PNG.
+fn png() -> Vec<u8> {
+    [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[
+            0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0,
+        ],
+        &[0x90, 0x77, 0x53, 0xde],
+    ]
+    .concat()
+}
+
+/// The owner's report through `token`, with no account: `photos` as the form's files.
+async fn report(server: &Server, token: &str, note: &str, photos: &[Vec<u8>]) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new().text("note", note.to_owned());
+    for p in photos {
+        form = form.part(
+            "photo",
+            reqwest::multipart::Part::bytes(p.clone()).file_name("fix.png"),
+        );
+    }
+    let resp = reqwest::Client::new()
+        .post(server.url(&format!("/api/fix/{token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn owner_view(server: &Server, token: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .get(server.url(&format!("/api/fix/{token}")))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn queued_messages(store: &AnyStore, unit: UnitId) -> Vec<String> {
+    let sql = "SELECT message FROM notices WHERE unit_id = $1 ORDER BY id";
+    match store {
+        AnyStore::Sqlite(s) => sqlx::query_scalar(sql)
+            .bind(unit.get())
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+        AnyStore::Postgres(s) => sqlx::query_scalar(sql)
+            .bind(unit.get())
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+    }
+}
+
+async fn an_owners_fix_report_is_rejected_with_a_reason_or_closes_the_hazard(fx: &Fixture) {
+    let server = &fx.server;
+    let u = fx.take(Colour::Green, 1)[0];
+    let due = Utc::now() + Duration::days(5);
+    let body = json!({"inspector": "李强", "hazards": [found("blocked_escape_route", "general", Some(due))]});
+    let (s, r, _) = post(server, &format!("/api/units/{u}/inspections"), &body, None).await;
+    assert_eq!(s, 201, "{r}");
+    let hazard = r["record"]["hazards"][0]["id"].as_i64().unwrap();
+
+    // The inspector makes a link: its token is in the answer only, and a retry with the
+    // same key answers the same token.
+    let links = format!("/api/units/{u}/fix-links");
+    let (s, made, _) = post(server, &links, &json!({}), Some("fix-link-1")).await;
+    assert_eq!(s, 201, "{made}");
+    let token = made["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("fx_") && token.len() == 67, "{token}");
+    let (_, again, replayed) = post(server, &links, &json!({}), Some("fix-link-1")).await;
+    assert!(replayed);
+    assert_eq!(again["token"], token.as_str());
+    let link_id = made["record"]["id"].as_i64().unwrap();
+    let logged = history(server, u).await;
+    let made_event = logged
+        .iter()
+        .find(|e| e["type"] == "fix_link_made")
+        .unwrap();
+    assert!(
+        !made_event.to_string().contains(&token[3..]),
+        "{made_event}"
+    );
+    // The owner's notice carries the link.
+    let store = fx.store().await;
+    let messages = queued_messages(&store, u).await;
+    assert!(
+        messages.last().unwrap().contains(&format!("/fix/{token}")),
+        "{messages:?}"
+    );
+
+    // The owner opens it with no account and sees what must be fixed.
+    let (s, view) = owner_view(server, &token).await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["works"], true);
+    assert_eq!(view["hazards"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["hazards"][0]["name_zh"], "疏散通道堵塞");
+    for bad in ["fx_nope", &format!("fx_{}", "0".repeat(64))] {
+        assert_eq!(owner_view(server, bad).await.0, 404);
+    }
+
+    // Bad reports are refused, naming the field; nothing is written.
+    let seq = last_seq(server).await;
+    let (s, e) = report(server, &token, "已整改", &[]).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (400, Some("photo")),
+        "{e}"
+    );
+    let (s, e) = report(server, &token, "已整改", &[png(), b"not an image".to_vec()]).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (415, Some("photo[1]")),
+        "{e}"
+    );
+    let (s, e) = report(server, &token, &"长".repeat(2001), &[png()]).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (400, Some("note")),
+        "{e}"
+    );
+    let mut huge = png();
+    huge.resize(10 * 1024 * 1024 + 1, 0);
+    let (s, e) = report(server, &token, "已整改", &[huge]).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (413, Some("photo[0]")),
+        "{e}"
+    );
+    assert_eq!(last_seq(server).await, seq);
+
+    // A report lands whole; the inspector's day puts it first, the grid worker's not.
+    let (s, first) = report(server, &token, "通道已清理", &[png()]).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["type"], "fix_reported");
+    let first_id = first["record"]["id"].as_i64().unwrap();
+    let photo = first["record"]["photos"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = server
+        .client()
+        .get(server.url(&photo))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.bytes().await.unwrap().to_vec(), png());
+    let day: Value = server
+        .client_as(Role::Inspector)
+        .get(server.url("/api/day?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = day["units"].as_array().unwrap();
+    let mine = listed.iter().find(|e| e["id"] == u.get()).unwrap();
+    assert_eq!(mine["reasons"][0], "fix_reported", "{mine}");
+    assert!(n(&day, "counts.fix_reported") >= 1);
+    let grid = server.client_as(Role::GridWorker);
+    let theirs: Value = grid
+        .get(server.url("/api/day?limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(n(&theirs, "counts.fix_reported"), 0);
+
+    // A grid worker may not reject it; the inspector does, with a reason the owner reads.
+    let reject = format!("/api/fix-reports/{first_id}/reject");
+    let resp = grid
+        .post(server.url(&reject))
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let (s, e, _) = post(server, &reject, &json!({"reason": ""}), None).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (400, Some("reason")),
+        "{e}"
+    );
+    let (s, r, _) = post(server, &reject, &json!({"reason": "照片看不清通道"}), None).await;
+    assert_eq!(s, 200, "{r}");
+    let (s, _, _) = post(server, &reject, &json!({"reason": "again"}), None).await;
+    assert_eq!(s, 409);
+    let (_, view) = owner_view(server, &token).await;
+    assert_eq!(view["reports"][0]["status"], "rejected");
+    assert_eq!(view["reports"][0]["reason"], "照片看不清通道");
+    let messages = queued_messages(&store, u).await;
+    assert!(
+        messages.last().unwrap().contains("照片看不清通道"),
+        "{messages:?}"
+    );
+
+    // A second report; the inspector closes the hazard on it and the unit turns green.
+    let (s, second) = report(server, &token, "重新拍照", &[png(), png()]).await;
+    assert_eq!(s, 201, "{second}");
+    let second_id = second["record"]["id"].as_i64().unwrap();
+    let close = format!("/api/hazards/{hazard}/close");
+    let body = json!({"evidence": "业主整改反馈照片核实", "report": first_id});
+    let (s, e, _) = post(server, &close, &body, None).await;
+    assert_eq!(s, 409, "a rejected report rests no closure: {e}");
+    let body = json!({"evidence": "业主整改反馈照片核实", "report": second_id});
+    let (s, r, _) = post(server, &close, &body, None).await;
+    assert_eq!((s, r["colour_after"].as_str()), (200, Some("green")), "{r}");
+    assert_eq!(r["record"]["fix_report"], second_id);
+    let (_, fixes) = server.get_json(&format!("/api/units/{u}/fixes")).await;
+    let statuses: Vec<&str> = fixes["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["accepted", "rejected"], "{fixes}");
+    assert_eq!(fixes["links"][0]["id"], link_id);
+
+    // Revoked, the link takes nothing more; its page says so.
+    let revoke = format!("/api/fix-links/{link_id}/revoke");
+    let (s, r, _) = post(server, &revoke, &json!({}), None).await;
+    assert_eq!(s, 200, "{r}");
+    let (s, _, _) = post(server, &revoke, &json!({}), None).await;
+    assert_eq!(s, 409);
+    let (s, e) = report(server, &token, "再来", &[png()]).await;
+    assert_eq!(s, 409, "{e}");
+    assert_eq!(owner_view(server, &token).await.1["works"], false);
+    let kinds: Vec<String> = history(server, u)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .filter(|k| k.starts_with("fix_") || k == "hazard_closed")
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "fix_link_made",
+            "fix_reported",
+            "fix_rejected",
+            "fix_reported",
+            "hazard_closed",
+            "fix_link_revoked"
+        ]
+    );
 }

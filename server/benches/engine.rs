@@ -161,16 +161,20 @@ fn main() {
                 deadline: Some(must(Deadline::new(at + Duration::days(3), at))),
             }],
             comprehensive: false,
+            note: Default::default(),
         });
         let assigned = Assigned {
             unit: None,
             inspection: Some(iid),
             hazards: vec![hid],
+            ..Assigned::default()
         };
         let close = Change::Close(Closure {
             hazard: hid,
             at: must(PastMoment::new(Some(at), at)),
             evidence: must(Text::new("fixed")),
+            report: None,
+            by: "inspector".into(),
         });
         let t0 = Instant::now();
         if let Err(e) = state.apply(&visit, &assigned) {

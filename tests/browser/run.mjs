@@ -396,7 +396,12 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   await page.mouse.down();
   for (let i = 1; i <= 12; i += 1) await page.mouse.move(box.x + 30 + i * 22, box.y + 100 - 40 * Math.sin(i / 2), { steps: 2 });
   await page.mouse.up();
+  await page.locator('[data-testid="visit-note"]').fill('后门堆放纸箱\n已当场要求清理');
   await shot('filled');
+  // The command post's wall is open while the grid worker saves.
+  const wall = await open(`/wall#token=${tokens.command}`, { width: 1920, height: 1080 });
+  const aBefore = (await api(`/api/units/${a}`)).colour;
+  const foundBefore = (await api('/api/stats')).hazards.found;
   const t0 = Date.now();
   await page.locator('[data-testid="save-visit"]').click();
   while ((await history(a)).length === before) {
@@ -409,6 +414,7 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   const found = card.hazards.filter((h) => h.inspection === visit.id);
   ok(found.length === 2 && found.some((h) => h.severity === "major" && h.deadline), `field: the visit's two hazards are on the card (${found.length})`);
   ok(visit.photos.length === 1 && visit.signature && visit.signature.startsWith('/api/attachments/'), 'field: its photo and signature are kept');
+  ok(visit.note === '后门堆放纸箱 已当场要求清理', `field: and its note, on one line (${visit.note})`);
   const photo = await fetch(base + visit.photos[0], { headers: { authorization: `Bearer ${tokens.command}` } });
   const bytes = Buffer.from(await photo.arrayBuffer());
   ok(photo.headers.get('content-type') === 'image/jpeg' && bytes[0] === 0xff && bytes[1] === 0xd8, 'field: the photo is a JPEG');
@@ -420,6 +426,17 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok(true, 'field: the open card shows the visit once it landed');
   ok((await page.locator('[data-testid="signature-shown"]').count()) === 1, 'field: the card shows the signature with its visit');
   ok((await page.locator('.card .photos img').count()) === 1, 'field: and the photo once');
+  ok((await text(page, 'visit-note-shown')) === visit.note, 'field: the card shows the note with its visit');
+  // The open wall shows it without a reload: two more hazards found, the unit red.
+  await wall.page.waitForFunction((n) => document.querySelector('[data-testid="found"]').innerText === n,
+    num(foundBefore + 2), { timeout: 15000 });
+  const statsNow = await api('/api/stats');
+  await wall.page.waitForFunction((n) => document.querySelector('[data-testid="colour-red"]').innerText === n,
+    num(statsNow.units.by_colour.red), { timeout: 15000 });
+  ok((await api(`/api/units/${a}`)).colour === 'red' && aBefore !== 'red', `field: the open wall shows the visit: found ${num(foundBefore + 2)}, the unit red (was ${aBefore})`);
+  await wall.page.screenshot({ path: `${artifacts}/field-wall-after-1920x1080.png` });
+  ok(wall.problems.length === 0, `field wall: ${wall.problems.join('; ')}`);
+  await wall.context.close();
   await shot('card-after');
 
   // Offline: three visits wait on the phone, then land once each; the last one's first
@@ -458,6 +475,20 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
     ok(visits.length === 1, `field: unit ${u}'s offline visit landed once (${visits.length})`);
   }
   await shot('back-online');
+  // The server's refusal in words, 403: a visit queued for a unit outside the worker's
+  // micro-grid (their area changed while they were out) is refused, kept and explained.
+  const outside = (await api('/ogc/collections/units/items?limit=50')).features.find((f) => f.properties.micro_grid !== mg).id;
+  await page.evaluate(async (u) => {
+    const o = await import('/static/outbox.js');
+    await o.enqueue({ label: 'outside', unit: u, url: `/api/units/${u}/inspections`, body: { inspector: 'browser-field', result: 'pass' } });
+  }, outside);
+  await page.waitForSelector('[data-testid="refused"]', { timeout: 20000 });
+  const refused403 = await text(page, 'refused');
+  ok(refused403.includes('不在您的辖区') && refused403.includes('outside your scope'), `field: a 403 is shown in words (${refused403})`);
+  ok((await history(outside)).every((e) => e.by !== 'browser-field'), 'field: and nothing was written there');
+  await shot('refused-403');
+  await page.locator('[data-testid="refused"] button').click();
+  await page.waitForFunction(() => window.onemap.queue.refused === 0, null, { timeout: 10000 });
   const real = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|Failed to load resource|EventSource/.test(p));
   ok(real.length === 0, `field: no console error but the network's: ${real.join('; ')}`);
   await context.close();
@@ -560,6 +591,92 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   await dp.screenshot({ path: `${artifacts}/day-card-390x844.png` });
   ok(dy.problems.length === 0, `day: ${dy.problems.join('; ')}`);
   await dy.context.close();
+
+  // Owners' fix reports: the inspector sends a link from the card; the owner, with no
+  // account, sends a photo and a note through it; the inspector's day puts the unit
+  // first, and the card closes the hazard on the report.
+  const fixDue = new Date(Date.now() + 5 * 86400e3).toISOString();
+  const fixVisit = await post(`/api/units/${b}/inspections`, { inspector: '浏览器测试', hazards: [{ category: 'fire',
+    hazard_type: 'messy_wiring', severity: 'general', stage: 'deadline', deadline: fixDue }] });
+  const fixHazard = fixVisit.record.hazards[0].id;
+  const fx = await open(`/day?unit=${b}`, { width: 390, height: 844 }, { form: users.inspector, touch: true });
+  const fp = fx.page;
+  const fshot = async (name, box) => {
+    if (box) await fp.locator('[data-testid="fix-box"]').scrollIntoViewIfNeeded();
+    await fp.screenshot({ path: `${artifacts}/fix-${name}-390x844.png` });
+  };
+  await fp.waitForSelector('[data-testid="make-fix-link"]');
+  await fp.locator('[data-testid="make-fix-link"]').click();
+  await fp.waitForSelector('[data-testid="confirm-box"]');
+  const linkWhat = await text(fp, 'what-happens');
+  const bCard = await api(`/api/units/${b}`);
+  ok(linkWhat.includes('14') && linkWhat.includes(bCard.owner_name || bCard.name), `fix: the confirm step says who gets the link (${linkWhat})`);
+  await fshot('link-confirm');
+  await fp.locator('[data-testid="confirm"]').click();
+  await fp.waitForSelector('[data-testid="fix-link-url"]', { timeout: 20000 });
+  const linkUrl = await fp.locator('[data-testid="fix-link-url"]').getAttribute('href');
+  ok(/\/fix\/fx_[0-9a-f]{64}$/.test(linkUrl), `fix: the link is shown once it is made (${linkUrl})`);
+  await fshot('link-made', true);
+  ok((await api(`/api/units/${b}/fixes`, {}, 'inspector')).links.length === 1, 'fix: the unit has its link');
+
+  // The owner's phone: no cookie, no account.
+  const ownerCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, isMobile: true });
+  const op = await ownerCtx.newPage();
+  const ownerProblems = [];
+  op.on('console', (m) => { if (m.type() === 'error') ownerProblems.push(m.text()); });
+  op.on('pageerror', (e) => ownerProblems.push(e.message));
+  await op.goto(linkUrl);
+  await op.waitForSelector('[data-testid="owner-page"]', { timeout: 30000 });
+  ok((await text(op, 'owner-unit')) === bCard.name, 'owner: the page names the unit');
+  ok((await text(op, 'owner-hazards')).includes('电气线路'), `owner: and what must be fixed (${await text(op, 'owner-hazards')})`);
+  await op.screenshot({ path: `${artifacts}/owner-390x844.png` });
+  await op.locator('[data-testid="owner-send"]').click();
+  ok((await text(op, 'owner-photo-error')).length > 0, 'owner: no photo is refused in the page, nothing sent');
+  ok((await api(`/api/units/${b}/fixes`, {}, 'inspector')).reports.length === 0, 'owner: nothing was sent');
+  await op.locator('[data-testid="owner-photos"]').setInputFiles({ name: 'fixed.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await op.locator('[data-testid="owner-note"]').fill('线路已重新布设，加装了线槽');
+  await op.locator('[data-testid="owner-send"]').click();
+  await op.waitForSelector('[data-testid="owner-sent"]', { timeout: 20000 });
+  await op.screenshot({ path: `${artifacts}/owner-sent-390x844.png` });
+  await op.setViewportSize({ width: 1920, height: 1080 });
+  await op.screenshot({ path: `${artifacts}/owner-sent-1920x1080.png` });
+  const sentReports = (await api(`/api/units/${b}/fixes`, {}, 'inspector')).reports;
+  ok(sentReports.length === 1 && sentReports[0].status === 'waiting' && sentReports[0].photos.length === 1, 'owner: the report landed once, with its photo');
+  const ownPhoto = await fetch(`${base}/api/attachments/${sentReports[0].photos[0]}`, { headers: { authorization: `Bearer ${tokens.inspector}` } });
+  ok(ownPhoto.headers.get('content-type') === 'image/jpeg', 'owner: the photo is a JPEG (made small on the phone)');
+  ok(ownerProblems.length === 0, `owner: ${ownerProblems.join('; ')}`);
+
+  // The inspector's day puts the unit first; its card closes the hazard on the report.
+  const dayNow = await api('/api/day?limit=5', {}, 'inspector');
+  ok(dayNow.units[0].id === b && dayNow.units[0].reasons[0] === 'fix_reported', 'fix: the day lists the reported unit first');
+  await fp.goto(`${base}/day`);
+  await fp.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  const firstListed = await fp.locator('[data-testid="day-list"] li').first();
+  ok(Number(await firstListed.getAttribute('data-id')) === b, 'fix: the day page lists it first');
+  await fshot('day');
+  await firstListed.click();
+  await fp.waitForSelector('[data-testid="fix-report"][data-status="waiting"] [data-testid="accept-fix"]');
+  await fshot('report-on-card', true);
+  await fp.locator('[data-testid="accept-fix"]').click();
+  await fp.waitForSelector('[data-testid="confirm-box"]');
+  ok((await text(fp, 'what-happens')).includes(bCard.name), 'fix: closing on the report says what happens');
+  await fshot('accept-confirm');
+  await fp.locator('[data-testid="confirm"]').click();
+  await fp.waitForSelector('[data-testid="fix-report"][data-status="accepted"]', { timeout: 20000 });
+  const closedOnReport = (await api(`/api/units/${b}`)).hazards.find((h) => h.id === fixHazard);
+  ok(closedOnReport.closed_at !== null, 'fix: the hazard is closed');
+  ok((await api(`/api/units/${b}/fixes`, {}, 'inspector')).reports[0].status === 'accepted', 'fix: the report is accepted');
+  const fixEvents = (await api(`/api/units/${b}/history`)).events.map((e) => e.type).filter((k) => k.startsWith('fix_') || k === 'hazard_closed');
+  ok(JSON.stringify(fixEvents) === JSON.stringify(['fix_link_made', 'fix_reported', 'hazard_closed']), `fix: an event each (${fixEvents.join(',')})`);
+  await fp.waitForSelector(`tr.hz-closed[data-hazard="${fixHazard}"]`, { timeout: 20000 });
+  ok(true, 'fix: the open card shows the hazard closed once it has landed');
+  await fshot('accepted', true);
+  await fp.setViewportSize({ width: 1920, height: 1080 });
+  await fp.locator('[data-testid="fix-box"]').scrollIntoViewIfNeeded();
+  await fp.screenshot({ path: `${artifacts}/fix-accepted-1920x1080.png` });
+  ok(fx.problems.length === 0, `fix: ${fx.problems.join('; ')}`);
+  await fx.context.close();
+  await ownerCtx.close();
 }
 
 // ---- English by the switch ----

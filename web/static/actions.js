@@ -1,18 +1,18 @@
 // An inspector's actions on a unit's card: a yellow card (黄牌) with a new deadline, a
 // hazard closed (销号) with a photo of the fix as evidence, a suspension order (停业整改)
-// and its lifting. Each asks to confirm in words that say what will happen and to whom,
+// and its lifting; an owner's fix link (整改反馈) made or revoked, and an owner's report
+// closing a hazard or returned with a reason. Each asks to confirm in words that say what will happen and to whom,
 // then goes to the phone's queue (outbox.js) like every write.
-import { el, t, onemap, localDate } from './common.js';
+import { el, t, onemap, localDate, oneLine, fill } from './common.js';
 import { enqueue } from './outbox.js';
-import { shrink } from './visit.js';
+import { shrink } from './photo.js';
 
 /** Whether the signed-in user may card, close and suspend (inspectors). */
 export const rectifies = () => onemap.session && onemap.session.user.role === 'inspector';
 
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? '');
 
 /** A confirm step: `what` says what will happen; `ok()` queues the write. */
-function confirmBox(what, fields, ok, done) {
+export function confirmBox(what, fields, ok, done) {
   const a = t().actions;
   const error = el('div', { class: 'field-error', role: 'alert', 'data-testid': 'action-error' });
   const go = el('button', { type: 'submit', 'data-testid': 'confirm' }, a.confirm);
@@ -95,4 +95,61 @@ export function hazardButtons(card, h, typeName, show) {
       `${t().actions.yellowCard}${h.yellow_card_at ? ` (${localDate(h.yellow_card_at)})` : ''}`),
     el('button', { type: 'button', class: 'secondary', 'data-testid': 'close-hazard', onclick: () => show((done) => closeForm(card, h, typeName, done)) },
       t().actions.close));
+}
+
+/** A fix link for `card`'s owner: the server sends it by SMS. */
+export function fixLinkForm(card, done) {
+  const f = t().fix;
+  return confirmBox(
+    () => fill(card.owner_phone ? f.linkWhat : f.linkNoPhone, { owner: card.owner_name || card.name, phone: card.owner_phone }),
+    [el('h3', {}, `${f.makeLink} · ${card.name}`)],
+    async () => {
+      await enqueue({ label: `${f.makeLink} · ${card.name}`, unit: card.id, url: `/api/units/${card.id}/fix-links`, body: {} });
+      return null;
+    }, done);
+}
+
+/** Link `link` of `card` revoked. */
+export function revokeLinkForm(card, link, done) {
+  const f = t().fix;
+  return confirmBox(
+    () => fill(f.revokeWhat, { unit: card.name }),
+    [el('h3', {}, `${f.revoke} · ${card.name}`)],
+    async () => {
+      await enqueue({ label: `${f.revoke} · ${card.name}`, unit: card.id, url: `/api/fix-links/${link.id}/revoke`, body: {} });
+      return null;
+    }, done);
+}
+
+/** One of `card`'s open hazards closed on the owner's report `r`. */
+export function acceptForm(card, r, named, done) {
+  const f = t().fix;
+  const open = card.hazards.filter((h) => h.open);
+  const pick = el('select', { name: 'hazard', 'data-testid': 'accept-hazard' },
+    ...open.map((h) => el('option', { value: String(h.id) }, named(h.hazard_type))));
+  const typeName = () => { const h = open.find((x) => String(x.id) === pick.value); return h ? named(h.hazard_type) : '…'; };
+  return confirmBox(
+    () => fill(f.acceptWhat, { unit: card.name, type: typeName(), time: localDate(r.at) }),
+    [el('h3', {}, `${f.accept} · ${card.name}`), el('label', {}, f.pickHazard, pick)],
+    async () => {
+      if (!pick.value) return f.pickHazard;
+      await enqueue({ label: `${t().actions.close} · ${card.name}`, unit: card.id, url: `/api/hazards/${pick.value}/close`,
+        body: { at: new Date().toISOString(), evidence: fill(f.evidenceText, { id: r.id }), report: r.id } });
+      return null;
+    }, done);
+}
+
+/** The owner's report `r` of `card` returned with a reason. */
+export function rejectForm(card, r, done) {
+  const f = t().fix;
+  const reason = el('textarea', { name: 'reason', maxlength: 500, rows: 3, 'data-testid': 'reject-reason' });
+  return confirmBox(
+    () => fill(f.rejectWhat, { unit: card.name, owner: card.owner_name || card.name }),
+    [el('h3', {}, `${f.reject} · ${card.name}`), el('label', {}, f.reason, reason)],
+    async () => {
+      if (!oneLine(reason.value)) return f.needReason;
+      await enqueue({ label: `${f.reject} · ${card.name}`, unit: card.id, url: `/api/fix-reports/${r.id}/reject`,
+        body: { reason: oneLine(reason.value) } });
+      return null;
+    }, done);
 }

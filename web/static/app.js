@@ -1,5 +1,6 @@
-// onemap's page: the wall (/wall), the leadership click-through (/) and the grid
-// worker's view (/grid/{micro_grid_id}). Plain ES modules, no framework, no build step.
+// onemap's page: the wall (/wall), the leadership click-through (/), the grid worker's
+// view (/grid/{micro_grid_id}), the worker's day (/day) and the owner's fix report
+// (/fix/{token}, no account). Plain ES modules, no framework, no build step.
 // Every string shown comes from i18n.js; every name or address from the server is set
 // as text (textContent), never as HTML.
 //
@@ -13,6 +14,7 @@ import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
 import { day } from './day.js';
+import { owner } from './owner.js';
 
 async function session() {
   const hash = new URLSearchParams(location.hash.slice(1));
@@ -78,6 +80,8 @@ async function start() {
   const app = document.getElementById('app');
   app.replaceChildren(el('div', { class: 'loading' }, t().loading));
   const path = location.pathname;
+  // The owner's page needs no account: its link is its key.
+  if (path.startsWith('/fix/')) { await owner(app, decodeURIComponent(path.slice(5))); return; }
   try {
     const s = await session();
     if (!s) { signInForm(app); return; }

@@ -10,7 +10,7 @@ import { el, t, lang, onemap, badge, getJSON, localDate, localTime } from './com
 const local = (u) => typeof u === 'string' && u.startsWith('/');
 
 /** The name of checklist entry `key` of `what` (`items` or `categories`) in the page's language. */
-function named(what, key) {
+export function named(what, key) {
   const found = ((onemap.checklists || {})[what] || []).find((x) => x.key === key);
   return found ? found[lang === 'zh' ? 'zh' : 'en'] : key;
 }
@@ -43,10 +43,11 @@ function hazardRow(h, buttons) {
 }
 
 /**
- * The card, with a close button if `onClose` is given, `actions` (buttons) under its head
- * and `buttons(hazard, typeName)` (a node or null) under each hazard.
+ * The card, with a close button if `onClose` is given, `actions` (buttons) under its head,
+ * `buttons(hazard, typeName)` (a node or null) under each hazard and `after` (a node)
+ * after the hazards.
  */
-export function unitCard(c, onClose, actions, buttons) {
+export function unitCard(c, onClose, actions, buttons, after) {
   const open = c.hazards.filter((h) => h.open);
   const hazards = [...c.hazards].sort((a, b) => (b.open - a.open) || (b.overdue_days - a.overdue_days));
   // Each photo once (a visit's photos are also the unit's attachments); signatures apart.
@@ -79,11 +80,13 @@ export function unitCard(c, onClose, actions, buttons) {
         el('thead', {}, el('tr', {}, el('th', {}, t().hazards), el('th', {}, t().severity), el('th', {}, t().deadline), el('th', {}, t().status))),
         el('tbody', {}, ...hazards.flatMap((h) => hazardRow(h, buttons))))
       : el('div', { class: 'muted' }, t().noHazards),
+    after || null,
     el('h4', {}, t().inspections),
     c.inspections.length
       ? el('ul', { class: 'visits' }, ...c.inspections.map((i) => el('li', {},
         el('b', {}, t().inspectionKinds[i.kind] || i.kind), ` ${localTime(i.at)} · ${i.inspector}`,
         i.comprehensive ? el('span', { class: 'tag' }, t().visit.comprehensiveTag) : null,
+        i.note ? el('div', { class: 'visit-note', 'data-testid': 'visit-note-shown' }, i.note) : null,
         i.signature && i.signature.startsWith('/') ? el('img', { class: 'sig', src: i.signature, alt: t().visit.signature, 'data-testid': 'signature-shown' }) : null)))
       : el('div', { class: 'muted' }, t().noInspections),
     photos.length ? el('h4', {}, t().photos) : null,

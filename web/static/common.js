@@ -30,6 +30,10 @@ export function el(tag, attrs = {}, ...children) {
   }
   return e;
 }
+/** `text` with each `{name}` replaced by `values[name]`. */
+export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? '');
+/** Text as the server keeps it: one line (line breaks become spaces), trimmed. */
+export const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
 export const pct = (x) => (x == null ? '–' : `${(x * 100).toFixed(1)}%`);
 export const num = (x) => (x == null ? '–' : Number(x).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US'));
 const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');

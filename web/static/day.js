@@ -7,7 +7,7 @@ import { makeMap, refreshTiles, dataLoaded } from './map.js';
 import { queueStatus } from './visit.js';
 import { cardSheet } from './sheet.js';
 
-const REASONS = ['overdue_yellow_card', 'reinspect', 'due_soon', 'major', 'suspended', 'uninspected'];
+const REASONS = ['fix_reported', 'overdue_yellow_card', 'reinspect', 'due_soon', 'major', 'suspended', 'uninspected'];
 
 /** `d` metres in words. */
 const distance = (d) => (d < 1000 ? `${Math.round(d)} m` : `${(d / 1000).toFixed(1)} km`);
@@ -63,7 +63,8 @@ export async function day(app) {
   let map = null;
   const fill = (day) => {
     current = day;
-    figs.replaceChildren(...REASONS.slice(0, 4).map((r) => el('div', { class: `mf ${day.counts[r] ? (r === 'overdue_yellow_card' ? 'alarm' : 'warn') : ''}` },
+    // Owners' reports take the first tile while any wait.
+    figs.replaceChildren(...REASONS.filter((r) => r !== 'fix_reported' || day.counts[r]).slice(0, 4).map((r) => el('div', { class: `mf ${day.counts[r] ? (r === 'overdue_yellow_card' ? 'alarm' : 'warn') : ''}` },
       el('b', { 'data-testid': `count-${r}` }, num(day.counts[r])), el('span', {}, d.reasons[r]))));
     listBox.replaceChildren(el('div', { class: 'units-here' },
       el('h3', {}, `${d.toGo} (${num(day.total)})`),
@@ -87,6 +88,8 @@ export async function day(app) {
     properties: { id: u.id, n: i + 1, colour: u.colour } })) });
   const card = cardSheet(sheet, () => again());
   fill(current);
+  // The list can be tapped before the map has come (a phone on 3G waits for MapLibre).
+  onemap.interactive = true;
   const [w, s, e, n] = region.bbox;
   map = await makeMap(mapBox, { bounds: [[w, s], [e, n]], params: { region: home.id }, padding: 24, labels: [] });
   map.on('load', () => {

@@ -38,6 +38,7 @@ export async function grid(app, id) {
   const openCard = (unit, push) => card.open(unit, push);
   fill(stats, list);
   const [w, s, e, n] = region.bbox;
+  onemap.interactive = true;
   const map = await makeMap(mapBox, { bounds: [[w, s], [e, n]], params: { region: id }, padding: 24, labels: [] });
   map.on('load', () => map.setFilter('selected-line', ['==', ['get', 'id'], id]));
   map.on('click', (ev) => {

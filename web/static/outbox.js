@@ -1,6 +1,6 @@
 // The phone's queue of writes (IndexedDB, via idb-keyval): every write the page makes
 // is kept here first, with its Idempotency-Key made when the user tapped save, and sent
-// in order whenever the network allows. A write whose send was cut off (even after the
+// whenever the network allows — a few at once, each unit's in the order they were made. A write whose send was cut off (even after the
 // server committed it) is sent again with the same key, so it lands exactly once. A
 // write the server refuses (4xx) is kept, with the server's reason, until the user
 // dismisses it: nothing is dropped silently.
@@ -24,22 +24,31 @@ export function setToken(t) { if (t) localStorage.setItem('onemap.token', t); el
 
 async function all() { return (await get('entries', store)) || []; }
 async function save(entries) { await set('entries', entries, store); listeners.forEach((f) => f(entries)); }
+// Every change of the queue reads and writes it whole, one change at a time (sends run
+// side by side, and a change lost to a race would send an answered write again).
+let turn = Promise.resolve();
+function update(f) {
+  const next = turn.then(async () => { const entries = await f(await all()); await save(entries); return entries; });
+  turn = next.catch(() => {});
+  return next;
+}
 
 /** Calls `f(entries)` now and on every change. */
 export async function watch(f) { listeners.add(f); f(await all()); }
 
 /** Queues a write and starts sending. */
 export async function enqueue(entry) {
-  const entries = await all();
-  const seq = entries.reduce((m, e) => Math.max(m, e.seq), 0) + 1;
   const key = entry.key || `${Date.now().toString(36)}-${crypto.randomUUID()}`;
-  await save([...entries, { ...entry, seq, key, state: 'waiting' }]);
+  await update((entries) => {
+    const seq = entries.reduce((m, e) => Math.max(m, e.seq), 0) + 1;
+    return [...entries, { ...entry, seq, key, state: 'waiting' }];
+  });
   send();
   return key;
 }
 
 /** Forgets a refused write (the user read why). */
-export async function dismiss(seq) { await save((await all()).filter((e) => e.seq !== seq)); }
+export async function dismiss(seq) { await update((entries) => entries.filter((e) => e.seq !== seq)); }
 
 class Refused extends Error {
   constructor(status, body) {
@@ -72,31 +81,67 @@ async function sendOne(e) {
   return call('POST', e.url, e.key, JSON.stringify(body), 'application/json');
 }
 
-/** Sends every waiting write, oldest first; stops at the first that cannot go yet. */
+/** How many writes go at once: a round trip on 3G is 150 ms or more, one at a time is slow. */
+const AT_ONCE = 4;
+
+/**
+ * The next write that may go: the oldest waiting one not in flight whose unit has no
+ * older write still waiting, so each unit's writes land in the order they were made.
+ */
+function nextOf(entries, flying, done) {
+  const held = new Set();
+  for (const e of entries) {
+    if (e.state !== 'waiting' || done.has(e.seq)) continue;
+    if (!flying.has(e.seq) && !held.has(e.unit)) return e;
+    held.add(e.unit);
+  }
+  return null;
+}
+
+/**
+ * Sends every waiting write, oldest first, up to AT_ONCE side by side (one unit's in
+ * order); stops when one cannot go yet (no network, the server away, a sign-in needed).
+ */
 export async function send() {
   if (sending) return;
   sending = true;
-  try {
-    for (;;) {
-      const next = (await all()).find((e) => e.state === 'waiting');
-      if (!next) break;
+  const flying = new Set();
+  // Sent or refused in this round: a copy of the queue read before it changed still
+  // holds them.
+  const done = new Set();
+  let stopped = false;
+  const worker = async () => {
+    while (!stopped) {
+      const next = nextOf(await all(), flying, done);
+      if (!next) return;
+      flying.add(next.seq);
       try {
-        await sendOne(next);
+        const answer = await sendOne(next);
         sent += 1;
-        await save((await all()).filter((e) => e.seq !== next.seq));
+        done.add(next.seq);
+        await update((entries) => entries.filter((e) => e.seq !== next.seq));
+        // The page may want what the server answered (a fix link's token, shown once).
+        window.dispatchEvent(new CustomEvent('onemap:written', { detail: { entry: next, answer } }));
       } catch (err) {
         if (err instanceof Refused) {
-          await save((await all()).map((e) => (e.seq === next.seq ? { ...e, state: 'refused', error: err.message, status: err.status, field: err.field } : e)));
+          done.add(next.seq);
+          await update((entries) => entries.map((e) => (e.seq === next.seq ? { ...e, state: 'refused', error: err.message, status: err.status, field: err.field } : e)));
         } else {
-          // No network, the server away, or a sign-in needed: try again later, in order.
+          stopped = true;
           listeners.forEach((f) => f(null, err));
-          break;
         }
+      } finally {
+        flying.delete(next.seq);
       }
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: AT_ONCE }, worker));
   } finally {
     sending = false;
   }
+  // A write queued while the last sends finished goes now, not at the next tick.
+  if (!stopped && nextOf(await all(), flying, done)) send();
 }
 
 window.addEventListener('online', () => send());

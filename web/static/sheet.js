@@ -3,7 +3,8 @@
 // for inspectors and grid workers carries the record-visit and inspector actions, each
 // of which replaces the card with its form and comes back to the card (refreshed).
 import { el, t, onemap } from './common.js';
-import { loadCard, unitCard } from './card.js';
+import { loadCard, unitCard, named } from './card.js';
+import { fixBox } from './fixes.js';
 import { visitForm } from './visit.js';
 import { rectifies, hazardButtons, suspensionForm } from './actions.js';
 
@@ -35,8 +36,9 @@ export function cardSheet(sheet, written) {
       onclick: () => show((done) => visitForm(c, done)) }, t().visit.record) : null;
     const suspend = rectifies() ? el('button', { type: 'button', class: 'secondary', 'data-testid': c.suspended ? 'resume' : 'suspend',
       onclick: () => show((done) => suspensionForm(c, done)) }, c.suspended ? t().actions.resume : t().actions.suspend) : null;
+    const fixes = rectifies() ? fixBox(c, (key) => named('items', key), show) : null;
     sheet.replaceChildren(unitCard(c, () => history.back(), [record, suspend].filter(Boolean),
-      (h, typeName) => hazardButtons(c, h, typeName, show)));
+      (h, typeName) => hazardButtons(c, h, typeName, show), fixes));
     sheet.hidden = false;
     sheet.scrollTop = keep;
     shown = unit;

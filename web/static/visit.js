@@ -5,25 +5,10 @@
 // required when hazards were found; then the write goes to the phone's queue
 // (outbox.js), which sends it now or when the network returns. Every mistake is shown
 // next to its field and nothing is queued.
-import { el, t, lang, onemap } from './common.js';
+import { el, t, lang, onemap, oneLine } from './common.js';
 import { enqueue, watch, dismiss, sentCount } from './outbox.js';
 import SignaturePad from './vendor/signature_pad.js';
-
-/** The largest side of a photo as uploaded, and the server's limit on a photo. */
-const MAX_SIDE = 1600;
-const MAX_BYTES = 10 * 1024 * 1024;
-
-/** `file` (an image) as a JPEG at most MAX_SIDE px on its longer side. */
-export async function shrink(file) {
-  const bitmap = await createImageBitmap(file);
-  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  return new Promise((ok, fail) => canvas.toBlob((b) => (b ? ok(b) : fail(new Error('encode'))), 'image/jpeg', 0.85));
-}
+import { shrink, MAX_BYTES } from './photo.js';
 
 const name = (x) => x[lang === 'zh' ? 'zh' : 'en'];
 
@@ -109,6 +94,7 @@ export function visitForm(card, done) {
   const pad = new SignaturePad(canvas, { backgroundColor: 'rgb(255,255,255)' });
   const clear = el('button', { type: 'button', class: 'link', onclick: () => pad.clear() }, v.clearSignature);
 
+  const note = el('textarea', { name: 'note', rows: 2, maxlength: 2000, 'data-testid': 'visit-note' });
   const save = el('button', { type: 'submit', 'data-testid': 'save-visit' }, v.save);
   const form = el('form', { class: 'visit-form', 'data-testid': 'visit-form', novalidate: true },
     el('h3', {}, `${t().inspectionKinds[kind]} · ${card.name}`),
@@ -118,6 +104,7 @@ export function visitForm(card, done) {
     resultError, rows, add,
     el('h4', {}, v.photos), photos, photoError, thumbs,
     el('h4', {}, v.signature), canvas, clear, signError,
+    el('label', {}, v.note, note),
     el('div', { class: 'actions' }, save, el('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, v.cancel)));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -132,6 +119,7 @@ export function visitForm(card, done) {
     const body = { inspector: inspector.value.trim(), at: new Date().toISOString() };
     if (pass.checked) body.result = 'pass'; else body.hazards = hazards;
     if (comprehensive.checked) body.comprehensive = true;
+    if (oneLine(note.value)) body.note = oneLine(note.value);
     const files = shrunk.map((blob) => ({ blob, kind: 'photo', role: 'photo' }));
     if (!pad.isEmpty()) {
       const sig = await new Promise((ok) => canvas.toBlob(ok, 'image/png'));

@@ -52,6 +52,13 @@ pub fn notice(town: &str, n: &NoticeDraft) -> NewNotice {
             name_zh(hazard_type),
             when(*deadline)
         ),
+        Notify::FixLink { url, expires_at } => format!(
+            "整改完成后，请用手机打开 {url} 上传整改照片和说明（{}前有效）。",
+            when(*expires_at)
+        ),
+        Notify::FixRejected { reason } => {
+            format!("您提交的整改反馈未通过：{reason}。请整改到位后通过原链接重新提交。")
+        }
     };
     NewNotice {
         unit: n.unit,

@@ -16,7 +16,7 @@ use chrono::Utc;
 use super::{AppState, outbox};
 use crate::auth::access::Access;
 use crate::domain::hash::fingerprint;
-use crate::domain::{Change, Location, RegionId};
+use crate::domain::{Change, FixLink, Location, RegionId};
 use crate::store::{Assigned, Event, Journal, Replay, StoreError};
 use crate::writes::{self, Ctx, WriteAnswer, WriteError};
 
@@ -90,6 +90,34 @@ impl AppState {
         self.commit(change, &who.user.name, idempotency).await
     }
 
+    /// Performs an owner's write through their fix link: only a report for the link's
+    /// own unit, while the link works (the store checks it again in the transaction).
+    /// The event records the owner as `owner/fix-link-N`; an idempotency key is the
+    /// link's own.
+    pub async fn write_by_link(
+        &self,
+        link: &FixLink,
+        change: Change,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Written, WriteError> {
+        let Change::FixReport(r) = &change else {
+            return Err(WriteError::Forbidden(
+                "a fix link can only send a fix report".into(),
+            ));
+        };
+        if r.link != link.id || r.unit != link.unit {
+            return Err(WriteError::Forbidden(
+                "a fix link can only report on its own unit".into(),
+            ));
+        }
+        let actor = link.actor();
+        let idempotency = idempotency.map(|i| Idempotency {
+            fingerprint: fingerprint(&[i.fingerprint.as_bytes(), actor.as_bytes()]),
+            key: i.key,
+        });
+        self.commit(change, &actor, idempotency).await
+    }
+
     /// Performs one write for `actor`, trusted: the clock, tools and tests (the API goes
     /// through [`Self::write_as`]).
     pub async fn write(&self, change: Change, actor: &str) -> Result<Written, WriteError> {
@@ -145,7 +173,8 @@ impl AppState {
             .store
             .commit(&change, |assigned| {
                 let event = draft.event(assigned);
-                let answer = WriteAnswer::of(seq, &event);
+                let mut answer = WriteAnswer::of(seq, &event);
+                answer.token = change.secret().map(str::to_owned);
                 let journal = Journal {
                     events: vec![Event {
                         seq,

@@ -275,6 +275,7 @@ fn visit(
         signature: None,
         photos: Vec::new(),
         comprehensive: false,
+        note: String::new(),
     }
 }
 

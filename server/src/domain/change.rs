@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
+use super::fix::{FixRejection, NewFixLink, NewFixReport};
+use super::ids::{FixLinkId, FixReportId};
 use super::moment::{Deadline, PastMoment};
 use super::text::Text;
 use super::user::Action;
@@ -47,6 +49,21 @@ pub enum Change {
     SetTarget(Target),
     /// A file added to a unit's record.
     Attach(Attachment),
+    /// A link for the unit's owner to send fix reports through.
+    FixLink(NewFixLink),
+    /// A fix link revoked.
+    RevokeFixLink {
+        /// The link.
+        link: FixLinkId,
+        /// Its unit.
+        unit: UnitId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An owner's fix report, through a link.
+    FixReport(NewFixReport),
+    /// An owner's fix report refused.
+    RejectFix(FixRejection),
 }
 
 impl Change {
@@ -55,10 +72,23 @@ impl Change {
         match self {
             Change::Register(_) | Change::Edit(_) => Action::ManageUnits,
             Change::Inspect(_) => Action::Inspect,
-            Change::YellowCard(_) | Change::Close(_) => Action::Rectify,
+            Change::YellowCard(_)
+            | Change::Close(_)
+            | Change::FixLink(_)
+            | Change::RevokeFixLink { .. }
+            | Change::RejectFix(_) => Action::Rectify,
+            Change::FixReport(_) => Action::ReportFix,
             Change::Suspend { .. } | Change::Resume { .. } => Action::Suspend,
             Change::SetTarget(_) => Action::SetTargets,
             Change::Attach(_) => Action::Attach,
+        }
+    }
+
+    /// The secret a write makes that only its answer may show (a fix link's token).
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            Change::FixLink(l) => Some(l.token.as_str()),
+            _ => None,
         }
     }
 }
@@ -192,6 +222,8 @@ pub struct NewVisit {
     pub hazards: Vec<NewHazard>,
     /// A comprehensive one-time inspection (综合查一次); its hazards carry the tag.
     pub comprehensive: bool,
+    /// The inspector's note.
+    pub note: Text<2000>,
 }
 
 impl NewVisit {
@@ -206,6 +238,7 @@ impl NewVisit {
             signature: self.signature.as_ref().map(|s| s.as_str().to_owned()),
             photos: self.photos.iter().map(|p| p.as_str().to_owned()).collect(),
             comprehensive: self.comprehensive,
+            note: self.note.as_str().to_owned(),
         }
     }
 
@@ -286,6 +319,10 @@ pub struct Closure {
     pub at: PastMoment,
     /// Evidence of rectification.
     pub evidence: Text<2000, 1>,
+    /// The owner's fix report it rests on, accepted by the closure.
+    pub report: Option<FixReportId>,
+    /// Who closes it.
+    pub by: String,
 }
 
 /// An ISO week, `YYYY-Www` (2000 to 2099): what weekly targets are set for.

@@ -33,6 +33,14 @@ super::vocabulary! {
         TargetSet = "target_set",
         /// A file attached.
         AttachmentAdded = "attachment_added",
+        /// A fix link made for a unit's owner.
+        FixLinkMade = "fix_link_made",
+        /// A fix link revoked.
+        FixLinkRevoked = "fix_link_revoked",
+        /// An owner's fix report received.
+        FixReported = "fix_reported",
+        /// An owner's fix report rejected.
+        FixRejected = "fix_rejected",
     }
 }
 

@@ -70,6 +70,8 @@ pub struct Inspection {
     pub photos: Vec<String>,
     /// A comprehensive one-time inspection (综合查一次): every department's checklist.
     pub comprehensive: bool,
+    /// The inspector's note ('' when none).
+    pub note: String,
 }
 
 /// A hazard (隐患) and its life: found, maybe yellow-carded, closed (销号).

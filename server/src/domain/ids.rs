@@ -136,6 +136,14 @@ numeric_id!(
     /// The id of an inspection or re-inspection visit.
     InspectionId
 );
+numeric_id!(
+    /// The id of an owner's fix link.
+    FixLinkId
+);
+numeric_id!(
+    /// The id of an owner's fix report.
+    FixReportId
+);
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,8 @@ vocabulary! {
         SetTargets = "set_targets",
         /// Create users and tokens, list and revoke them.
         ManageUsers = "manage_users",
+        /// Send a fix report: only through an owner's link, never by a role.
+        ReportFix = "report_fix",
     }
 }
 

@@ -175,6 +175,9 @@ mod tests {
             (Method::GET, "/healthz"),
             (Method::GET, "/api/openapi.json"),
             (Method::POST, "/api/session"),
+            (Method::GET, "/fix/{token}"),
+            (Method::GET, "/api/fix/{token}"),
+            (Method::POST, "/api/fix/{token}"),
         ] {
             assert_eq!(action_of(&m, p), None, "{m} {p}");
         }
@@ -194,6 +197,10 @@ mod tests {
         );
         assert_eq!(
             action_of(&Method::POST, "/api/hazards/{id}/close"),
+            Some(Action::Rectify)
+        );
+        assert_eq!(
+            action_of(&Method::POST, "/api/fix-reports/{id}/reject"),
             Some(Action::Rectify)
         );
         assert_eq!(action_of(&Method::POST, "/api/stats"), Some(Action::Read));

@@ -52,24 +52,7 @@ pub async fn attach(
     let key = body::idempotency_key(req.headers())?;
     let path = req.uri().path().to_owned();
     let data = body::read_limited(req, ATTACHMENT_LIMIT).await?;
-    if data.is_empty() {
-        return Err(ApiError::bad("body", "the file is empty"));
-    }
-    let mime = infer::get(&data)
-        .map(|t| t.mime_type())
-        .unwrap_or("application/octet-stream");
-    let limit = kind
-        .limit_for(mime)
-        .ok_or_else(|| ApiError::UnsupportedType {
-            field: "body".into(),
-            message: format!("a {kind} cannot be {mime}"),
-        })?;
-    if data.len() > limit {
-        return Err(ApiError::TooLarge {
-            field: "body".into(),
-            limit,
-        });
-    }
+    let mime = media_type(kind, "body", &data)?;
     let hash = ContentHash::of(&data);
     let idempotency = key.map(|key| Idempotency {
         fingerprint: body::fingerprint(&[
@@ -93,6 +76,34 @@ pub async fn attach(
         .write_as(&who, Change::Attach(attachment), idempotency)
         .await?;
     Ok(written(w))
+}
+
+/// The media type of a file of `kind` in `field`, read from its content (not from what
+/// the client claims), if that kind may be of it and the file is within its limit.
+pub(super) fn media_type(
+    kind: AttachmentKind,
+    field: &str,
+    data: &[u8],
+) -> Result<&'static str, ApiError> {
+    if data.is_empty() {
+        return Err(ApiError::bad(field, "the file is empty"));
+    }
+    let mime = infer::get(data)
+        .map(|t| t.mime_type())
+        .unwrap_or("application/octet-stream");
+    let limit = kind
+        .limit_for(mime)
+        .ok_or_else(|| ApiError::UnsupportedType {
+            field: field.into(),
+            message: format!("a {kind} cannot be {mime}"),
+        })?;
+    if data.len() > limit {
+        return Err(ApiError::TooLarge {
+            field: field.into(),
+            limit,
+        });
+    }
+    Ok(mime)
 }
 
 /// `GET /api/attachments/{hash}`: the file, immutable (its name is its content).

@@ -2,6 +2,8 @@
 //! `views/day.rs`), with each unit's name and address, and how many units each reason
 //! puts on the list.
 
+use std::collections::HashSet;
+
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -11,7 +13,7 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::{Colour, HazardId, Location, UnitId, UnitKind};
+use crate::domain::{Action, Colour, HazardId, Location, UnitId, UnitKind};
 use crate::views::day::{self, Reason};
 
 /// The most units one answer lists.
@@ -44,6 +46,7 @@ pub struct DayUnit {
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct DayCounts {
     overdue_yellow_card: usize,
+    fix_reported: usize,
     reinspect: usize,
     due_soon: usize,
     major: usize,
@@ -55,6 +58,7 @@ impl DayCounts {
     fn add(&mut self, r: Reason) {
         let n = match r {
             Reason::OverdueYellowCard => &mut self.overdue_yellow_card,
+            Reason::FixReported => &mut self.fix_reported,
             Reason::Reinspect => &mut self.reinspect,
             Reason::DueSoon => &mut self.due_soon,
             Reason::Major => &mut self.major,
@@ -100,7 +104,7 @@ fn near(params: &Params) -> Result<Option<Location>, ApiError> {
         ("limit" = Option<u32>, Query, description = "At most this many units (default 200, at most 1000)"),
     ),
     responses(
-        (status = 200, description = "The signed-in user's units to go to in their scope, most urgent first: overdue after a yellow card, past a deadline (re-inspect), due within 3 days, major hazard open, suspended, never visited", body = Day),
+        (status = 200, description = "The signed-in user's units to go to in their scope, most urgent first: an owner's fix report waiting (for inspectors), overdue after a yellow card, past a deadline (re-inspect), due within 3 days, major hazard open, suspended, never visited", body = Day),
         crate::http::openapi::BadRequest,
     ))]
 pub async fn day(
@@ -115,9 +119,15 @@ pub async fn day(
         Some(_) => return Err(ApiError::bad("limit", "give 1 to 1000")),
         None => 200,
     };
+    // Owners' reports wait for those who may close or reject them.
+    let reported: HashSet<UnitId> = if who.user.role.may(Action::Rectify) {
+        app.store.waiting_fix_reports().await?.into_iter().collect()
+    } else {
+        HashSet::new()
+    };
     let (errands, at) = {
         let (map, now) = app.read_now()?;
-        (day::errands(&map, &who.scope, now, near), now)
+        (day::errands(&map, &who.scope, now, near, &reported), now)
     };
     let mut counts = DayCounts::default();
     for r in errands.iter().flat_map(|e| &e.reasons) {

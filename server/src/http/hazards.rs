@@ -11,7 +11,7 @@ use super::body::WriteBody;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::{Change, Closure, HazardId, Text, YellowCard};
+use crate::domain::{Change, Closure, FixReportId, HazardId, Text, YellowCard};
 
 /// `POST /api/hazards/{id}/yellow-card`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -57,6 +57,9 @@ pub async fn yellow_card(
 pub struct ClosureBody {
     evidence: Text<2000, 1>,
     at: Option<DateTime<Utc>>,
+    /// The owner's fix report the closure rests on (accepts it).
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    report: Option<FixReportId>,
 }
 
 /// Closes a hazard (销号) with evidence of rectification.
@@ -81,6 +84,8 @@ pub async fn close(
         hazard,
         at: happened("at", req.body.at, Utc::now())?,
         evidence: req.body.evidence,
+        report: req.body.report,
+        by: who.user.name.clone(),
     });
     Ok(written(app.write_as(&who, change, req.idempotency).await?))
 }

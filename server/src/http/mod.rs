@@ -8,6 +8,7 @@ mod checklists;
 mod day;
 pub mod error;
 mod events;
+mod fix;
 mod hazards;
 mod health;
 pub mod metrics;

@@ -12,8 +12,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
-    REQUEST_TIMEOUT, attachments, checklists, day, events, hazards, health, metrics, ogc, openapi,
-    rankings, session, stats, targets, tiles, units, visits, web,
+    REQUEST_TIMEOUT, attachments, checklists, day, events, fix, hazards, health, metrics, ogc,
+    openapi, rankings, session, stats, targets, tiles, units, visits, web,
 };
 use crate::app::AppState;
 
@@ -56,6 +56,12 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(day::day))
         .routes(routes!(hazards::yellow_card))
         .routes(routes!(hazards::close))
+        .routes(routes!(fix::make_link))
+        .routes(routes!(fix::revoke_link))
+        .routes(routes!(fix::unit_fixes))
+        .routes(routes!(fix::reject))
+        .routes(routes!(fix::owner_view))
+        .routes(routes!(fix::owner_report).layer(DefaultBodyLimit::max(fix::REPORT_LIMIT)))
         .routes(routes!(events::list))
         .routes(routes!(targets::get, targets::set))
         .routes(routes!(

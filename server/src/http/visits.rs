@@ -44,6 +44,9 @@ pub struct VisitBody {
     /// A comprehensive one-time inspection (综合查一次): its hazards carry the tag.
     #[serde(default)]
     comprehensive: bool,
+    /// The inspector's note (up to 2,000 characters).
+    #[serde(default)]
+    note: Text<2000>,
 }
 
 async fn visit(
@@ -102,6 +105,7 @@ async fn visit(
         photos: v.photos,
         hazards,
         comprehensive: v.comprehensive,
+        note: v.note,
     });
     Ok(written(app.write_as(&who, change, req.idempotency).await?))
 }

@@ -14,7 +14,8 @@ use super::aggregate::contribution;
 use super::{MapState, RegionIdx, StateError, UnitEntry, UnitIdx};
 use crate::domain::time::Stamp;
 use crate::domain::{
-    Change, Closure, Colour, HazardFacts, HazardId, NewVisit, Suspension, Unit, UnitId, YellowCard,
+    Change, Closure, Colour, FixRejection, HazardFacts, HazardId, NewVisit, Suspension, Unit,
+    UnitId, YellowCard,
 };
 use crate::store::Assigned;
 
@@ -51,6 +52,11 @@ impl MapState {
                 self.idx("suspension", *unit)?
             }
             Change::Attach(a) => self.idx("attachment", a.unit)?,
+            Change::FixLink(l) => self.idx("fix link", l.unit)?,
+            Change::FixReport(r) => self.idx("fix report", r.unit)?,
+            Change::RevokeFixLink { unit, .. } | Change::RejectFix(FixRejection { unit, .. }) => {
+                self.idx("fix link", *unit)?
+            }
         }))
     }
 
@@ -128,7 +134,13 @@ impl MapState {
                 self.insert_unit(u.with_id(id))
             }
             Change::Edit(e) => self.edit_unit(e.unit()),
-            Change::SetTarget(_) | Change::Attach(_) => Ok(()),
+            // Files and fix reports are the store's: the map's colour does not move.
+            Change::SetTarget(_)
+            | Change::Attach(_)
+            | Change::FixLink(_)
+            | Change::RevokeFixLink { .. }
+            | Change::FixReport(_)
+            | Change::RejectFix(_) => Ok(()),
             Change::Inspect(v) => self.record_visit(v, assigned),
             _ => {
                 // A hazard's slot is looked up before anything changes: a refused change

@@ -51,6 +51,8 @@ fn every_write_updates_only_what_it_touches_and_stays_exact() {
             hazard: hazard(h),
             at: past(at),
             evidence: Text::new("fixed").unwrap(),
+            report: None,
+            by: "inspector".into(),
         })
     };
     s.apply(&close(10, t(3) + Duration::hours(2)), &Assigned::default())
@@ -121,6 +123,8 @@ fn previews_match_what_is_applied_and_clock_changes_wait_dated() {
         hazard: hazard(20),
         at: past(t(3)),
         evidence: Text::new("fixed").unwrap(),
+        report: None,
+        by: "inspector".into(),
     });
     s.apply(&close, &Assigned::default()).unwrap();
     let general = revisit(u2, t(3), vec![found(Severity::General, None)]);

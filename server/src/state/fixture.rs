@@ -81,6 +81,7 @@ pub fn dataset() -> Dataset {
         signature: None,
         photos: vec![],
         comprehensive: false,
+        note: String::new(),
     };
     let hazard = |n: i64, severity, stage, closed: Option<DateTime<Utc>>| Hazard {
         id: HazardId::new(n).unwrap(),
@@ -185,6 +186,7 @@ pub fn revisit(unit: UnitId, at: DateTime<Utc>, hazards: Vec<NewHazard>) -> Chan
         photos: vec![],
         hazards,
         comprehensive: false,
+        note: Default::default(),
     })
 }
 
@@ -194,5 +196,6 @@ pub fn ids(inspection: i64, hazards: &[i64]) -> Assigned {
         unit: None,
         inspection: Some(InspectionId::new(inspection).unwrap()),
         hazards: hazards.iter().map(|&h| HazardId::new(h).unwrap()).collect(),
+        ..Assigned::default()
     }
 }

@@ -58,7 +58,7 @@ impl BulkTable {
             }
             BulkTable::Inspections => {
                 "COPY inspections (id, unit_id, kind, inspector, inspected_at, signature, photos, \
-                 comprehensive) FROM STDIN"
+                 comprehensive, note) FROM STDIN"
             }
             BulkTable::Hazards => {
                 "COPY hazards (id, unit_id, inspection_id, category, hazard_type, severity, stage, \
@@ -151,7 +151,9 @@ pub fn inspection_line(out: &mut String, i: &Inspection) {
     opt_text(out, i.signature.as_deref());
     out.push('\t');
     text(out, &super::rows::photos_json(&i.photos));
-    out.push_str(if i.comprehensive { "\tt\n" } else { "\tf\n" });
+    out.push_str(if i.comprehensive { "\tt\t" } else { "\tf\t" });
+    text(out, &i.note);
+    out.push('\n');
 }
 
 /// One `hazards` line.

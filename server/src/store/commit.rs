@@ -4,13 +4,13 @@
 //! without the others. The SQL is the same on both backends but for a unit's point
 //! (PostGIS geometry or two columns), which each backend writes itself.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use super::journal::{Assigned, Event, Journal};
 use super::rows::{assigned_id, missing_or_conflict};
 use super::{AnyStore, Result, StoreError};
-use crate::domain::{Change, Closure, HazardId, InspectionId, UnitId, YellowCard};
+use crate::domain::{Change, Closure, FixRejection, HazardId, InspectionId, UnitId, YellowCard};
 
 /// Whether the record `id` exists in `table` (one of our own table names), inside the
 /// write's transaction.
@@ -25,6 +25,35 @@ macro_rules! exists {
         .fetch_one(&mut *$tx)
         .await?
     };
+}
+
+/// A file stored once by its hash and added to a unit's record, inside the write's
+/// transaction.
+macro_rules! attach {
+    ($tx:ident, $a:expr) => {{
+        let a = $a;
+        sqlx::query(
+            "INSERT INTO blobs (hash, content_type, size, data) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(a.hash.as_str())
+        .bind(a.content_type)
+        .bind(a.data.len() as i64)
+        .bind(a.data.as_ref())
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO attachments (unit_id, hash, kind, created_at, actor) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(a.unit.get())
+        .bind(a.hash.as_str())
+        .bind(a.kind.as_str())
+        .bind(a.at)
+        .bind(&a.actor)
+        .execute(&mut *$tx)
+        .await?;
+    }};
 }
 
 impl AnyStore {
@@ -65,8 +94,8 @@ impl AnyStore {
                 Some(Change::Inspect(v)) => {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, \
-                         signature, photos, comprehensive) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                         RETURNING id",
+                         signature, photos, comprehensive, note) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                     )
                     .bind(v.unit.get())
                     .bind(v.kind.as_str())
@@ -77,6 +106,7 @@ impl AnyStore {
                         &v.photos.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
                     ))
                     .bind(v.comprehensive)
+                    .bind(v.note.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
                     let inspection: InspectionId = assigned_id(id, "inspections.id")?;
@@ -126,6 +156,8 @@ impl AnyStore {
                     hazard,
                     at,
                     evidence,
+                    report,
+                    by,
                 })) => {
                     let done = sqlx::query(
                         "UPDATE hazards SET closed_at = $1, evidence = $2 \
@@ -141,6 +173,33 @@ impl AnyStore {
                             exists!(tx, "hazards", hazard.get()),
                             *hazard,
                         ));
+                    }
+                    if let Some(report) = report {
+                        // A report may rest several closures; the first accepts it.
+                        let done = sqlx::query(
+                            "UPDATE fix_reports SET status = 'accepted', \
+                             handled_by = COALESCE(handled_by, $1), \
+                             handled_at = COALESCE(handled_at, $2) \
+                             WHERE id = $3 AND status IN ('waiting', 'accepted') \
+                             AND unit_id = (SELECT unit_id FROM hazards WHERE id = $4)",
+                        )
+                        .bind(by)
+                        .bind(at.get())
+                        .bind(report.get())
+                        .bind(hazard.get())
+                        .execute(&mut *tx)
+                        .await?;
+                        if done.rows_affected() == 0 {
+                            let found = exists!(tx, "fix_reports", report.get());
+                            let why =
+                                format!("fix report {report} was rejected or is another unit's");
+                            return Err(missing_or_conflict(
+                                found,
+                                "fix report",
+                                report.get(),
+                                &why,
+                            ));
+                        }
                     }
                 }
                 Some(Change::Suspend { unit, at }) => {
@@ -203,28 +262,107 @@ impl AnyStore {
                     .execute(&mut *tx)
                     .await?;
                 }
-                Some(Change::Attach(a)) => {
-                    sqlx::query(
-                        "INSERT INTO blobs (hash, content_type, size, data) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+                Some(Change::Attach(a)) => attach!(tx, a),
+                Some(Change::FixLink(l)) => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO fix_links (unit_id, token_hash, made_by, made_at, expires_at) \
+                         SELECT id, $2, $3, $4, $5 FROM units WHERE id = $1 RETURNING id",
                     )
-                    .bind(a.hash.as_str())
-                    .bind(a.content_type)
-                    .bind(a.data.len() as i64)
-                    .bind(a.data.as_ref())
+                    .bind(l.unit.get())
+                    .bind(l.token.hash())
+                    .bind(&l.by)
+                    .bind(l.at)
+                    .bind(l.expires_at())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| missing_or_conflict(false, "unit", l.unit.get(), ""))?;
+                    assigned.fix_link = Some(assigned_id(id, "fix_links.id")?);
+                }
+                Some(Change::RevokeFixLink { link, unit, at }) => {
+                    let done = sqlx::query(
+                        "UPDATE fix_links SET revoked_at = $1 \
+                         WHERE id = $2 AND unit_id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(at)
+                    .bind(link.get())
+                    .bind(unit.get())
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
-                        "INSERT INTO attachments (unit_id, hash, kind, created_at, actor) \
-                         VALUES ($1, $2, $3, $4, $5)",
+                    if done.rows_affected() == 0 {
+                        let found = exists!(tx, "fix_links", link.get());
+                        let why = format!("fix link {link} is already revoked");
+                        return Err(missing_or_conflict(found, "fix link", link.get(), &why));
+                    }
+                }
+                Some(Change::FixReport(r)) => {
+                    // The link is checked in the transaction that uses it: a link revoked
+                    // a moment before takes nothing.
+                    let link: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+                        "SELECT unit_id, expires_at, revoked_at FROM fix_links WHERE id = $1",
                     )
-                    .bind(a.unit.get())
-                    .bind(a.hash.as_str())
-                    .bind(a.kind.as_str())
-                    .bind(a.at)
-                    .bind(&a.actor)
+                    .bind(r.link.get())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match link {
+                        Some((unit, _, _)) if unit != r.unit.get() => {
+                            return Err(missing_or_conflict(false, "fix link", r.link.get(), ""));
+                        }
+                        None => {
+                            return Err(missing_or_conflict(false, "fix link", r.link.get(), ""));
+                        }
+                        Some((_, _, Some(_))) => {
+                            return Err(StoreError::Conflict(
+                                "this link was revoked; ask the inspector for a new one".into(),
+                            ));
+                        }
+                        Some((_, expires, None)) if expires <= r.at => {
+                            return Err(StoreError::Conflict(
+                                "this link has expired; ask the inspector for a new one".into(),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                    for a in &r.photos {
+                        attach!(tx, a);
+                    }
+                    let photos: Vec<String> = r.photos.iter().map(|a| a.hash.to_string()).collect();
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO fix_reports (unit_id, link_id, sent_at, note, photos, status) \
+                         VALUES ($1, $2, $3, $4, $5, 'waiting') RETURNING id",
+                    )
+                    .bind(r.unit.get())
+                    .bind(r.link.get())
+                    .bind(r.at)
+                    .bind(r.note.as_str())
+                    .bind(super::rows::photos_json(&photos))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    assigned.fix_report = Some(assigned_id(id, "fix_reports.id")?);
+                }
+                Some(Change::RejectFix(FixRejection {
+                    report,
+                    unit,
+                    reason,
+                    at,
+                    by,
+                })) => {
+                    let done = sqlx::query(
+                        "UPDATE fix_reports SET status = 'rejected', handled_by = $1, \
+                         handled_at = $2, reason = $3 \
+                         WHERE id = $4 AND unit_id = $5 AND status = 'waiting'",
+                    )
+                    .bind(by)
+                    .bind(at)
+                    .bind(reason.as_str())
+                    .bind(report.get())
+                    .bind(unit.get())
                     .execute(&mut *tx)
                     .await?;
+                    if done.rows_affected() == 0 {
+                        let found = exists!(tx, "fix_reports", report.get());
+                        let why = format!("fix report {report} was already handled");
+                        return Err(missing_or_conflict(found, "fix report", report.get(), &why));
+                    }
                 }
             }
             let journal = journal(&assigned);

@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use crate::domain::event::{Event, EventKind, NewEvent};
-use crate::domain::{Hazard, HazardId, Inspection, InspectionId, Unit, UnitId};
+use crate::domain::{
+    FixLinkId, FixReportId, Hazard, HazardId, Inspection, InspectionId, Unit, UnitId,
+};
 
 /// Ids the store assigned while committing a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +20,10 @@ pub struct Assigned {
     pub inspection: Option<InspectionId>,
     /// The found hazards' ids, in order.
     pub hazards: Vec<HazardId>,
+    /// A fix link's id.
+    pub fix_link: Option<FixLinkId>,
+    /// A fix report's id.
+    pub fix_report: Option<FixReportId>,
 }
 
 /// A message to a unit's owner, queued in the outbox.

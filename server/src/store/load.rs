@@ -43,7 +43,7 @@ impl AnyStore {
                 .await?;
             let inspections: Vec<InspectionRow> = sqlx::query_as(
                 "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos, \
-                 comprehensive \
+                 comprehensive, note \
                  FROM inspections ORDER BY id",
             )
             .fetch_all(&mut *tx)

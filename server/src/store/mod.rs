@@ -40,6 +40,7 @@ macro_rules! on_pool {
 pub mod auth;
 pub mod bulk;
 pub mod commit;
+pub mod fix;
 mod geometry;
 pub mod journal;
 pub mod load;

@@ -249,9 +249,9 @@ async fn import_inspections(tx: &mut Transaction<'_, Postgres>, all: &[Inspectio
     for chunk in all.chunks(BATCH) {
         sqlx::query(
             "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, photos, \
-             comprehensive) \
+             comprehensive, note) \
              SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], \
-                                  $6::text[], $7::text[], $8::boolean[])",
+                                  $6::text[], $7::text[], $8::boolean[], $9::text[])",
         )
         .bind(chunk.iter().map(|i| i.id.get()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| i.unit.get()).collect::<Vec<_>>())
@@ -261,6 +261,7 @@ async fn import_inspections(tx: &mut Transaction<'_, Postgres>, all: &[Inspectio
         .bind(chunk.iter().map(|i| i.signature.as_deref()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| rows::photos_json(&i.photos)).collect::<Vec<_>>())
         .bind(chunk.iter().map(|i| i.comprehensive).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|i| i.note.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }

@@ -110,7 +110,7 @@ impl AnyStore {
             let Some(unit) = unit else { return Ok(None) };
             let inspections: Vec<InspectionRow> = sqlx::query_as(
                 "SELECT id, unit_id, kind, inspector, inspected_at, signature, photos, \
-                 comprehensive \
+                 comprehensive, note \
                  FROM inspections WHERE unit_id = $1 ORDER BY id",
             )
             .bind(id)

@@ -17,7 +17,7 @@ use crate::domain::{
     Target, Unit, UnitId,
 };
 
-fn parse<T>(column: &'static str, text: &str) -> Result<T, StoreError>
+pub(super) fn parse<T>(column: &'static str, text: &str) -> Result<T, StoreError>
 where
     T: FromStr,
     T::Err: Display,
@@ -28,7 +28,7 @@ where
     })
 }
 
-fn id<T>(column: &'static str, raw: i64) -> Result<T, StoreError>
+pub(super) fn id<T>(column: &'static str, raw: i64) -> Result<T, StoreError>
 where
     T: FromStr,
     T::Err: Display,
@@ -113,6 +113,7 @@ pub struct InspectionRow {
     pub signature: Option<String>,
     pub photos: String,
     pub comprehensive: bool,
+    pub note: String,
 }
 
 impl TryFrom<InspectionRow> for Inspection {
@@ -130,6 +131,7 @@ impl TryFrom<InspectionRow> for Inspection {
                 message: e.to_string(),
             })?,
             comprehensive: r.comprehensive,
+            note: r.note,
         })
     }
 }

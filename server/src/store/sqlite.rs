@@ -177,7 +177,7 @@ pub(super) async fn import(pool: &SqlitePool, data: &Dataset) -> Result<()> {
     for i in &data.inspections {
         sqlx::query(
             "INSERT INTO inspections (id, unit_id, kind, inspector, inspected_at, signature, \
-             photos, comprehensive) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             photos, comprehensive, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(i.id.get())
         .bind(i.unit.get())
@@ -187,6 +187,7 @@ pub(super) async fn import(pool: &SqlitePool, data: &Dataset) -> Result<()> {
         .bind(&i.signature)
         .bind(rows::photos_json(&i.photos))
         .bind(i.comprehensive)
+        .bind(&i.note)
         .execute(&mut *tx)
         .await?;
     }

@@ -1,11 +1,15 @@
 //! The worker's day (`GET /api/day`): what an inspector or a grid worker has to go to in
-//! their scope, most urgent first — hazards overdue after a yellow card, hazards past
+//! their scope, most urgent first — owners' fix reports waiting for them (they can be
+//! handled from the phone), hazards overdue after a yellow card, hazards past
 //! their deadline waiting for a re-inspection (to close them or card them), deadlines
 //! within three days, units with an open major hazard, suspended units, units never
 //! visited — and, when the phone gives its position, nearest first among equals.
 //!
 //! One entry per unit, with every reason it is on the list; the most urgent reason
-//! places it. Pure: a function of the map, the moment and the reader's scope.
+//! places it. Pure: a function of the map, the moment, the reader's scope and the units
+//! whose reports wait.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use geo::{Distance, Haversine};
@@ -24,6 +28,9 @@ pub const DUE_WITHIN: Duration = Duration::days(3);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// The owner sent a fix report (整改反馈) that waits: close a hazard on it or
+    /// reject it, from the phone, without going there first.
+    FixReported,
     /// A hazard is open past a yellow card's deadline (the unit is orange).
     OverdueYellowCard,
     /// A hazard is open past its deadline without a yellow card: re-inspect it, then
@@ -41,7 +48,8 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, most urgent first.
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
+        Reason::FixReported,
         Reason::OverdueYellowCard,
         Reason::Reinspect,
         Reason::DueSoon,
@@ -81,12 +89,13 @@ impl Errand {
 
 /// The errands of everyone in `scope` at `now`, most urgent first; among the same
 /// reason the nearest to `near` first (when given), then the earliest deadline, then by
-/// id.
+/// id. `reported`: the units whose owners' fix reports wait for the reader.
 pub fn errands(
     map: &MapState,
     scope: &Scope,
     now: DateTime<Utc>,
     near: Option<Location>,
+    reported: &HashSet<UnitId>,
 ) -> Vec<Errand> {
     let stamp = Stamp::of(now);
     let soon = Stamp::of(now + DUE_WITHIN);
@@ -119,6 +128,9 @@ pub fn errands(
                 if let Some(d) = h.deadline {
                     deadline = Some(deadline.map_or(d, |k| k.min(d)));
                 }
+            }
+            if reported.contains(&e.unit.id) {
+                reasons.push(Reason::FixReported);
             }
             if e.suspensions.iter().any(|s| s.in_force(now)) {
                 reasons.push(Reason::Suspended);
@@ -188,10 +200,16 @@ mod tests {
     use crate::state::fixture::{self, uid};
 
     fn day(at: u32, near: Option<Location>) -> Vec<(UnitId, Vec<Reason>)> {
-        errands(&fixture::state(), &Scope::All, fixture::t(at), near)
-            .into_iter()
-            .map(|e| (e.unit, e.reasons))
-            .collect()
+        errands(
+            &fixture::state(),
+            &Scope::All,
+            fixture::t(at),
+            near,
+            &HashSet::new(),
+        )
+        .into_iter()
+        .map(|e| (e.unit, e.reasons))
+        .collect()
     }
 
     #[test]
@@ -225,7 +243,7 @@ mod tests {
     fn nearer_units_come_first_among_equals() {
         let state = fixture::state();
         let two = state.unit(uid(2)).map(|e| e.unit.location);
-        let listed = errands(&state, &Scope::All, fixture::t(1), two);
+        let listed = errands(&state, &Scope::All, fixture::t(1), two, &HashSet::new());
         assert_eq!(listed[0].unit, uid(2));
         assert_eq!(listed[0].distance_m, Some(0.0));
         // One degree of longitude on the equator, about 111 km.
@@ -237,7 +255,24 @@ mod tests {
     fn the_scope_keeps_only_its_units() {
         let state = fixture::state();
         let vb = Scope::resolve(&state, &["VB".parse().unwrap()]);
-        let listed = errands(&state, &vb, fixture::t(1), None);
+        let listed = errands(&state, &vb, fixture::t(1), None, &HashSet::new());
         assert_eq!(listed.iter().map(|e| e.unit).collect::<Vec<_>>(), [uid(2)]);
+    }
+
+    #[test]
+    fn a_waiting_fix_report_comes_first() {
+        use Reason::*;
+        let state = fixture::state();
+        // The 6th: unit 2 suspended, unit 1 past a deadline; unit 2's owner reported.
+        let listed = errands(
+            &state,
+            &Scope::All,
+            fixture::t(6),
+            None,
+            &HashSet::from([uid(2)]),
+        );
+        assert_eq!(listed[0].unit, uid(2));
+        assert_eq!(listed[0].reasons, [FixReported, Suspended]);
+        assert_eq!(listed[1].reasons, [Reinspect]);
     }
 }

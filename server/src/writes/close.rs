@@ -20,6 +20,9 @@ pub(super) async fn draft(change: &Change, c: &Closure, cx: &Ctx<'_>) -> Result<
     after["open"] = json!(false);
     after["overdue"] = json!(false);
     after["overdue_days"] = json!(0);
+    if let Some(r) = c.report {
+        after["fix_report"] = json!(r);
+    }
     d.after = Box::new(move |_| after.clone());
     Ok(d)
 }

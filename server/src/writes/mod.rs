@@ -11,6 +11,7 @@
 mod attach;
 mod close;
 mod edit;
+pub mod fix;
 mod inspect;
 pub mod records;
 mod register;
@@ -149,6 +150,18 @@ pub enum Notify {
         /// The new deadline.
         deadline: DateTime<Utc>,
     },
+    /// A link to send photos of the fix through.
+    FixLink {
+        /// The owner's page.
+        url: String,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// A fix report refused.
+    FixRejected {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A notice a write queues (the reports' SMS).
@@ -259,6 +272,10 @@ pub struct WriteAnswer {
     pub colour_after: Option<Colour>,
     /// What was written, with the new ids.
     pub record: Value,
+    /// A fix link's token: only in the answer to the write that made it (the log and
+    /// the store keep none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl WriteAnswer {
@@ -272,6 +289,7 @@ impl WriteAnswer {
             colour_before: event.colour_before,
             colour_after: event.colour_after,
             record: event.after.clone(),
+            token: None,
         }
     }
 
@@ -284,6 +302,8 @@ impl WriteAnswer {
                 | EventKind::Inspection
                 | EventKind::HazardFound
                 | EventKind::AttachmentAdded
+                | EventKind::FixLinkMade
+                | EventKind::FixReported
         )
     }
 }
@@ -301,6 +321,10 @@ pub async fn draft(change: &Change, cx: &Ctx<'_>) -> Result<Draft, WriteError> {
         }
         Change::SetTarget(t) => target::draft(t, cx).await,
         Change::Attach(a) => attach::draft(change, a, cx).await,
+        Change::FixLink(l) => fix::link(change, l, cx).await,
+        Change::RevokeFixLink { link, unit, .. } => fix::revoke(change, *link, *unit, cx).await,
+        Change::FixReport(r) => fix::report(change, r, cx).await,
+        Change::RejectFix(r) => fix::reject(change, r, cx).await,
     }
 }
 

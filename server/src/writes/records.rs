@@ -157,6 +157,8 @@ pub struct VisitView {
     photos: Vec<String>,
     /// A comprehensive one-time inspection (综合查一次).
     comprehensive: bool,
+    /// The inspector's note.
+    note: String,
 }
 
 impl From<&Inspection> for VisitView {
@@ -170,6 +172,7 @@ impl From<&Inspection> for VisitView {
             signature: i.signature.as_deref().map(photo_url),
             photos: i.photos.iter().map(|p| photo_url(p)).collect(),
             comprehensive: i.comprehensive,
+            note: i.note.clone(),
         }
     }
 }

@@ -147,6 +147,7 @@ impl TownGen {
             signature: None,
             photos: Vec::new(),
             comprehensive: false,
+            note: String::new(),
         });
         let mut hazard = |severity, stage, deadline, yellow, closed, rng: &mut ChaCha8Rng| {
             ids.hazard += 1;
