@@ -28,6 +28,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/units", &["post"]),
     ("/api/units/{id}", &["get", "patch"]),
     ("/api/units/{id}/history", &["get"]),
+    ("/api/imports/units", &["post"]),
+    ("/api/exports/units", &["get"]),
     ("/api/units/{id}/inspections", &["post"]),
     ("/api/units/{id}/reinspections", &["post"]),
     ("/api/units/{id}/suspend", &["post"]),

@@ -27,6 +27,36 @@ pub enum Command {
     /// Users: add, list, revoke their tokens, reset a password.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import a town's data into a store.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `onemap import …`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The register of units: CSV (UTF-8 or GB18030), XLSX or GeoJSON points, all or
+    /// nothing; every wrong line is printed and nothing is written.
+    Units(ImportUnits),
+}
+
+/// `onemap import units`.
+#[derive(Debug, Args)]
+pub struct ImportUnits {
+    /// The file (`.csv`, `.xlsx`, `.geojson`; else told by its content).
+    pub file: PathBuf,
+    /// The positions' coordinate system: wgs84, gcj02 (AMap) or bd09 (Baidu).
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// Check the file and say what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who the log records as importing.
+    #[arg(long, default_value = "import")]
+    pub by: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `onemap user …`.

@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             serve(&args.server, &store, &hint).await
         }
         Command::User(cmd) => user(cmd).await,
+        Command::Import(onemap::config::ImportCommand::Units(args)) => import_units(args).await,
         Command::Gen(args) => generate(args).await,
         Command::Serve(args) => {
             if args.server.store.db.is_none() {
@@ -63,6 +64,78 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// `onemap import units`: the file checked against the store's map and written in one
+/// transaction, or every wrong line printed and exit 1.
+async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
+    use onemap::app::import::{Format, ImportError, ImportReport, table};
+    let crs: onemap::domain::Crs = args
+        .crs
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--crs: one of wgs84, gcj02, bd09"))?;
+    let data =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let store = open(&args.store).await?;
+    let app = onemap::load_state(&store).await?;
+    let source = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bad = |lines: Vec<onemap::app::import::LineError>| -> anyhow::Result<()> {
+        let mut err = std::io::stderr().lock();
+        for l in &lines {
+            let _ = writeln!(err, "{}: {l}", args.file.display());
+        }
+        let _ = writeln!(
+            err,
+            "{} line(s) are wrong; nothing was written",
+            lines.len()
+        );
+        std::process::exit(1);
+    };
+    let table = match table::read(&data, Format::of_path(&args.file, &data)) {
+        Ok(t) => t,
+        Err(e) => return bad(vec![e]),
+    };
+    let (import, ignored) = match app.plan_import(&table, crs, &source).await {
+        Ok(p) => p,
+        Err(ImportError::Lines(lines)) => return bad(lines),
+        Err(ImportError::Write(e)) => return Err(e.into()),
+    };
+    let mut report = ImportReport::of(&import, table.rows.len(), ignored);
+    report.dry_run = args.dry_run;
+    let started = std::time::Instant::now();
+    if !args.dry_run && !import.units.is_empty() {
+        let w = app
+            .write(onemap::domain::Change::Import(import), &args.by)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    println!(
+        "{}{} rows: {} new, {} updated, {} unchanged{}{}",
+        if args.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        report.rows,
+        report.new,
+        report.updated,
+        report.unchanged,
+        if report.ignored_columns.is_empty() {
+            String::new()
+        } else {
+            format!("; columns left out: {}", report.ignored_columns.join(", "))
+        },
+        if args.dry_run {
+            String::new()
+        } else {
+            format!(" (written in {:.1?})", started.elapsed())
+        },
+    );
+    Ok(())
 }
 
 /// `onemap gen`: a synthetic province into an empty PostGIS store.

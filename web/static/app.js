@@ -10,6 +10,8 @@
 // the token is exchanged for the cookie and removed from the address bar.
 import { el, t, lang, onemap, langSwitch, getJSON, SignInNeeded } from './common.js';
 import { setToken } from './outbox.js';
+import { setTown } from './i18n.js';
+import { loadConfig } from './map.js';
 import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
@@ -76,6 +78,8 @@ function signInForm(app) {
 let tries = 0;
 async function start() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  // The titles carry the store's own town name (offline: the one seen last).
+  try { setTown((await loadConfig()).town); } catch (_) { /* offline */ }
   document.title = t().title;
   const app = document.getElementById('app');
   app.replaceChildren(el('div', { class: 'loading' }, t().loading));

@@ -1,8 +1,17 @@
 // Every visible string of the page, one table per language. zh-CN is the default.
+
+// The town's (or province's) own name, from the store: the titles carry it.
+let town = localStorage.getItem('onemap.town') || '';
+/** Sets the name the titles carry (the store's root region), kept for offline starts. */
+export function setTown(name) {
+  town = name || '';
+  try { localStorage.setItem('onemap.town', town); } catch (_) { /* private mode */ }
+}
+
 export const STRINGS = {
   zh: {
-    title: '瓜沥镇除险保安一张图',
-    wallTitle: '瓜沥镇安全生产隐患排查整治 · 一张图',
+    get title() { return `${town}除险保安一张图`; },
+    get wallTitle() { return `${town}安全生产隐患排查整治 · 一张图`; },
     units: '登记单位', inspected: '已排查', inspectionRate: '排查率',
     found: '发现隐患', closed: '已销号', closureRate: '销号率', overdue: '逾期未改', open: '未整改',
     majorOpen: '重大隐患未改',
@@ -85,14 +94,16 @@ export const STRINGS = {
       yellow_card: '黄牌警告', hazard_closed: '隐患销号', suspended: '停业整改', resumed: '恢复营业',
       colour_changed: '状态变化', target_set: '设定目标', attachment_added: '上传附件',
       fix_link_made: '发送整改反馈链接', fix_link_revoked: '撤销整改反馈链接', fix_reported: '业主提交整改反馈', fix_rejected: '退回整改反馈',
+      units_imported: '导入台账',
     },
+    imported: (n, u) => `新增 ${n} 家，更新 ${u} 家`,
     lang: 'English', loading: '加载中…', rank: '名次', name: '名称', updated: '更新于',
     signInTitle: '登录', userName: '用户名', password: '密码', signIn: '登录', signOut: '退出',
     wrongPassword: '用户名或密码错误', locked: '失败次数过多，请稍后再试（秒）：', signInFailed: '登录失败，请重试',
   },
   en: {
-    title: 'Guali safety · one map',
-    wallTitle: 'Guali town safety campaign · one map',
+    get title() { return town ? `${town} · safety, one map` : 'Safety · one map'; },
+    get wallTitle() { return town ? `${town} · safety campaign, one map` : 'Safety campaign · one map'; },
     units: 'Registered units', inspected: 'Inspected', inspectionRate: 'Inspection rate',
     found: 'Hazards found', closed: 'Closed', closureRate: 'Closure rate', overdue: 'Overdue', open: 'Open',
     majorOpen: 'Major open',
@@ -174,7 +185,9 @@ export const STRINGS = {
       yellow_card: 'yellow card', hazard_closed: 'hazard closed', suspended: 'suspended', resumed: 'resumed',
       colour_changed: 'status changed', target_set: 'target set', attachment_added: 'file attached',
       fix_link_made: 'fix link sent', fix_link_revoked: 'fix link revoked', fix_reported: 'owner reported a fix', fix_rejected: 'fix report returned',
+      units_imported: 'register imported',
     },
+    imported: (n, u) => `${n} new, ${u} updated`,
     lang: '中文', loading: 'Loading…', rank: 'Rank', name: 'Name', updated: 'Updated',
     signInTitle: 'Sign in', userName: 'Name', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
     wrongPassword: 'Wrong name or password', locked: 'Too many failed attempts; try again in seconds: ', signInFailed: 'Sign-in failed; try again',

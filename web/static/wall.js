@@ -157,13 +157,19 @@ export function progressChart(days) {
   svg.append(node('text', { x: L + 220, y: 16, class: 'key-closed' }, `━ ${t().closed} ${num(last.closed_total)} · ${pct(last.closure_rate)}`));
   return svg;
 }
-function tickerList(events, names) {
+function tickerList(all, names) {
+  // An import is one line: its units' own events (logged with it, at its moment) stay
+  // in their histories.
+  const imports = new Set(all.filter((e) => e.type === 'units_imported').map((e) => e.at));
+  const events = all.filter((e) => !(imports.has(e.at) && (e.type === 'unit_registered' || e.type === 'unit_edited')));
   if (!events.length) return el('div', { class: 'muted empty' }, t().noEvents);
   return el('ul', { class: 'events', 'data-testid': 'ticker' }, ...events.map((ev) =>
     el('li', {}, el('span', { class: 'ev-time' }, localTime(ev.at).slice(-5)),
       ev.colour_after ? badge(ev.colour_after) : el('span', { class: 'badge c-none' }, '·'),
       el('span', { class: 'ev-what' }, t().events[ev.type] || ev.type),
-      el('span', { class: 'ev-name' }, ev.unit_name || names.get(ev.region) || ev.region || ''))));
+      el('span', { class: 'ev-name' }, ev.type === 'units_imported' && ev.after
+        ? t().imported(num(ev.after.new || 0), num(ev.after.updated || 0))
+        : ev.unit_name || names.get(ev.region) || ev.region || ''))));
 }
 function renderTargets(box, data) {
   const set = (data.groups || []).filter((g) => g.target != null);

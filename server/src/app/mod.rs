@@ -5,6 +5,7 @@
 //! cache and the sessions. It knows nothing of HTTP: `http` calls it and answers.
 
 pub mod clock;
+pub mod import;
 
 pub mod feed;
 pub mod outbox;

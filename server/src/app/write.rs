@@ -160,7 +160,9 @@ impl AppState {
             actor,
         };
         let draft = writes::draft(&change, &cx).await?;
-        let seq = self.feed.last_seq() + 1;
+        // The parts (an import's units) take the numbers before the write's own.
+        let first = self.feed.last_seq() + 1;
+        let seq = first + draft.parts.len() as i64;
         let town = self.town_name()?;
         let notices = draft
             .notices
@@ -175,11 +177,19 @@ impl AppState {
                 let event = draft.event(assigned);
                 let mut answer = WriteAnswer::of(seq, &event);
                 answer.token = change.secret().map(str::to_owned);
-                let journal = Journal {
-                    events: vec![Event {
+                let mut events: Vec<Event> = (first..)
+                    .zip(&draft.parts)
+                    .map(|(seq, part)| Event {
                         seq,
-                        event: event.clone(),
-                    }],
+                        event: part.event(assigned),
+                    })
+                    .collect();
+                events.push(Event {
+                    seq,
+                    event: event.clone(),
+                });
+                let journal = Journal {
+                    events,
                     notices,
                     replay: idempotency.map(|i| Replay {
                         key: i.key,

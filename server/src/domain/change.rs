@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
 use super::fix::{FixRejection, NewFixLink, NewFixReport};
 use super::ids::{FixLinkId, FixReportId};
+use super::import::UnitImport;
 use super::moment::{Deadline, PastMoment};
 use super::text::Text;
 use super::user::Action;
@@ -64,13 +65,15 @@ pub enum Change {
     FixReport(NewFixReport),
     /// An owner's fix report refused.
     RejectFix(FixRejection),
+    /// A register imported: many units registered or updated at once.
+    Import(UnitImport),
 }
 
 impl Change {
     /// What the write is, as far as roles go.
     pub fn action(&self) -> Action {
         match self {
-            Change::Register(_) | Change::Edit(_) => Action::ManageUnits,
+            Change::Register(_) | Change::Edit(_) | Change::Import(_) => Action::ManageUnits,
             Change::Inspect(_) => Action::Inspect,
             Change::YellowCard(_)
             | Change::Close(_)

@@ -15,6 +15,8 @@ super::vocabulary! {
         UnitRegistered = "unit_registered",
         /// A unit's facts edited.
         UnitEdited = "unit_edited",
+        /// A register imported (one event for the file, after one per unit).
+        UnitsImported = "units_imported",
         /// A visit that found nothing.
         Inspection = "inspection",
         /// A visit that found hazards.

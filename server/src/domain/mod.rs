@@ -11,6 +11,7 @@ pub mod fix;
 pub mod hash;
 pub mod hazard;
 pub mod ids;
+pub mod import;
 pub mod location;
 pub mod moment;
 pub mod region;
@@ -29,6 +30,7 @@ pub use fix::{FixLink, FixRejection, FixReport, FixStatus, FixToken, NewFixLink,
 pub use hash::ContentHash;
 pub use hazard::{Category, Hazard, Inspection, InspectionKind, Severity, Stage};
 pub use ids::{FixLinkId, FixReportId, HazardId, IdError, InspectionId, RegionId, UnitId};
+pub use import::{Crs, ExternalId, ImportedUnit, UnitImport};
 pub use location::Location;
 pub use moment::{Deadline, PastMoment};
 pub use region::{Level, Region};

@@ -56,6 +56,8 @@ pub enum ApiError {
         /// Why.
         message: String,
     },
+    /// Lines of an imported file are wrong; all of them (400).
+    BadLines(Vec<crate::app::import::LineError>),
     /// Something broke on our side; the cause goes to the log only.
     Internal(String),
 }
@@ -81,7 +83,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// The HTTP status, again.
     status: u16,
-    /// `bad_parameter`, `not_found`, `method_not_allowed`, `conflict`, `too_large`,
+    /// `bad_parameter`, `bad_lines`, `not_found`, `method_not_allowed`, `conflict`, `too_large`,
     /// `unsupported_type`, `unprocessable` or `internal`.
     code: &'static str,
     /// In the client's terms.
@@ -89,12 +91,29 @@ pub struct ErrorDetail {
     /// The parameter, body field (`hazards[0].severity`) or header at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    /// For an imported file, every wrong line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<crate::app::import::LineError>>,
 }
 
 impl ApiError {
     /// Its status, code, message and field.
     fn detail(self) -> (StatusCode, ErrorDetail) {
+        let mut lines = None;
         let (status, code, message, field) = match self {
+            ApiError::BadLines(l) => {
+                let message = format!(
+                    "{} line(s) of the file are wrong; nothing was written",
+                    l.len()
+                );
+                lines = Some(l);
+                (
+                    StatusCode::BAD_REQUEST,
+                    "bad_lines",
+                    message,
+                    Some("body".to_owned()),
+                )
+            }
             ApiError::BadParameter { field, message } => (
                 StatusCode::BAD_REQUEST,
                 "bad_parameter",
@@ -160,6 +179,7 @@ impl ApiError {
             code,
             message,
             field,
+            lines,
         };
         (status, detail)
     }

@@ -12,8 +12,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
-    REQUEST_TIMEOUT, attachments, checklists, day, events, fix, hazards, health, metrics, ogc,
-    openapi, rankings, session, stats, targets, tiles, units, visits, web,
+    REQUEST_TIMEOUT, attachments, checklists, day, events, exports, fix, hazards, health, imports,
+    metrics, ogc, openapi, rankings, session, stats, targets, tiles, units, visits, web,
 };
 use crate::app::AppState;
 
@@ -43,6 +43,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(units::register))
         .routes(routes!(units::card, units::edit))
         .routes(routes!(units::history))
+        .routes(routes!(exports::export_units))
+        .routes(routes!(imports::import_units).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)))
         .routes(routes!(visits::inspect))
         .routes(routes!(visits::reinspect))
         .routes(routes!(visits::suspend))

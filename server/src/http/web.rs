@@ -199,21 +199,28 @@ pub struct Basemap {
 pub struct PageConfig {
     /// The basemap set by `--basemap-url` (`null`: none).
     basemap: Option<Basemap>,
+    /// The store's root region's name (the town's, or the province's): the page's titles.
+    town: String,
 }
 
 /// `GET /api/config`: what the page needs to know of the server's settings.
 #[utoipa::path(get, path = "/api/config", tag = "page", security(()),
-    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}}`: the raster basemap set by `--basemap-url`", body = PageConfig)))]
+    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}, \"town\": NAME}`: the raster basemap set by `--basemap-url`, the store's town (or province) name", body = PageConfig)))]
 pub async fn config(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<PageConfig>, ApiError> {
     params.only(&[])?;
     let tiles = &state.basemap;
+    let town = {
+        let map = state.map.read().map_err(|_| crate::app::Poisoned)?;
+        map.regions.get(map.regions.root()).name.clone()
+    };
     Ok(Json(PageConfig {
         basemap: (!tiles.is_empty()).then(|| Basemap {
             tiles: tiles.to_vec(),
         }),
+        town,
     }))
 }
 

@@ -43,7 +43,7 @@ impl MapState {
     /// The registered unit a change concerns, if it concerns one.
     fn subject(&self, change: &Change) -> Result<Option<UnitIdx>, StateError> {
         Ok(Some(match change {
-            Change::Register(_) | Change::SetTarget(_) => return Ok(None),
+            Change::Register(_) | Change::SetTarget(_) | Change::Import(_) => return Ok(None),
             Change::Edit(e) => self.idx("edit", e.id)?,
             Change::Inspect(v) => self.idx("inspection", v.unit)?,
             Change::YellowCard(YellowCard { hazard, .. })
@@ -73,6 +73,24 @@ impl MapState {
             Change::Register(u) => self.regions.find(&u.micro_grid),
             Change::Edit(e) => self.regions.find(&e.unit.micro_grid),
             Change::SetTarget(t) => self.regions.find(&t.group),
+            Change::Import(import) => {
+                // Every micro-grid a unit of the file goes to or comes from.
+                let mut places: Vec<RegionIdx> = import
+                    .units
+                    .iter()
+                    .flat_map(|row| {
+                        let from = row
+                            .existing
+                            .and_then(|id| self.unit_idx(id))
+                            .map(|u| self.units[u as usize].micro_grid);
+                        from.into_iter()
+                            .chain(self.regions.find(&row.unit.micro_grid))
+                    })
+                    .collect();
+                places.sort_unstable();
+                places.dedup();
+                return places;
+            }
             _ => None,
         };
         own.into_iter().chain(named).collect()
@@ -91,7 +109,7 @@ impl MapState {
                     after: contribution(&e, at).map(|(c, _)| c),
                 })
             }
-            Change::SetTarget(_) => Ok(Preview {
+            Change::SetTarget(_) | Change::Import(_) => Ok(Preview {
                 unit: None,
                 before: None,
                 after: None,
@@ -134,6 +152,18 @@ impl MapState {
                 self.insert_unit(u.with_id(id))
             }
             Change::Edit(e) => self.edit_unit(e.unit()),
+            Change::Import(import) => {
+                for (i, row) in import.units.iter().enumerate() {
+                    let id = *assigned.units.get(i).ok_or(StateError::BadChange)?;
+                    let unit = import.unit_at(i, &assigned.units).with_id(id);
+                    if row.existing.is_some() {
+                        self.edit_unit(unit)?;
+                    } else {
+                        self.insert_unit(unit)?;
+                    }
+                }
+                Ok(())
+            }
             // Files and fix reports are the store's: the map's colour does not move.
             Change::SetTarget(_)
             | Change::Attach(_)

@@ -26,8 +26,8 @@ use h3o::{CellIndex, LatLng, Resolution};
 
 use crate::domain::time::Stamp;
 use crate::domain::{
-    Batch, HazardFacts, HazardId, Location, RiskLevel, Suspension, Unit, UnitFacts, UnitId,
-    UnitKind,
+    Batch, HazardFacts, HazardId, Location, RegionId, RiskLevel, Suspension, Unit, UnitFacts,
+    UnitId, UnitKind,
 };
 pub use builder::MapBuilder;
 use index::{HazardIndex, UnitIndex};
@@ -116,6 +116,26 @@ impl UnitCore {
     /// Whether this is a factory within a factory (厂中厂).
     pub fn is_factory_in_factory(&self) -> bool {
         self.host.is_some()
+    }
+}
+
+impl UnitCore {
+    /// The whole unit, given its text (from the store) and its micro-grid's id.
+    pub fn with_text(&self, micro_grid: RegionId, text: crate::store::UnitText) -> Unit {
+        Unit {
+            id: self.id,
+            kind: self.kind,
+            name: text.name,
+            address: text.address,
+            owner_name: text.owner_name,
+            owner_phone: text.owner_phone,
+            location: self.location,
+            micro_grid,
+            risk: self.risk,
+            batch: self.batch,
+            host: self.host,
+            registered_at: self.registered_at,
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use sqlx::types::Json;
 use super::journal::{Assigned, Event, Journal};
 use super::rows::{assigned_id, missing_or_conflict};
 use super::{AnyStore, Result, StoreError};
-use crate::domain::{Change, Closure, FixRejection, HazardId, InspectionId, UnitId, YellowCard};
+use crate::domain::{
+    Change, Closure, FixRejection, HazardId, InspectionId, UnitEdit, UnitId, YellowCard,
+};
 
 /// Whether the record `id` exists in `table` (one of our own table names), inside the
 /// write's transaction.
@@ -84,6 +86,40 @@ impl AnyStore {
                 Some(Change::Register(u)) => {
                     let id = dialect::insert_unit(&mut tx, u).await?;
                     assigned.unit = Some(assigned_id(id, "units.id")?);
+                }
+                Some(Change::Import(import)) => {
+                    for (i, row) in import.units.iter().enumerate() {
+                        let unit = import.unit_at(i, &assigned.units);
+                        let id = match row.existing {
+                            None => assigned_id(
+                                dialect::insert_unit(&mut tx, &unit).await?,
+                                "units.id",
+                            )?,
+                            Some(id) => {
+                                let edit = UnitEdit {
+                                    id,
+                                    unit: unit.into_owned(),
+                                };
+                                if dialect::update_unit(&mut tx, &edit).await? == 0 {
+                                    return Err(missing_or_conflict(false, "unit", id.get(), ""));
+                                }
+                                id
+                            }
+                        };
+                        if let Some(key) = &row.external_id {
+                            // A key moves with its unit; one already on another unit is
+                            // refused by the table's UNIQUE (the import matched it first).
+                            sqlx::query(
+                                "INSERT INTO unit_external_ids (external_id, unit_id) \
+                                 VALUES ($1, $2) ON CONFLICT (external_id) DO NOTHING",
+                            )
+                            .bind(key.as_str())
+                            .bind(id.get())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        assigned.units.push(id);
+                    }
                 }
                 Some(Change::Edit(e)) => {
                     let changed = dialect::update_unit(&mut tx, e).await?;

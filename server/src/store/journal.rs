@@ -24,6 +24,8 @@ pub struct Assigned {
     pub fix_link: Option<FixLinkId>,
     /// A fix report's id.
     pub fix_report: Option<FixReportId>,
+    /// An import's units, in the order of the import (new and updated alike).
+    pub units: Vec<UnitId>,
 }
 
 /// A message to a unit's owner, queued in the outbox.

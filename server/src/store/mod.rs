@@ -42,6 +42,7 @@ pub mod bulk;
 pub mod commit;
 pub mod fix;
 mod geometry;
+pub mod import;
 pub mod journal;
 pub mod load;
 pub mod postgres;

@@ -2,6 +2,7 @@
 //! OGC API features, rankings. No I/O here; `http/` parses requests and calls these.
 
 pub mod day;
+pub mod export;
 pub mod ogc;
 pub mod page;
 pub mod rankings;

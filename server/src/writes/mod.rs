@@ -12,6 +12,7 @@ mod attach;
 mod close;
 mod edit;
 pub mod fix;
+mod import;
 mod inspect;
 pub mod records;
 mod register;
@@ -208,6 +209,11 @@ pub struct Draft {
     pub after: Record,
     /// Notices to queue.
     pub notices: Vec<NoticeDraft>,
+    /// Events logged before this one, in order, which the live feed does not carry (an
+    /// import's units: the feed carries the import).
+    pub parts: Vec<Draft>,
+    /// For a part, the unit of the import it is (its index in [`Assigned::units`]).
+    pub row: Option<usize>,
 }
 
 impl Draft {
@@ -226,12 +232,16 @@ impl Draft {
             before: Value::Null,
             after: Box::new(|_| Value::Null),
             notices: Vec::new(),
+            parts: Vec::new(),
+            row: None,
         }
     }
 
     /// The unit, new or not.
     fn unit(&self, assigned: &Assigned) -> Option<UnitId> {
-        self.unit.or(assigned.unit)
+        self.unit
+            .or(assigned.unit)
+            .or_else(|| self.row.and_then(|i| assigned.units.get(i)).copied())
     }
 
     /// The event, given the ids assigned.
@@ -299,6 +309,7 @@ impl WriteAnswer {
         matches!(
             self.kind,
             EventKind::UnitRegistered
+                | EventKind::UnitsImported
                 | EventKind::Inspection
                 | EventKind::HazardFound
                 | EventKind::AttachmentAdded
@@ -313,6 +324,7 @@ pub async fn draft(change: &Change, cx: &Ctx<'_>) -> Result<Draft, WriteError> {
     match change {
         Change::Register(u) => register::draft(change, u, cx),
         Change::Edit(e) => edit::draft(change, e, cx).await,
+        Change::Import(i) => import::draft(i, cx).await,
         Change::Inspect(v) => inspect::draft(change, v, cx).await,
         Change::YellowCard(y) => yellow_card::draft(change, y, cx).await,
         Change::Close(c) => close::draft(change, c, cx).await,

@@ -1,0 +1,92 @@
+//! `POST /api/imports/units`: a town's register as the body (CSV in UTF-8 or GB18030,
+//! an XLSX workbook, GeoJSON points), imported all or nothing. Every wrong line is
+//! answered at once (400, `error.lines`); `dry_run=true` says what would happen.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::body;
+use super::error::ApiError;
+use super::params::Params;
+use crate::app::import::{Format, ImportError, ImportReport, table};
+use crate::app::{AppState, Idempotency};
+use crate::auth::access::Access;
+use crate::domain::{Change, Crs};
+
+/// The largest file an import takes (a town's register is a few MiB).
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Imports units.
+#[utoipa::path(post, path = "/api/imports/units", tag = "imports", description = crate::http::openapi::WRITE,
+    request_body(content = Vec<u8>, description = "The register: `text/csv` (UTF-8, with or without BOM, or GB18030), an XLSX workbook (first sheet) or `application/geo+json` points; columns by name in English or Chinese (see the README)", content_type = "text/csv"),
+    params(
+        ("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09: the positions' coordinate system"),
+        ("dry_run" = Option<bool>, Query, description = "Check and count, write nothing"),
+        ("source" = Option<String>, Query, description = "The file's name, for the log"),
+        crate::http::openapi::IdempotencyKey,
+    ),
+    responses(
+        (status = 200, description = "Imported, or what would be on a dry run", body = ImportReport),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::TooLarge,
+    ),
+    extensions(("x-onemap-action" = json!("manage_units"))))]
+pub async fn import_units(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+    req: Request,
+) -> Result<Response, ApiError> {
+    params.only(&["crs", "dry_run", "source"])?;
+    let crs: Crs = match params.get::<String>("crs")? {
+        None => Crs::Wgs84,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad("crs", "one of wgs84, gcj02, bd09"))?,
+    };
+    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
+    let source = params.get::<String>("source")?.unwrap_or_default();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let key = body::idempotency_key(req.headers())?;
+    let path = req.uri().path().to_owned();
+    let data = body::read_limited(req, IMPORT_LIMIT).await?;
+    let format = Format::of(content_type.as_deref(), &data);
+    let table = table::read(&data, format).map_err(|e| ApiError::BadLines(vec![e]))?;
+    let (import, ignored) = app
+        .plan_import(&table, crs, &source)
+        .await
+        .map_err(ApiError::from)?;
+    let mut report = ImportReport::of(&import, table.rows.len(), ignored);
+    if !dry_run && !import.units.is_empty() {
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: body::fingerprint(&[
+                b"POST",
+                path.as_bytes(),
+                crs.as_str().as_bytes(),
+                &data,
+            ]),
+            key,
+        });
+        let w = app
+            .write_as(&who, Change::Import(import), idempotency)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    report.dry_run = dry_run;
+    Ok(Json(report).into_response())
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Lines(lines) => ApiError::BadLines(lines),
+            ImportError::Write(w) => w.into(),
+        }
+    }
+}
