@@ -358,7 +358,11 @@ async fn check(db: TestDb) {
         "{seven:?}"
     );
     let geo_out = export(&server, Role::Command, "format=geojson&kind=rental").await;
-    let path = std::env::temp_dir().join(format!("onemap-export-{}.geojson", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "onemap-export-{}-{}.geojson",
+        std::process::id(),
+        db.store.backend()
+    ));
     std::fs::write(&path, &geo_out).unwrap();
     let info = std::process::Command::new("ogrinfo")
         .args(["-so", "-al"])
@@ -420,7 +424,11 @@ async fn check(db: TestDb) {
 
     // 7. The command line on the same store: the bad file exits 1 naming its lines;
     // a good one writes.
-    let dir = std::env::temp_dir().join(format!("onemap-import-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "onemap-import-{}-{}",
+        std::process::id(),
+        db.store.backend()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let bad_file = dir.join("bad.csv");
     std::fs::write(&bad_file, "name,kind,lon,lat\n,enterprise,1,1\n").unwrap();

@@ -186,6 +186,22 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok((await page.locator('[data-testid="targets"] li').count()) === groups.length, 'wall: the week\'s targets per group');
   await page.waitForTimeout(500);
   await page.screenshot({ path: `${artifacts}/wall-live-1920x1080.png` });
+  // The title is the store's own town; a register imported is one line on the ticker.
+  const town = await api('/api/regions/town', {}, 'admin');
+  ok((await page.locator('header h1').innerText()).startsWith(town.name), `wall: the title names the store's town (${town.name})`);
+  const spots = (await api('/ogc/collections/units/items?limit=20')).features.map((f) => f.geometry.coordinates);
+  const register = ['编号,名称,类型,经度,纬度', ...spots.map(([x, y], i) => `BR-${i},浏览器导入${i},沿街店铺,${x},${y}`)].join('\n');
+  const imported = await api('/api/imports/units?source=browser.csv', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: register }, 'admin');
+  ok(imported.new === 20, `wall: 20 units imported (${JSON.stringify(imported)})`);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="ticker"] li')].some((li) => li.innerText.includes('导入台账')), null, { timeout: 10000 });
+  await page.waitForTimeout(800);
+  const lines = await page.locator('[data-testid="ticker"] li').allInnerTexts();
+  ok(lines.filter((l) => l.includes('导入台账')).length === 1 && lines.some((l) => l.includes('新增 20 家')), `wall: the import is one ticker line (${lines.join(' | ')})`);
+  await page.reload();
+  await page.waitForSelector('[data-testid="ticker"] li', { timeout: 15000 });
+  const after = await page.locator('[data-testid="ticker"] li').allInnerTexts();
+  ok(!after.some((l) => l.includes('新登记')), `wall: after a reload too, the imported units fold into the import (${after.join(' | ')})`);
+  await page.screenshot({ path: `${artifacts}/wall-import-1920x1080.png` });
   ok(problems.length === 0, `wall: no console error or foreign request: ${problems.join('; ')}`);
   await context.close();
 }

@@ -46,7 +46,7 @@ export async function wall(app) {
     const [stats, byInspection, byClosure, progress, log] = await Promise.all([
       getJSON('/api/stats'), getJSON('/api/rankings?level=village&metric=inspection_rate'),
       getJSON('/api/rankings?level=village&metric=closure_rate'), getJSON('/api/progress'),
-      getJSON('/api/events?limit=14').catch(() => ({ events: [] })),
+      getJSON('/api/events?limit=200').catch(() => ({ events: [] })),
     ]);
     figs.replaceChildren(bigFigures(stats));
     colours.replaceChildren(el('h2', {}, t().fiveColours), colourCounts(stats));
@@ -70,7 +70,7 @@ export async function wall(app) {
   const again = debounced(async () => { refreshTiles(map, {}); await refresh(); }, 300);
   live(null, (ev) => {
     // The ticker moves at once; figures and map follow after a short quiet.
-    events = [ev, ...events.filter((x) => x.seq !== ev.seq)].slice(0, 14);
+    events = [ev, ...events.filter((x) => x.seq !== ev.seq)].slice(0, 200);
     ticker.replaceChildren(el('h2', {}, t().ticker), tickerList(events, names));
     again();
   }, again);
@@ -162,6 +162,7 @@ function tickerList(all, names) {
   // in their histories.
   const imports = new Set(all.filter((e) => e.type === 'units_imported').map((e) => e.at));
   const events = all.filter((e) => !(imports.has(e.at) && (e.type === 'unit_registered' || e.type === 'unit_edited')));
+  events.splice(14);
   if (!events.length) return el('div', { class: 'muted empty' }, t().noEvents);
   return el('ul', { class: 'events', 'data-testid': 'ticker' }, ...events.map((ev) =>
     el('li', {}, el('span', { class: 'ev-time' }, localTime(ev.at).slice(-5)),

@@ -35,7 +35,11 @@ const CHUNK: usize = 2_000;
         ("colour" = Option<String>, Query, description = "Comma-separated colours"),
     ),
     responses(
-        (status = 200, description = "The file, as an attachment", content_type = "text/csv", body = String),
+        (status = 200, description = "The file, as an attachment", content(
+            (String = "text/csv"),
+            (serde_json::Value = "application/geo+json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         crate::http::openapi::BadRequest,
         crate::http::openapi::NotFound,
     ))]

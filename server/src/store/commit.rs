@@ -4,6 +4,8 @@
 //! without the others. The SQL is the same on both backends but for a unit's point
 //! (PostGIS geometry or two columns), which each backend writes itself.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
@@ -11,7 +13,7 @@ use super::journal::{Assigned, Event, Journal};
 use super::rows::{assigned_id, missing_or_conflict};
 use super::{AnyStore, Result, StoreError};
 use crate::domain::{
-    Change, Closure, FixRejection, HazardId, InspectionId, UnitEdit, UnitId, YellowCard,
+    Change, Closure, Colour, FixRejection, HazardId, InspectionId, UnitEdit, UnitId, YellowCard,
 };
 
 /// Whether the record `id` exists in `table` (one of our own table names), inside the
@@ -58,6 +60,10 @@ macro_rules! attach {
     }};
 }
 
+/// Rows a multi-row INSERT takes (12 columns × 400 stays under both backends' limits
+/// on bound parameters).
+const ROWS_PER_INSERT: usize = 400;
+
 impl AnyStore {
     /// Commits `change` and what `journal` makes of the ids it was given, in one
     /// transaction. Returns the ids the store assigned (a new unit's, a visit's and its
@@ -88,6 +94,7 @@ impl AnyStore {
                     assigned.unit = Some(assigned_id(id, "units.id")?);
                 }
                 Some(Change::Import(import)) => {
+                    let mut keys: Vec<(&str, i64)> = Vec::new();
                     for (i, row) in import.units.iter().enumerate() {
                         let unit = import.unit_at(i, &assigned.units);
                         let id = match row.existing {
@@ -107,18 +114,21 @@ impl AnyStore {
                             }
                         };
                         if let Some(key) = &row.external_id {
-                            // A key moves with its unit; one already on another unit is
-                            // refused by the table's UNIQUE (the import matched it first).
-                            sqlx::query(
-                                "INSERT INTO unit_external_ids (external_id, unit_id) \
-                                 VALUES ($1, $2) ON CONFLICT (external_id) DO NOTHING",
-                            )
-                            .bind(key.as_str())
-                            .bind(id.get())
-                            .execute(&mut *tx)
-                            .await?;
+                            keys.push((key.as_str(), id.get()));
                         }
                         assigned.units.push(id);
+                    }
+                    // A key moves with its unit; one already on another unit is refused
+                    // by the table's UNIQUE (the import matched it first).
+                    for chunk in keys.chunks(ROWS_PER_INSERT) {
+                        let mut q = sqlx::QueryBuilder::new(
+                            "INSERT INTO unit_external_ids (external_id, unit_id) ",
+                        );
+                        q.push_values(chunk, |mut row, (key, id)| {
+                            row.push_bind(*key).push_bind(*id);
+                        });
+                        q.push(" ON CONFLICT (external_id) DO NOTHING");
+                        q.build().execute(&mut *tx).await?;
                     }
                 }
                 Some(Change::Edit(e)) => {
@@ -402,34 +412,51 @@ impl AnyStore {
                 }
             }
             let journal = journal(&assigned);
-            for Event { seq, event: e } in &journal.events {
-                sqlx::query(
+            // Many rows a statement: an import logs an event per unit.
+            for chunk in journal.events.chunks(ROWS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO events (seq, at, kind, actor, unit_id, unit_name, hazard_id, \
-                     region_id, colour_before, colour_after, before, after) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(seq)
-                .bind(e.at)
-                .bind(e.kind.as_str())
-                .bind(&e.actor)
-                .bind(e.unit.map(UnitId::get))
-                .bind(e.unit_name.as_deref())
-                .bind(e.hazard.map(HazardId::get))
-                .bind(e.region.as_ref().map(|r| r.as_str()))
-                .bind(e.colour_before.map(|c| c.as_str()))
-                .bind(e.colour_after.map(|c| c.as_str()))
-                .bind(Json(&e.before))
-                .bind(Json(&e.after))
-                .execute(&mut *tx)
-                .await?;
-                // The table's colour column follows, for other readers of the database.
+                     region_id, colour_before, colour_after, before, after) ",
+                );
+                q.push_values(chunk, |mut row, Event { seq, event: e }| {
+                    row.push_bind(*seq)
+                        .push_bind(e.at)
+                        .push_bind(e.kind.as_str())
+                        .push_bind(&e.actor)
+                        .push_bind(e.unit.map(UnitId::get))
+                        .push_bind(e.unit_name.as_deref())
+                        .push_bind(e.hazard.map(HazardId::get))
+                        .push_bind(e.region.as_ref().map(|r| r.as_str()))
+                        .push_bind(e.colour_before.map(|c| c.as_str()))
+                        .push_bind(e.colour_after.map(|c| c.as_str()))
+                        .push_bind(Json(&e.before))
+                        .push_bind(Json(&e.after));
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            // The table's colour column follows, for other readers of the database: each
+            // unit's last colour, one statement per colour.
+            let mut last: HashMap<UnitId, Colour> = HashMap::new();
+            for Event { event: e, .. } in &journal.events {
                 if let (Some(unit), Some(colour)) = (e.unit, e.colour_after) {
-                    sqlx::query("UPDATE units SET colour = $1 WHERE id = $2")
-                        .bind(colour.as_str())
-                        .bind(unit.get())
-                        .execute(&mut *tx)
-                        .await?;
+                    last.insert(unit, colour);
                 }
+            }
+            for colour in Colour::ALL {
+                let ids: Vec<i64> = last
+                    .iter()
+                    .filter(|(_, c)| *c == colour)
+                    .map(|(u, _)| u.get())
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                let sql = self.in_list("UPDATE units SET colour = $2 WHERE id IN ({ids})");
+                sqlx::query(&sql)
+                    .bind(Json(&ids))
+                    .bind(colour.as_str())
+                    .execute(&mut *tx)
+                    .await?;
             }
             let now = Utc::now();
             for n in &journal.notices {

@@ -13,7 +13,7 @@ use crate::domain::UnitId;
 impl AnyStore {
     /// `sql` with its list, the JSON array bound as `$1`, spelt for the backend:
     /// `{texts}` a list of strings, `{ids}` a list of ids.
-    fn in_list(&self, sql: &str) -> String {
+    pub(super) fn in_list(&self, sql: &str) -> String {
         let (texts, ids) = match self {
             AnyStore::Sqlite(_) => (
                 "SELECT value FROM json_each($1)",
