@@ -651,6 +651,19 @@ async fn writes_need_the_role_and_the_scope() {
             "{} targets",
             role.as_str()
         );
+        let got = status(
+            c,
+            "POST",
+            &server.url("/api/briefing/comment"),
+            Some(&json!({"region": f.group, "date": "2022-07-20", "text": "抓紧销号"})),
+        )
+        .await;
+        assert_eq!(
+            got,
+            if role == Role::Leader { 200 } else { 403 },
+            "{} briefing comment",
+            role.as_str()
+        );
         let got = status(c, "GET", &server.url("/api/users"), None).await;
         assert_eq!(
             got,

@@ -138,6 +138,13 @@ pub struct ServerArgs {
     /// its standard input (an SMS gateway's client, say; a non-zero exit is retried).
     #[arg(long, env = "ONEMAP_NOTICES", default_value = "log", value_parser = parse_notices)]
     pub notices: Notices,
+    /// Each group's channel for the daily briefing: a file with a line per group,
+    /// `GROUP_ID,SINK`, the sink a program (`command:/PATH`, given the message as one JSON
+    /// line on its standard input) or a webhook URL (a WeCom or DingTalk group robot's:
+    /// POSTed `{"msgtype": "text", "text": {"content": …}}`). Without it, briefings are
+    /// printed and downloaded but not sent.
+    #[arg(long = "briefing-channels", env = "ONEMAP_BRIEFING_CHANNELS")]
+    pub briefing_channels: Option<std::path::PathBuf>,
     /// An optional raster basemap under our layers: XYZ tile URL templates with `{z}`,
     /// `{x}` and `{y}` (e.g. Tianditu's Web-Mercator `vec_w` tiles with its `tk` key),
     /// several separated by spaces. Off by default: the page then needs nothing but

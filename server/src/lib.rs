@@ -87,6 +87,7 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         basemap: Arc::new([]),
         sessions: Arc::default(),
         cors: Arc::new([]),
+        channels: Arc::default(),
     })
 }
 
@@ -96,8 +97,16 @@ pub async fn seed_demo(store: &AnyStore, seed: u64) -> Result<bool, StartError> 
     if !store.is_empty().await? {
         return Ok(false);
     }
-    let data = tokio::task::spawn_blocking(move || demo::generate(seed)).await??;
+    let (data, targets) = tokio::task::spawn_blocking(move || {
+        demo::generate(seed).map(|data| {
+            let targets = demo::targets::targets(&data);
+            (data, targets)
+        })
+    })
+    .await??;
     store.import(&data).await?;
+    // The command post's weekly targets for the groups, through the campaign.
+    store.put_targets(&targets).await?;
     Ok(true)
 }
 
@@ -115,6 +124,7 @@ pub async fn run(
         }
     };
     let scheduler = tokio::spawn(app::clock::run(state.clone(), until_stopped()));
+    let briefings = tokio::spawn(app::briefings::run(state.clone(), until_stopped()));
     let outbox = tokio::spawn(app::outbox::run(
         state.clone(),
         state.notices.clone(),
@@ -131,5 +141,6 @@ pub async fn run(
         .await;
     let _ = scheduler.await;
     let _ = outbox.await;
+    let _ = briefings.await;
     served
 }

@@ -340,6 +340,25 @@ async fn serve(args: &ServerArgs, store: &AnyStore, hint: &str) -> anyhow::Resul
             program: program.clone(),
         });
     }
+    if let Some(path) = &args.briefing_channels {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let channels = onemap::app::briefings::read_channels(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let map = state
+            .map
+            .read()
+            .map_err(|_| anyhow::anyhow!("the map is poisoned"))?;
+        for group in channels.keys() {
+            let level = map.regions.find(group).map(|i| map.regions.get(i).level);
+            if level != Some(onemap::domain::Level::Group) {
+                anyhow::bail!("{}: `{group}` is not a group of the map", path.display());
+            }
+        }
+        drop(map);
+        tracing::info!(groups = channels.len(), "briefing channels");
+        state.channels = std::sync::Arc::new(channels);
+    }
     state.basemap = args.basemap_url.clone().into();
     state.cors = args.cors_origin.clone().into();
     let units = state.map.read().map(|m| m.units.len()).unwrap_or(0);

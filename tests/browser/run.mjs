@@ -177,13 +177,17 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   await page.waitForFunction((n) => document.querySelector('[data-testid="colour-red"]').innerText === n,
     num(redBefore), { timeout: 15000 });
   ok(true, 'wall: live again after the restart (the red count went back down)');
-  // Weekly closure targets appear on the wall once a group has one.
-  ok(await page.locator('[data-testid="targets"]').isHidden(), 'wall: no targets panel without targets');
-  const week = (await api('/api/targets')).week;
-  const groups = (await api('/api/targets')).groups.slice(0, 4);
-  for (const [i, g] of groups.entries()) await post('/api/targets', { group: g.group, week, closures: 5 + 5 * i });
+  // The demo's weekly targets: the wall shows the latest week that has them (the
+  // campaign's last), a line per group; a target set there shows at once.
   await page.waitForSelector('[data-testid="targets"] li', { timeout: 15000 });
-  ok((await page.locator('[data-testid="targets"] li').count()) === groups.length, 'wall: the week\'s targets per group');
+  const tg = await api('/api/targets');
+  ok(tg.week === '2022-W32' && tg.groups.filter((g) => g.target != null).length === 12, `wall: the demo's targets for ${tg.week}`);
+  ok((await page.locator('[data-testid="targets"] li').count()) === 12, 'wall: the week\'s targets, a line per group');
+  const g0 = tg.groups[0];
+  await post('/api/targets', { group: g0.group, week: tg.week, closures: g0.target + 5 });
+  const shown = `${num(g0.closed)}/${num(g0.target + 5)}`;
+  await page.waitForFunction((s) => document.querySelector('[data-testid="targets"] li .vl').innerText === s, shown, { timeout: 15000 });
+  ok(true, `wall: a target set shows at once (${shown})`);
   await page.waitForTimeout(500);
   await page.screenshot({ path: `${artifacts}/wall-live-1920x1080.png` });
   // The title is the store's own town; a register imported is one line on the ticker.
@@ -693,6 +697,46 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok(fx.problems.length === 0, `fix: ${fx.problems.join('; ')}`);
   await fx.context.close();
   await ownerCtx.close();
+}
+
+// ---- the daily briefing: an A4 page that prints, with the leader's comment ----
+{
+  const date = '2022-07-20';
+  const br = await api(`/api/briefing?date=${date}`, {}, 'leader');
+  const { page, context, problems } = await open(`/briefing?date=${date}`, { width: 1920, height: 1080 }, { form: users.leader });
+  ok((await text(page, 'briefing-title')).startsWith(br.region.name), `briefing: titled with the town (${br.region.name})`);
+  ok((await page.locator('[data-testid="briefing-villages"] tbody tr').count()) === br.villages.length && br.villages.length === 74, 'briefing: every village ranked');
+  ok((await page.locator('[data-testid="briefing-villages"] tbody tr').first().innerText()).includes(br.villages[0].name), `briefing: the first village first (${br.villages[0].name})`);
+  ok((await page.locator('[data-testid="briefing-groups"] tbody tr').count()) === 12, 'briefing: the 12 groups against their targets');
+  ok((await text(page, 'briefing-summary')).includes(pct(br.totals.closure_rate)), 'briefing: the closure rate in the summary');
+  await page.screenshot({ path: `${artifacts}/briefing-1920x1080.png` });
+  // The leader's comment, written in the page, is kept with that day's briefing.
+  const said = '各村要对逾期隐患逐户过堂，周五前销号。';
+  await page.locator('[data-testid="comment-input"]').fill(said);
+  await page.locator('[data-testid="comment-save"]').click();
+  await page.waitForFunction((s) => document.querySelector('[data-testid="comment-text"]').innerText.includes(s), said, { timeout: 15000 });
+  ok((await api(`/api/briefing?date=${date}`, {}, 'command')).comment.text === said, 'briefing: the comment is kept with the day');
+  ok((await api('/api/briefing?date=2022-07-21', {}, 'command')).comment === null, 'briefing: another day has its own (none)');
+  // Printed to PDF (A4, print CSS) and read back as text.
+  await page.emulateMedia({ media: 'print' });
+  const pdf = `${artifacts}/briefing-${date}.pdf`;
+  await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+  const { execFileSync } = await import('node:child_process');
+  const printed = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+  ok(printed.includes(br.villages[0].name), `briefing PDF: the day's first village (${br.villages[0].name})`);
+  ok(printed.includes(pct(br.totals.closure_rate)), `briefing PDF: the town's closure rate (${pct(br.totals.closure_rate)})`);
+  ok(printed.includes(said), 'briefing PDF: the leader\'s comment');
+  ok(!printed.includes('打印 / 存为 PDF'), 'briefing PDF: the page\'s buttons are not printed');
+  await page.emulateMedia({ media: 'screen' });
+  // Sent from the page: the demo server has no channels, so every group is named as without one.
+  await page.locator('[data-testid="briefing-send"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="briefing-sent"]').innerText.length > 0, null, { timeout: 15000 });
+  ok((await text(page, 'briefing-sent')).includes('未配置渠道 12'), `briefing: sent, no group has a channel (${await text(page, 'briefing-sent')})`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: `${artifacts}/briefing-390x844.png` });
+  ok(problems.length === 0, `briefing: ${problems.join('; ')}`);
+  await context.close();
 }
 
 // ---- English by the switch ----

@@ -16,6 +16,7 @@ import { wall } from './wall.js';
 import { leader } from './leader.js';
 import { grid } from './grid.js';
 import { day } from './day.js';
+import { briefing } from './briefing.js';
 import { owner } from './owner.js';
 
 async function session() {
@@ -101,6 +102,7 @@ async function start() {
       await grid(app, home.id);
     } else if (path === '/wall') await wall(app);
     else if (path === '/day') await day(app);
+    else if (path === '/briefing') await briefing(app);
     else if (path.startsWith('/grid/')) await grid(app, decodeURIComponent(path.slice(6)));
     else await leader(app);
   } catch (e) {

@@ -45,7 +45,8 @@ export async function leader(app) {
   const dateFlag = el('div', { class: 'date-flag', hidden: true });
   app.replaceChildren(
     el('header', { class: 'top' }, el('div', { class: 'brand' }, el('span', { class: 'brand-mark' }, '安'), el('h1', {}, t().title)),
-      el('div', { class: 'head-right' }, dateFlag, inspects() ? el('a', { class: 'to-day', href: '/day', 'data-testid': 'to-day' }, t().day.heading) : null, langSwitch())),
+      el('div', { class: 'head-right' }, dateFlag, inspects() ? el('a', { class: 'to-day', href: '/day', 'data-testid': 'to-day' }, t().day.heading) : null,
+        el('a', { class: 'to-day', href: '/briefing', 'data-testid': 'to-briefing' }, t().briefing.link), langSwitch())),
     el('main', { class: 'leader-grid' }, el('div', { class: 'map-wrap' }, mapBox, cardBox, rampBox), side));
 
   const tileParams = () => {

@@ -12,7 +12,7 @@ function kept(url) {
   if (url.origin !== self.location.origin) return false;
   const p = url.pathname;
   if (p === '/api/events/stream') return false;
-  return p === '/' || p === '/wall' || p === '/day' || p.startsWith('/grid') || p.startsWith('/static/')
+  return p === '/' || p === '/wall' || p === '/day' || p === '/briefing' || p.startsWith('/grid') || p.startsWith('/static/')
     || p.startsWith('/tiles/') || p.startsWith('/api/');
 }
 
@@ -21,7 +21,7 @@ function kept(url) {
 // the page opens in a moment, and a new version is in use from the next load. Reads of
 // data (the API, tiles) go to the network first, so what is shown is fresh when it can be.
 const shell = (url) => url.pathname.startsWith('/static/') || url.pathname === '/' || url.pathname === '/wall'
-  || url.pathname === '/day' || url.pathname.startsWith('/grid');
+  || url.pathname === '/day' || url.pathname === '/briefing' || url.pathname.startsWith('/grid');
 
 self.addEventListener('fetch', (e) => {
   const req = e.request;

@@ -4,6 +4,7 @@
 //! ([`clock`]), the notice outbox ([`outbox`]), the event feed ([`feed`]), the tile
 //! cache and the sessions. It knows nothing of HTTP: `http` calls it and answers.
 
+pub mod briefings;
 pub mod clock;
 pub mod import;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Origins allowed to call the API from a browser (CORS); empty: none.
     pub cors: Arc<[String]>,
+    /// Each group's channel for the daily briefing (none: briefings are not sent).
+    pub channels: Arc<briefings::Channels>,
 }
 
 impl AppState {

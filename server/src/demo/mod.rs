@@ -10,6 +10,7 @@ mod names;
 mod places;
 mod places_data;
 pub mod province;
+pub mod targets;
 mod timeline;
 mod units;
 

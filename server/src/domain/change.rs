@@ -67,6 +67,10 @@ pub enum Change {
     RejectFix(FixRejection),
     /// A register imported: many units registered or updated at once.
     Import(UnitImport),
+    /// The leader's comment on a day's briefing, written or replaced.
+    Comment(BriefingComment),
+    /// A day's briefing sent to its groups' channels (once per group and day).
+    SendBriefing(BriefingSend),
 }
 
 impl Change {
@@ -83,6 +87,7 @@ impl Change {
             Change::FixReport(_) => Action::ReportFix,
             Change::Suspend { .. } | Change::Resume { .. } => Action::Suspend,
             Change::SetTarget(_) => Action::SetTargets,
+            Change::Comment(_) | Change::SendBriefing(_) => Action::Brief,
             Change::Attach(_) => Action::Attach,
         }
     }
@@ -393,6 +398,51 @@ pub struct Target {
     pub set_by: String,
     /// When.
     pub set_at: DateTime<Utc>,
+}
+
+/// The town leader's comment (点评) on a region's daily briefing: one per region and
+/// day, replaced when written again; an empty text takes it back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BriefingComment {
+    /// The region the briefing is of.
+    pub region: RegionId,
+    /// The day (local date).
+    pub date: NaiveDate,
+    /// What the leader says.
+    pub text: Text<2000>,
+    /// Who wrote it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A day's briefing for one group's channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BriefingDelivery {
+    /// The group.
+    pub group: RegionId,
+    /// Where it goes (`command:PATH` or a webhook URL).
+    pub sink: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A region's briefing of a day sent: a message queued for each group's channel, once
+/// per group and day whoever sends it again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BriefingSend {
+    /// The region the briefing is of.
+    pub region: RegionId,
+    /// The day.
+    pub date: NaiveDate,
+    /// The messages, a group each.
+    pub deliveries: Vec<BriefingDelivery>,
+    /// The briefing's groups that have no channel (nothing is sent to them).
+    pub without_channel: Vec<RegionId>,
+    /// Who sent it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 vocabulary! {

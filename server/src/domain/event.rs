@@ -33,6 +33,10 @@ super::vocabulary! {
         ColourChanged = "colour_changed",
         /// A weekly target set.
         TargetSet = "target_set",
+        /// The leader's comment on a day's briefing.
+        BriefingCommented = "briefing_commented",
+        /// A day's briefing sent to the groups' channels.
+        BriefingSent = "briefing_sent",
         /// A file attached.
         AttachmentAdded = "attachment_added",
         /// A fix link made for a unit's owner.

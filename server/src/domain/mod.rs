@@ -4,6 +4,7 @@
 //! parsed at the edge (HTTP, store rows) into these types, so code inside trusts them.
 
 pub mod change;
+pub mod channel;
 pub mod checklist;
 pub mod colour;
 pub mod event;
@@ -21,8 +22,8 @@ pub mod unit;
 pub mod user;
 
 pub use change::{
-    Attachment, AttachmentKind, Change, Closure, IsoWeek, NewHazard, NewUnit, NewVisit, Target,
-    UnitEdit, YellowCard,
+    Attachment, AttachmentKind, BriefingComment, BriefingDelivery, BriefingSend, Change, Closure,
+    IsoWeek, NewHazard, NewUnit, NewVisit, Target, UnitEdit, YellowCard,
 };
 pub use colour::{Colour, HazardFacts, UnitFacts, colour_of};
 pub use event::{Event, EventKind, NewEvent};

@@ -40,6 +40,8 @@ vocabulary! {
         ManageUnits = "manage_units",
         /// Set weekly targets.
         SetTargets = "set_targets",
+        /// Comment on the daily briefing and send it to the groups.
+        Brief = "brief",
         /// Create users and tokens, list and revoke them.
         ManageUsers = "manage_users",
         /// Send a fix report: only through an owner's link, never by a role.
@@ -53,7 +55,7 @@ impl Role {
         use Action as A;
         match self {
             Role::Command => matches!(action, A::Read),
-            Role::Leader => matches!(action, A::Read | A::SetTargets),
+            Role::Leader => matches!(action, A::Read | A::SetTargets | A::Brief),
             Role::Inspector => matches!(
                 action,
                 A::Read | A::Inspect | A::Attach | A::Rectify | A::Suspend
@@ -175,11 +177,13 @@ mod tests {
             A::Suspend,
             A::ManageUnits,
             A::SetTargets,
+            A::Brief,
             A::ManageUsers,
         ];
         let allowed = |r: Role| all.iter().filter(|&&a| r.may(a)).count();
         assert_eq!(allowed(Role::Command), 1);
-        assert_eq!(allowed(Role::Leader), 2);
+        assert_eq!(allowed(Role::Leader), 3);
+        assert!(Role::Leader.may(A::Brief) && !Role::Inspector.may(A::Brief));
         assert!(Role::Leader.may(A::SetTargets));
         assert!(!Role::Inspector.may(A::SetTargets));
         assert!(Role::Inspector.may(A::Rectify));

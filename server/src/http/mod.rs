@@ -4,6 +4,7 @@ pub mod access;
 mod answer;
 mod attachments;
 mod body;
+mod briefing;
 mod checklists;
 mod day;
 pub mod error;

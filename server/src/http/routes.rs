@@ -12,8 +12,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
-    REQUEST_TIMEOUT, attachments, checklists, day, events, exports, fix, hazards, health, imports,
-    metrics, ogc, openapi, rankings, session, stats, targets, tiles, units, visits, web,
+    REQUEST_TIMEOUT, attachments, briefing, checklists, day, events, exports, fix, hazards, health,
+    imports, metrics, ogc, openapi, rankings, session, stats, targets, tiles, units, visits, web,
 };
 use crate::app::AppState;
 
@@ -66,6 +66,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(fix::owner_report).layer(DefaultBodyLimit::max(fix::REPORT_LIMIT)))
         .routes(routes!(events::list))
         .routes(routes!(targets::get, targets::set))
+        .routes(routes!(briefing::get_briefing))
+        .routes(routes!(briefing::comment))
+        .routes(routes!(briefing::send))
         .routes(routes!(
             session::sign_in,
             session::whoami,

@@ -14,9 +14,9 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::time::{local_date, start_of_day};
+use crate::domain::time::local_date;
 use crate::domain::{Change, IsoWeek, RegionId, Target};
-use crate::views::targets::closures_by_group_and_day;
+use crate::views::targets::{GroupWeek, group_weeks};
 
 /// `POST /api/targets`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -61,35 +61,6 @@ pub async fn set(
     ))
 }
 
-/// One day of a group's week.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Day {
-    /// The date (Guali).
-    date: NaiveDate,
-    /// Hazards closed that day (`null` for a day to come).
-    closed: Option<u64>,
-    /// Closed so far in the week (`null` for a day to come).
-    cumulative: Option<u64>,
-}
-
-/// A group's week.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GroupWeek {
-    /// The group.
-    #[schema(value_type = String)]
-    group: RegionId,
-    /// Its name.
-    name: String,
-    /// Its target (`null`: none set).
-    target: Option<u32>,
-    /// Hazards closed in the week so far.
-    closed: u64,
-    /// Closed ÷ target.
-    progress: Option<f64>,
-    /// Monday to Sunday.
-    by_day: Vec<Day>,
-}
-
 /// Every group's week.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Week {
@@ -104,12 +75,14 @@ pub struct Week {
     groups: Vec<GroupWeek>,
 }
 
-/// `GET /api/targets?week=YYYY-Www` (default: this week, Guali time): every group with
+/// `GET /api/targets?week=YYYY-Www` (default: the latest week up to this one, local
+/// time, that has targets; this week when none has, so a campaign that has ended shows
+/// its last week): every group with
 /// its target (or `null`), its closures on each day Monday to Sunday, cumulative, and
 /// its progress (closures so far ÷ target).
 /// A reader with a scope sees the groups in it only.
 #[utoipa::path(get, path = "/api/targets", tag = "targets",
-    params(("week" = Option<String>, Query, description = "ISO week YYYY-Www; default this week")),
+    params(("week" = Option<String>, Query, description = "ISO week YYYY-Www; default the latest week with targets up to this one")),
     responses(
         (status = 200, description = "Each group's target and closures by day", body = Week),
         crate::http::openapi::BadRequest,
@@ -122,49 +95,20 @@ pub async fn get(
     params.only(&["week"])?;
     let week = match params.get::<IsoWeek>("week")? {
         Some(w) => w,
-        None => IsoWeek::of(local_date(Utc::now())),
+        None => {
+            let this = IsoWeek::of(local_date(Utc::now()));
+            app.store.latest_target_week(&this).await?.unwrap_or(this)
+        }
     };
     let monday = week.monday();
     let targets = app.store.targets(&week).await?;
-    let days: Vec<NaiveDate> = (0..7).map(|d| monday + Duration::days(d)).collect();
     let (map, now) = app.read_now()?;
-    let table = closures_by_group_and_day(&map, &days);
-    let groups: Vec<GroupWeek> = table
-        .into_iter()
-        .filter(|(idx, _)| who.scope.covers(&map, *idx))
-        .map(|(idx, daily)| {
-            let region = map.regions.get(idx);
-            let target = targets.iter().find(|t| t.group == region.id);
-            let mut cumulative = 0u64;
-            let by_day = days
-                .iter()
-                .zip(&daily)
-                .map(|(d, &n)| {
-                    let past = start_of_day(*d) <= now;
-                    cumulative += n;
-                    Day {
-                        date: *d,
-                        closed: past.then_some(n),
-                        cumulative: past.then_some(cumulative),
-                    }
-                })
-                .collect();
-            let total: u64 = daily.iter().sum();
-            GroupWeek {
-                group: region.id.clone(),
-                name: region.name.clone(),
-                target: target.map(|t| t.closures),
-                closed: total,
-                progress: target
-                    .filter(|t| t.closures > 0)
-                    .map(|t| total as f64 / f64::from(t.closures)),
-                by_day,
-            }
-        })
-        .collect();
+    let groups = group_weeks(&map, &week, &targets, now, |idx| {
+        who.scope.covers(&map, idx)
+    });
     Ok(Json(Week {
-        from: days[0],
-        to: days[6],
+        from: monday,
+        to: monday + Duration::days(6),
         week,
         groups,
     }))

@@ -1,5 +1,6 @@
 //! The web page — the leadership view `/`, the wall `/wall`, the grid worker's view
-//! `/grid/{micro_grid_id}`, the worker's day `/day`, the owner's fix report `/fix/{token}` —
+//! `/grid/{micro_grid_id}`, the worker's day `/day`, the daily briefing `/briefing`, the owner's fix report
+//! `/fix/{token}` —
 //! and the read endpoints made for it. Everything the page
 //! loads comes from this server: our own HTML/JS/CSS (`web/static`, embedded with
 //! `include_dir`) and MapLibre GL JS from npm (`web/node_modules`, pinned in
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/wall", get(page_html))
         .route("/grid/{id}", get(page_html))
         .route("/day", get(page_html))
+        .route("/briefing", get(page_html))
         .route("/fix/{token}", get(page_html))
         .route("/sw.js", get(service_worker))
         .route("/static/{*path}", get(asset))
@@ -69,6 +71,7 @@ pub const PUBLIC: &[&str] = &[
     "/wall",
     "/grid/{id}",
     "/day",
+    "/briefing",
     "/fix/{token}",
     "/sw.js",
     "/static/{*path}",

@@ -43,7 +43,13 @@ impl MapState {
     /// The registered unit a change concerns, if it concerns one.
     fn subject(&self, change: &Change) -> Result<Option<UnitIdx>, StateError> {
         Ok(Some(match change {
-            Change::Register(_) | Change::SetTarget(_) | Change::Import(_) => return Ok(None),
+            Change::Register(_)
+            | Change::SetTarget(_)
+            | Change::Comment(_)
+            | Change::SendBriefing(_)
+            | Change::Import(_) => {
+                return Ok(None);
+            }
             Change::Edit(e) => self.idx("edit", e.id)?,
             Change::Inspect(v) => self.idx("inspection", v.unit)?,
             Change::YellowCard(YellowCard { hazard, .. })
@@ -73,6 +79,8 @@ impl MapState {
             Change::Register(u) => self.regions.find(&u.micro_grid),
             Change::Edit(e) => self.regions.find(&e.unit.micro_grid),
             Change::SetTarget(t) => self.regions.find(&t.group),
+            Change::Comment(c) => self.regions.find(&c.region),
+            Change::SendBriefing(b) => self.regions.find(&b.region),
             Change::Import(import) => {
                 // Every micro-grid a unit of the file goes to or comes from.
                 let mut places: Vec<RegionIdx> = import
@@ -109,7 +117,10 @@ impl MapState {
                     after: contribution(&e, at).map(|(c, _)| c),
                 })
             }
-            Change::SetTarget(_) | Change::Import(_) => Ok(Preview {
+            Change::SetTarget(_)
+            | Change::Comment(_)
+            | Change::SendBriefing(_)
+            | Change::Import(_) => Ok(Preview {
                 unit: None,
                 before: None,
                 after: None,
@@ -166,6 +177,8 @@ impl MapState {
             }
             // Files and fix reports are the store's: the map's colour does not move.
             Change::SetTarget(_)
+            | Change::Comment(_)
+            | Change::SendBriefing(_)
             | Change::Attach(_)
             | Change::FixLink(_)
             | Change::RevokeFixLink { .. }

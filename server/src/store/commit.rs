@@ -294,19 +294,49 @@ impl AnyStore {
                     }
                 }
                 Some(Change::SetTarget(t)) => {
+                    sqlx::query(UPSERT_TARGET)
+                        .bind(t.group.as_str())
+                        .bind(t.week.as_str())
+                        .bind(i32::try_from(t.closures).unwrap_or(i32::MAX))
+                        .bind(t.set_at)
+                        .bind(&t.set_by)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Some(Change::Comment(c)) => {
                     sqlx::query(
-                        "INSERT INTO targets (group_id, week, closures, set_at, set_by) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id, week) DO UPDATE \
-                         SET closures = excluded.closures, set_at = excluded.set_at, \
-                         set_by = excluded.set_by",
+                        "INSERT INTO briefing_comments (region_id, day, text, set_by, set_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (region_id, day) DO UPDATE \
+                         SET text = excluded.text, set_by = excluded.set_by, \
+                         set_at = excluded.set_at",
                     )
-                    .bind(t.group.as_str())
-                    .bind(t.week.as_str())
-                    .bind(i32::try_from(t.closures).unwrap_or(i32::MAX))
-                    .bind(t.set_at)
-                    .bind(&t.set_by)
+                    .bind(c.region.as_str())
+                    .bind(c.date.to_string())
+                    .bind(c.text.as_str())
+                    .bind(&c.by)
+                    .bind(c.at)
                     .execute(&mut *tx)
                     .await?;
+                }
+                Some(Change::SendBriefing(b)) => {
+                    // Once per group and day: a second send queues nothing again.
+                    for d in &b.deliveries {
+                        sqlx::query(
+                            "INSERT INTO briefing_deliveries (day, group_id, region_id, sink, \
+                             message, sent_by, created_at, next_attempt_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                             ON CONFLICT (day, group_id) DO NOTHING",
+                        )
+                        .bind(b.date.to_string())
+                        .bind(d.group.as_str())
+                        .bind(b.region.as_str())
+                        .bind(&d.sink)
+                        .bind(&d.message)
+                        .bind(&b.by)
+                        .bind(b.at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 Some(Change::Attach(a)) => attach!(tx, a),
                 Some(Change::FixLink(l)) => {
@@ -499,6 +529,12 @@ impl AnyStore {
         })
     }
 }
+
+/// A group's target for a week, set or replaced (`$1`–`$5`: group, week, closures,
+/// set at, set by).
+pub(super) const UPSERT_TARGET: &str = "INSERT INTO targets (group_id, week, closures, set_at, set_by) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id, week) DO UPDATE \
+     SET closures = excluded.closures, set_at = excluded.set_at, set_by = excluded.set_by";
 
 /// Why an update of an open hazard touched nothing: it is unknown, or already closed.
 fn hazard_refused(exists: bool, hazard: HazardId) -> StoreError {

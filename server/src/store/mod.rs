@@ -38,6 +38,7 @@ macro_rules! on_pool {
 }
 
 pub mod auth;
+pub mod briefing;
 pub mod bulk;
 pub mod commit;
 pub mod fix;

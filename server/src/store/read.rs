@@ -2,15 +2,17 @@
 //! unit's whole record, idempotent answers, the watermark, files, targets and the
 //! notice outbox.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::journal::{Event, EventQuery, Notice, Replay, UnitRecord};
 use super::rows::{
-    self, AttachmentRow, EventRow, HazardRow, InspectionRow, NoticeRow, ReplayRow, SuspensionRow,
-    TargetRow, UnitRow,
+    self, AttachmentRow, CommentRow, EventRow, HazardRow, InspectionRow, NoticeRow, ReplayRow,
+    SuspensionRow, TargetRow, UnitRow,
 };
 use super::{AnyStore, NoticeOutcome, Result};
-use crate::domain::{ContentHash, IsoWeek, Target, UnitId};
+use crate::domain::{BriefingComment, ContentHash, HazardId, IsoWeek, RegionId, Target, UnitId};
 
 /// The columns of an event as read.
 const EVENT_COLUMNS: &str = "seq, at, kind, actor, unit_id, unit_name, hazard_id, region_id, \
@@ -183,6 +185,66 @@ impl AnyStore {
         rows::convert(rows)
     }
 
+    /// The leader's comment on `region`'s briefing of `date`, if one was written.
+    pub async fn briefing_comment(
+        &self,
+        region: &RegionId,
+        date: NaiveDate,
+    ) -> Result<Option<BriefingComment>> {
+        let row: Option<CommentRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT region_id, day, text, set_by, set_at FROM briefing_comments \
+             WHERE region_id = $1 AND day = $2"
+        )
+        .bind(region.as_str())
+        .bind(date.to_string())
+        .fetch_optional(pool)
+        .await?);
+        row.map(BriefingComment::try_from).transpose()
+    }
+
+    /// The latest week up to `up_to` (ISO weeks sort as text) that has a target.
+    pub async fn latest_target_week(&self, up_to: &IsoWeek) -> Result<Option<IsoWeek>> {
+        let week: Option<String> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT max(week) FROM targets WHERE week <= $1"
+        )
+        .bind(up_to.as_str())
+        .fetch_one(pool)
+        .await?);
+        week.map(|w| rows::parse("targets.week", &w)).transpose()
+    }
+
+    /// Sets targets (each replacing the one for its group and week), in one transaction.
+    pub async fn put_targets(&self, targets: &[Target]) -> Result<()> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for t in targets {
+                sqlx::query(super::commit::UPSERT_TARGET)
+                    .bind(t.group.as_str())
+                    .bind(t.week.as_str())
+                    .bind(i32::try_from(t.closures).unwrap_or(i32::MAX))
+                    .bind(t.set_at)
+                    .bind(&t.set_by)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The hazard type of each of `ids` (for lists that name the hazards).
+    pub async fn hazard_types(&self, ids: &[HazardId]) -> Result<HashMap<HazardId, String>> {
+        let raw: Vec<i64> = ids.iter().map(|i| i.get()).collect();
+        let sql = self.in_list("SELECT id, hazard_type FROM hazards WHERE id IN ({ids})");
+        let rows: Vec<(i64, String)> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(sqlx::types::Json(&raw))
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(h, t)| Ok((rows::id("hazards.id", h)?, t)))
+            .collect()
+    }
+
     /// Undelivered notices whose next attempt is due.
     pub async fn due_notices(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notice>> {
         let rows: Vec<NoticeRow> = on_pool!(self, |pool| sqlx::query_as(
@@ -198,26 +260,43 @@ impl AnyStore {
 
     /// Records a delivery attempt.
     pub async fn notice_outcome(&self, id: i64, outcome: NoticeOutcome) -> Result<()> {
+        self.delivery_outcome("notices", id, outcome).await
+    }
+
+    /// Records a delivery attempt of a row of an outbox `table` (`notices`,
+    /// `briefing_deliveries`).
+    pub(super) async fn delivery_outcome(
+        &self,
+        table: &'static str,
+        id: i64,
+        outcome: NoticeOutcome,
+    ) -> Result<()> {
         match outcome {
-            NoticeOutcome::Delivered(at) => on_pool!(self, |pool| sqlx::query(
-                "UPDATE notices SET delivered_at = $1, attempts = attempts + 1, \
-                 last_error = NULL WHERE id = $2"
-            )
-            .bind(at)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(drop)?),
-            NoticeOutcome::Failed { error, retry_at } => on_pool!(self, |pool| sqlx::query(
-                "UPDATE notices SET attempts = attempts + 1, last_error = $1, \
-                 next_attempt_at = $2 WHERE id = $3"
-            )
-            .bind(&error)
-            .bind(retry_at)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(drop)?),
+            NoticeOutcome::Delivered(at) => {
+                let sql = format!(
+                    "UPDATE {table} SET delivered_at = $1, attempts = attempts + 1, \
+                     last_error = NULL WHERE id = $2"
+                );
+                on_pool!(self, |pool| sqlx::query(&sql)
+                    .bind(at)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(drop)?)
+            }
+            NoticeOutcome::Failed { error, retry_at } => {
+                let sql = format!(
+                    "UPDATE {table} SET attempts = attempts + 1, last_error = $1, \
+                     next_attempt_at = $2 WHERE id = $3"
+                );
+                on_pool!(self, |pool| sqlx::query(&sql)
+                    .bind(&error)
+                    .bind(retry_at)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(drop)?)
+            }
         };
         Ok(())
     }

@@ -13,8 +13,8 @@ use super::{StoreError, geometry};
 use sqlx::types::Json;
 
 use crate::domain::{
-    Hazard, HazardId, Inspection, InspectionId, Location, NewUnit, Region, RegionId, Suspension,
-    Target, Unit, UnitId,
+    BriefingComment, Hazard, HazardId, Inspection, InspectionId, Location, NewUnit, Region,
+    RegionId, Suspension, Target, Unit, UnitId,
 };
 
 pub(super) fn parse<T>(column: &'static str, text: &str) -> Result<T, StoreError>
@@ -290,6 +290,29 @@ pub struct TargetRow {
     pub closures: i32,
     pub set_by: String,
     pub set_at: DateTime<Utc>,
+}
+
+/// A `briefing_comments` row.
+#[derive(sqlx::FromRow)]
+pub struct CommentRow {
+    pub region_id: String,
+    pub day: String,
+    pub text: String,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+impl TryFrom<CommentRow> for BriefingComment {
+    type Error = StoreError;
+    fn try_from(r: CommentRow) -> Result<Self, StoreError> {
+        Ok(BriefingComment {
+            region: parse("briefing_comments.region_id", &r.region_id)?,
+            date: parse("briefing_comments.day", &r.day)?,
+            text: parse("briefing_comments.text", &r.text)?,
+            by: r.set_by,
+            at: r.set_at,
+        })
+    }
 }
 
 impl TryFrom<TargetRow> for Target {

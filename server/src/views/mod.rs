@@ -1,6 +1,7 @@
 //! Views: pure functions from the map state to what clients read — vector tiles,
 //! OGC API features, rankings. No I/O here; `http/` parses requests and calls these.
 
+pub mod briefing;
 pub mod day;
 pub mod export;
 pub mod ogc;

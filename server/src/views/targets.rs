@@ -1,9 +1,9 @@
 //! Hazards closed per group and day: what weekly targets are measured against.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::domain::Level;
-use crate::domain::time::{Stamp, local_date};
+use crate::domain::time::{Stamp, local_date, start_of_day};
+use crate::domain::{IsoWeek, Level, RegionId, Target};
 use crate::state::{MapState, RegionIdx};
 
 /// For every group of the town, in id order, the hazards closed at its units on each of
@@ -42,4 +42,80 @@ pub fn closures_by_group_and_day(map: &MapState, days: &[NaiveDate]) -> Vec<(Reg
         }
     }
     groups.into_iter().zip(table).collect()
+}
+
+/// One day of a group's week.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Day {
+    /// The date (local).
+    pub date: NaiveDate,
+    /// Hazards closed that day (`null` for a day to come).
+    pub closed: Option<u64>,
+    /// Closed so far in the week (`null` for a day to come).
+    pub cumulative: Option<u64>,
+}
+
+/// A group's week.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct GroupWeek {
+    /// The group.
+    #[schema(value_type = String)]
+    pub group: RegionId,
+    /// Its name.
+    pub name: String,
+    /// Its target (`null`: none set).
+    pub target: Option<u32>,
+    /// Hazards closed in the week up to the moment.
+    pub closed: u64,
+    /// Closed ÷ target.
+    pub progress: Option<f64>,
+    /// Monday to Sunday.
+    pub by_day: Vec<Day>,
+}
+
+/// Every group of `week` whose region `shown` accepts, with its target (of `targets`)
+/// and its closures day by day up to `now` (later days are `null`).
+pub fn group_weeks(
+    map: &MapState,
+    week: &IsoWeek,
+    targets: &[Target],
+    now: DateTime<Utc>,
+    shown: impl Fn(RegionIdx) -> bool,
+) -> Vec<GroupWeek> {
+    let monday = week.monday();
+    let days: Vec<NaiveDate> = (0..7).map(|d| monday + Duration::days(d)).collect();
+    closures_by_group_and_day(map, &days)
+        .into_iter()
+        .filter(|(idx, _)| shown(*idx))
+        .map(|(idx, daily)| {
+            let region = map.regions.get(idx);
+            let target = targets.iter().find(|t| t.group == region.id);
+            let mut cumulative = 0u64;
+            let by_day: Vec<Day> = days
+                .iter()
+                .zip(&daily)
+                .map(|(d, &n)| {
+                    let past = start_of_day(*d) < now;
+                    if past {
+                        cumulative += n;
+                    }
+                    Day {
+                        date: *d,
+                        closed: past.then_some(n),
+                        cumulative: past.then_some(cumulative),
+                    }
+                })
+                .collect();
+            GroupWeek {
+                group: region.id.clone(),
+                name: region.name.clone(),
+                target: target.map(|t| t.closures),
+                closed: cumulative,
+                progress: target
+                    .filter(|t| t.closures > 0)
+                    .map(|t| cumulative as f64 / f64::from(t.closures)),
+                by_day,
+            }
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@
 
 mod attach;
 mod close;
+mod comment;
 mod edit;
 pub mod fix;
 mod import;
@@ -332,6 +333,8 @@ pub async fn draft(change: &Change, cx: &Ctx<'_>) -> Result<Draft, WriteError> {
             suspension::draft(change, *unit, at.get(), cx).await
         }
         Change::SetTarget(t) => target::draft(t, cx).await,
+        Change::Comment(c) => comment::draft(c, cx).await,
+        Change::SendBriefing(b) => comment::send(b, cx).await,
         Change::Attach(a) => attach::draft(change, a, cx).await,
         Change::FixLink(l) => fix::link(change, l, cx).await,
         Change::RevokeFixLink { link, unit, .. } => fix::revoke(change, *link, *unit, cx).await,
