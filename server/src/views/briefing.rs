@@ -3,7 +3,7 @@
 //! closure rate against the day before, each group's week against its target, the
 //! overdue and major hazards, the hardest cases, and the leader's comment. Figures are
 //! as of the end of the day (or now, for today). The map gives the figures and the ids;
-//! the application names them from the store ([`Named`]).
+//! the store names them ([`briefing`]).
 
 use std::collections::HashMap;
 
