@@ -64,6 +64,17 @@ function summary(br) {
   }));
 }
 
+/** POSTs `body` as the signed-in user (writes take the bearer token, not the cookie). */
+async function post(url, body) {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, Authorization: `Bearer ${token() || ''}` },
+    body: JSON.stringify(body),
+  });
+  const answer = await r.json().catch(() => ({}));
+  return { problem: r.ok ? null : (answer.error && answer.error.message) || `${r.status}`, answer };
+}
+
 function commentBox(br, region, date, reload) {
   const b = t().briefing;
   const c = br.comment;
@@ -79,15 +90,9 @@ function commentBox(br, region, date, reload) {
     save.disabled = true;
     error.textContent = '';
     try {
-      const r = await fetch('/api/briefing/comment', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, Authorization: `Bearer ${token() || ''}` },
-        body: JSON.stringify({ region, date, text: text.value }),
-      });
-      if (!r.ok) {
-        const body = await r.json().catch(() => ({}));
-        error.textContent = (body.error && body.error.message) || `${r.status}`;
-      } else {
+      const r = await post('/api/briefing/comment', { region, date, text: text.value });
+      if (r.problem) error.textContent = r.problem;
+      else {
         await reload();
         return;
       }
@@ -106,17 +111,9 @@ function sendButton(region, date) {
   const go = el('button', { type: 'button', 'data-testid': 'briefing-send', onclick: async () => {
     go.disabled = true;
     try {
-      const r = await fetch('/api/briefing/send', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, Authorization: `Bearer ${token() || ''}` },
-        body: JSON.stringify({ region, date }),
-      });
-      const body = await r.json().catch(() => ({}));
-      if (!r.ok) said.textContent = (body.error && body.error.message) || `${r.status}`;
-      else {
-        const rec = body.record || {};
-        said.textContent = fill(b.sent, { queued: (rec.queued || []).length, already: (rec.already || []).length, none: (rec.without_channel || []).length });
-      }
+      const r = await post('/api/briefing/send', { region, date });
+      const rec = r.answer.record || {};
+      said.textContent = r.problem || fill(b.sent, { queued: (rec.queued || []).length, already: (rec.already || []).length, none: (rec.without_channel || []).length });
     } catch (_) {
       said.textContent = b.offline;
     }

@@ -10,10 +10,9 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::AppState;
-use super::outbox::backoff;
+use super::outbox::{outcome, pipe_to};
 use crate::domain::RegionId;
 use crate::domain::channel::Sink;
-use crate::store::NoticeOutcome;
 use crate::store::briefing::QueuedBriefing;
 
 /// Each group's channel, as the operator configured them (`--briefing-channels`).
@@ -48,25 +47,9 @@ async fn deliver(client: &reqwest::Client, q: &QueuedBriefing) -> Result<(), Str
     match q.sink.parse::<Sink>().map_err(|e| e.to_string())? {
         Sink::Command(program) => {
             let line = serde_json::to_string(q).map_err(|e| e.to_string())?;
-            tokio::task::spawn_blocking(move || {
-                use std::io::Write;
-                let mut child = std::process::Command::new(&program)
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::null())
-                    .spawn()
-                    .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-                if let Some(mut stdin) = child.stdin.take() {
-                    writeln!(stdin, "{line}").map_err(|e| e.to_string())?;
-                }
-                let status = child.wait().map_err(|e| e.to_string())?;
-                if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{} exited with {status}", program.display()))
-                }
-            })
-            .await
-            .map_err(|e| e.to_string())?
+            tokio::task::spawn_blocking(move || pipe_to(&program, &line))
+                .await
+                .map_err(|e| e.to_string())?
         }
         Sink::Webhook(url) => {
             let body = serde_json::json!({"msgtype": "text", "text": {"content": q.message}});
@@ -96,19 +79,11 @@ pub async fn run(app: AppState, shutdown: impl std::future::Future<Output = ()>)
         match app.store.due_briefings(Utc::now(), 50).await {
             Ok(due) => {
                 for q in due {
-                    let now = Utc::now();
-                    let outcome = match deliver(&client, &q).await {
-                        Ok(()) => NoticeOutcome::Delivered(now),
-                        Err(error) => {
-                            tracing::warn!(id = q.id, group = %q.group, %error, "briefing not delivered; will retry");
-                            let delay = chrono::Duration::from_std(backoff(q.attempts + 1))
-                                .unwrap_or_default();
-                            NoticeOutcome::Failed {
-                                error,
-                                retry_at: now + delay,
-                            }
-                        }
-                    };
+                    let sent = deliver(&client, &q).await;
+                    if let Err(error) = &sent {
+                        tracing::warn!(id = q.id, group = %q.group, %error, "briefing not delivered; will retry");
+                    }
+                    let outcome = outcome(sent, q.attempts);
                     if let Err(e) = app.store.briefing_outcome(q.id, outcome).await {
                         tracing::error!(error = %e, "briefings: recording a delivery failed");
                     }

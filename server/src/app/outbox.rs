@@ -103,22 +103,40 @@ pub struct CommandSender {
 
 impl NoticeSender for CommandSender {
     fn send(&self, n: &Notice) -> Result<(), String> {
-        use std::io::Write;
-        let mut child = std::process::Command::new(&self.program)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
         let line = serde_json::to_string(n).map_err(|e| e.to_string())?;
-        if let Some(mut stdin) = child.stdin.take() {
-            writeln!(stdin, "{line}").map_err(|e| e.to_string())?;
-        }
-        let status = child.wait().map_err(|e| e.to_string())?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("{} exited with {status}", self.program.display()))
-        }
+        pipe_to(&self.program, &line)
+    }
+}
+
+/// Runs `program` with `line` on its standard input: a non-zero exit is an error.
+pub fn pipe_to(program: &std::path::Path, line: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(program)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{line}").map_err(|e| e.to_string())?;
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} exited with {status}", program.display()))
+    }
+}
+
+/// What a delivery attempt (the `attempts + 1`th) comes to: delivered now, or failed and
+/// due again after the [`backoff`].
+pub fn outcome(sent: Result<(), String>, attempts: i32) -> NoticeOutcome {
+    let now = Utc::now();
+    match sent {
+        Ok(()) => NoticeOutcome::Delivered(now),
+        Err(error) => NoticeOutcome::Failed {
+            error,
+            retry_at: now + chrono::Duration::from_std(backoff(attempts + 1)).unwrap_or_default(),
+        },
     }
 }
 
@@ -145,19 +163,10 @@ pub async fn run(
                     let sent = tokio::task::spawn_blocking(move || s.send(&n2))
                         .await
                         .unwrap_or_else(|e| Err(e.to_string()));
-                    let now = Utc::now();
-                    let outcome = match sent {
-                        Ok(()) => NoticeOutcome::Delivered(now),
-                        Err(error) => {
-                            tracing::warn!(id = n.id, %error, "notice not delivered; will retry");
-                            let delay = chrono::Duration::from_std(backoff(n.attempts + 1))
-                                .unwrap_or_default();
-                            NoticeOutcome::Failed {
-                                error,
-                                retry_at: now + delay,
-                            }
-                        }
-                    };
+                    if let Err(error) = &sent {
+                        tracing::warn!(id = n.id, %error, "notice not delivered; will retry");
+                    }
+                    let outcome = outcome(sent, n.attempts);
                     if let Err(e) = app.store.notice_outcome(n.id, outcome).await {
                         tracing::error!(error = %e, "outbox: recording a delivery failed");
                     }
