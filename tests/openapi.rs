@@ -29,6 +29,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/units/{id}", &["get", "patch"]),
     ("/api/units/{id}/history", &["get"]),
     ("/api/imports/units", &["post"]),
+    ("/api/imports/regions", &["post"]),
     ("/api/exports/units", &["get"]),
     ("/api/units/{id}/inspections", &["post"]),
     ("/api/units/{id}/reinspections", &["post"]),

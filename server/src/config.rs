@@ -22,6 +22,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve an existing store.
     Serve(ServeArgs),
+    /// Start a town's own empty store (its places and register then imported).
+    Init(InitArgs),
     /// Generate a synthetic dataset into an empty PostGIS store by bulk load (COPY).
     Gen(GenArgs),
     /// Users: add, list, revoke their tokens, reset a password.
@@ -38,6 +40,70 @@ pub enum ImportCommand {
     /// The register of units: CSV (UTF-8 or GB18030), XLSX or GeoJSON points, all or
     /// nothing; every wrong line is printed and nothing is written.
     Units(ImportUnits),
+    /// Places of one level with their boundaries: GeoJSON or a Shapefile (other formats
+    /// through `ogr2ogr -f GeoJSON`), checked whole; nothing is written if any is wrong.
+    Regions(ImportRegions),
+}
+
+/// `onemap init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The town's name, as titles show it (e.g. 瓜沥镇).
+    #[arg(long)]
+    pub town_name: String,
+    /// The town's id: its official code where it has one (e.g. 330109113).
+    #[arg(long, default_value = "town")]
+    pub town_id: String,
+    /// The town's official statistical code, if other than its id.
+    #[arg(long)]
+    pub town_code: Option<String>,
+    /// The store (created if missing; it must be empty).
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `onemap import regions`.
+#[derive(Debug, Args)]
+pub struct ImportRegions {
+    /// The file: `.geojson`/`.json`, `.shp` (with its `.dbf` beside it), or a `.zip` of
+    /// a Shapefile's parts.
+    pub file: PathBuf,
+    /// The level the file's places are: town, area, group, village, grid, micro_grid.
+    #[arg(long)]
+    pub level: String,
+    /// The coordinates' system: wgs84, gcj02 (AMap) or bd09 (Baidu).
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// The attribute holding each id (default: id, 编号, code, 代码).
+    #[arg(long)]
+    pub id_field: Option<String>,
+    /// The attribute holding each name (default: name, 名称).
+    #[arg(long)]
+    pub name_field: Option<String>,
+    /// The attribute holding each parent's id (default: parent, parent_id, 上级; none:
+    /// the place above that holds it).
+    #[arg(long)]
+    pub parent_field: Option<String>,
+    /// The share of a place's area that may lie outside its parent or over a sibling.
+    #[arg(long, default_value_t = 0.01)]
+    pub tolerance: f64,
+    /// How the import is run: a dry run or not, by whom, into which store.
+    #[command(flatten)]
+    pub run: ImportRun,
+}
+
+/// What every import takes: whether to write, who writes, where.
+#[derive(Debug, Args)]
+pub struct ImportRun {
+    /// Check the file and say what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who the log records as importing.
+    #[arg(long, default_value = "import")]
+    pub by: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `onemap import units`.
@@ -48,15 +114,9 @@ pub struct ImportUnits {
     /// The positions' coordinate system: wgs84, gcj02 (AMap) or bd09 (Baidu).
     #[arg(long, default_value = "wgs84")]
     pub crs: String,
-    /// Check the file and say what would happen; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Who the log records as importing.
-    #[arg(long, default_value = "import")]
-    pub by: String,
-    /// The store.
+    /// How the import is run: a dry run or not, by whom, into which store.
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub run: ImportRun,
 }
 
 /// `onemap user …`.

@@ -91,6 +91,35 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     })
 }
 
+/// Starts a town's own store: an empty store takes its root, the town `id` named
+/// `name`, with no boundary until its villages are imported (a no-op on a store that
+/// holds data). Returns whether it wrote anything.
+pub async fn init_town(
+    store: &AnyStore,
+    id: domain::RegionId,
+    name: &str,
+    code: Option<String>,
+) -> Result<bool, StartError> {
+    if !store.is_empty().await? {
+        return Ok(false);
+    }
+    let town = domain::Region {
+        id,
+        level: domain::Level::Town,
+        parent: None,
+        code,
+        name: name.to_owned(),
+        boundary: Some(geo::MultiPolygon(Vec::new())),
+    };
+    store
+        .import(&store::Dataset {
+            regions: vec![town],
+            ..store::Dataset::default()
+        })
+        .await?;
+    Ok(true)
+}
+
 /// Fills an empty store with the Guali demo (a no-op on a store that holds data).
 /// Returns whether it wrote anything.
 pub async fn seed_demo(store: &AnyStore, seed: u64) -> Result<bool, StartError> {

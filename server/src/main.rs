@@ -48,6 +48,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(cmd).await,
         Command::Import(onemap::config::ImportCommand::Units(args)) => import_units(args).await,
+        Command::Import(onemap::config::ImportCommand::Regions(args)) => import_regions(args).await,
+        Command::Init(args) => init(args).await,
         Command::Gen(args) => generate(args).await,
         Command::Serve(args) => {
             if args.server.store.db.is_none() {
@@ -76,7 +78,7 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("--crs: one of wgs84, gcj02, bd09"))?;
     let data =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let store = open(&args.store).await?;
+    let store = open(&args.run.store).await?;
     let app = onemap::load_state(&store).await?;
     let source = args
         .file
@@ -84,16 +86,7 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let bad = |lines: Vec<onemap::app::import::LineError>| -> anyhow::Result<()> {
-        let mut err = std::io::stderr().lock();
-        for l in &lines {
-            let _ = writeln!(err, "{}: {l}", args.file.display());
-        }
-        let _ = writeln!(
-            err,
-            "{} line(s) are wrong; nothing was written",
-            lines.len()
-        );
-        std::process::exit(1);
+        refuse_lines(&args.file, &lines)
     };
     let table = match table::read(&data, Format::of_path(&args.file, &data)) {
         Ok(t) => t,
@@ -103,19 +96,20 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         Ok(p) => p,
         Err(ImportError::Lines(lines)) => return bad(lines),
         Err(ImportError::Write(e)) => return Err(e.into()),
+        Err(e @ ImportError::Failed(_)) => return Err(e.into()),
     };
     let mut report = ImportReport::of(&import, table.rows.len(), ignored);
-    report.dry_run = args.dry_run;
+    report.dry_run = args.run.dry_run;
     let started = std::time::Instant::now();
-    if !args.dry_run && !import.units.is_empty() {
+    if !args.run.dry_run && !import.units.is_empty() {
         let w = app
-            .write(onemap::domain::Change::Import(import), &args.by)
+            .write(onemap::domain::Change::Import(import), &args.run.by)
             .await?;
         report.seq = Some(w.answer.seq);
     }
     println!(
         "{}{} rows: {} new, {} updated, {} unchanged{}{}",
-        if args.dry_run {
+        if args.run.dry_run {
             "dry run, nothing written: "
         } else {
             ""
@@ -129,11 +123,145 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         } else {
             format!("; columns left out: {}", report.ignored_columns.join(", "))
         },
-        if args.dry_run {
+        if args.run.dry_run {
             String::new()
         } else {
             format!(" (written in {:.1?})", started.elapsed())
         },
+    );
+    Ok(())
+}
+
+/// Prints every wrong line of `file` and exits 1: nothing was written.
+fn refuse_lines(file: &std::path::Path, lines: &[onemap::app::import::LineError]) -> ! {
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        let _ = writeln!(err, "{}: {l}", file.display());
+    }
+    let _ = writeln!(
+        err,
+        "{} line(s) are wrong; nothing was written",
+        lines.len()
+    );
+    std::process::exit(1);
+}
+
+/// `onemap init`: a town's own store, empty but for the town.
+async fn init(args: onemap::config::InitArgs) -> anyhow::Result<()> {
+    let id: onemap::domain::RegionId = args
+        .town_id
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--town-id: {e}"))?;
+    let name = args.town_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        anyhow::bail!("--town-name: 1 to 100 characters");
+    }
+    let store = open(&args.store).await?;
+    if !onemap::init_town(&store, id.clone(), name, args.town_code).await? {
+        anyhow::bail!(
+            "the store {} already holds data: `onemap init` only starts an empty one",
+            redact(&args.store.db_url())
+        );
+    }
+    println!(
+        "created the town `{id}` ({name}) in {}; next: `onemap import regions FILE --level village`          (then grid, micro_grid), `onemap import units FILE`, `onemap user add`, `onemap serve`",
+        redact(&args.store.db_url())
+    );
+    Ok(())
+}
+
+/// `onemap import regions`: the places of one level checked whole against the store's
+/// map and written in one transaction, or every wrong feature printed and exit 1. An
+/// empty store takes a town file's one town as its root first.
+async fn import_regions(args: onemap::config::ImportRegions) -> anyhow::Result<()> {
+    use onemap::app::import::regions::{LEVELS, RegionOptions, RegionReport};
+    use onemap::app::import::{ImportError, features};
+    let level: onemap::domain::Level = args
+        .level
+        .parse()
+        .ok()
+        .filter(|l| LEVELS.contains(l))
+        .ok_or_else(|| {
+            anyhow::anyhow!("--level: one of town, area, group, village, grid, micro_grid")
+        })?;
+    let mut options = RegionOptions::new(level);
+    options.crs = args
+        .crs
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--crs: one of wgs84, gcj02, bd09"))?;
+    options.id_field = args.id_field.clone();
+    options.name_field = args.name_field.clone();
+    options.parent_field = args.parent_field.clone();
+    options.tolerance = args.tolerance;
+    options.source = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = args
+        .file
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let read = match ext.as_str() {
+        "shp" => features::shapefile(&args.file),
+        _ => {
+            let data = std::fs::read(&args.file)
+                .with_context(|| format!("reading {}", args.file.display()))?;
+            if ext == "zip" || data.starts_with(b"PK\x03\x04") {
+                features::zipped_shapefile(&data)
+            } else {
+                features::geojson(&data)
+            }
+        }
+    };
+    let features = read.unwrap_or_else(|e| refuse_lines(&args.file, &[e]));
+    let store = open(&args.run.store).await?;
+    if level == onemap::domain::Level::Town && store.is_empty().await? {
+        // The first import of an empty store: its one town becomes the root.
+        let [town] = &features[..] else {
+            anyhow::bail!("{}: a town file holds one town", args.file.display());
+        };
+        let pick = |k: &[&str]| {
+            k.iter()
+                .find_map(|k| town.props.get(*k))
+                .map(|s| s.trim().to_owned())
+        };
+        let id = pick(&["id", "编号", "code", "代码"])
+            .context("the town has no `id` attribute")?
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the town's id: {e}"))?;
+        let name = pick(&["name", "名称"]).context("the town has no `name` attribute")?;
+        onemap::init_town(&store, id, &name, None).await?;
+    }
+    let app = onemap::load_state(&store).await?;
+    let count = features.len();
+    let import = match app.plan_regions(features, options).await {
+        Ok(i) => i,
+        Err(ImportError::Lines(lines)) => refuse_lines(&args.file, &lines),
+        Err(e) => return Err(e.into()),
+    };
+    let mut report = RegionReport::of(&import, count);
+    report.dry_run = args.run.dry_run;
+    if !args.run.dry_run && !import.regions.is_empty() {
+        let w = app
+            .write(onemap::domain::Change::Regions(import), &args.run.by)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    println!(
+        "{}{} {} features: {} new, {} updated, {} unchanged; {} units move to another micro-grid",
+        if args.run.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        report.features,
+        report.level,
+        report.new,
+        report.updated,
+        report.unchanged,
+        report.units_moved,
     );
     Ok(())
 }

@@ -135,6 +135,9 @@ export function live(region, onEvent, onReconnect) {
     es.onmessage = (m) => {
       let ev;
       try { ev = JSON.parse(m.data); } catch (_) { return; }
+      // New or redrawn places change the map's frame, labels and lists, which every
+      // view reads once at load: load it again (the phone's queue is kept in IndexedDB).
+      if (ev.type === 'regions_imported') { location.reload(); return; }
       onEvent(ev);
     };
     es.onerror = () => {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
 use super::fix::{FixRejection, NewFixLink, NewFixReport};
 use super::ids::{FixLinkId, FixReportId};
-use super::import::UnitImport;
+use super::import::{RegionImport, UnitImport};
 use super::moment::{Deadline, PastMoment};
 use super::text::Text;
 use super::user::Action;
@@ -67,6 +67,9 @@ pub enum Change {
     RejectFix(FixRejection),
     /// A register imported: many units registered or updated at once.
     Import(UnitImport),
+    /// Places imported from a boundary file: regions of one level new or replaced, and
+    /// the units whose micro-grid that changes.
+    Regions(RegionImport),
     /// The leader's comment on a day's briefing, written or replaced.
     Comment(BriefingComment),
     /// A day's briefing sent to its groups' channels (once per group and day).
@@ -78,6 +81,7 @@ impl Change {
     pub fn action(&self) -> Action {
         match self {
             Change::Register(_) | Change::Edit(_) | Change::Import(_) => Action::ManageUnits,
+            Change::Regions(_) => Action::ManagePlaces,
             Change::Inspect(_) => Action::Inspect,
             Change::YellowCard(_)
             | Change::Close(_)

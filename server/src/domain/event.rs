@@ -17,6 +17,8 @@ super::vocabulary! {
         UnitEdited = "unit_edited",
         /// A register imported (one event for the file, after one per unit).
         UnitsImported = "units_imported",
+        /// Places imported from a boundary file (one event for the file).
+        RegionsImported = "regions_imported",
         /// A visit that found nothing.
         Inspection = "inspection",
         /// A visit that found hazards.

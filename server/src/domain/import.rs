@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{NewUnit, Text, UnitId, vocabulary};
+use super::{Level, NewUnit, Region, RegionId, Text, UnitId, vocabulary};
 
 vocabulary! {
     /// The coordinate system of a file's positions: what phones and Chinese map sites
@@ -86,4 +86,26 @@ impl UnitImport {
         let new = self.units.iter().filter(|u| u.existing.is_none()).count();
         (new, self.units.len() - new)
     }
+}
+
+/// Places imported in one write: the regions of one level from a boundary file, each
+/// new or replacing the region of the same id, checked whole before the write is made
+/// (valid polygons, each inside its parent, siblings apart, every unit still in a
+/// micro-grid: see `app::import::regions`). All of them are written or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionImport {
+    /// The level the file holds.
+    pub level: Level,
+    /// The regions written, each whole (a region of a known id replaces it), parents
+    /// before children; the root with its boundary made from its villages when it had
+    /// none.
+    pub regions: Vec<Region>,
+    /// How many of `regions` are new.
+    pub new: usize,
+    /// Features of the file that matched a region and changed nothing (not written).
+    pub unchanged: usize,
+    /// Units whose point now lies in another micro-grid: the unit and its new one.
+    pub moved: Vec<(UnitId, RegionId)>,
+    /// What the file was called, for the log.
+    pub source: Text<200>,
 }

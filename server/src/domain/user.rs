@@ -38,6 +38,8 @@ vocabulary! {
         Suspend = "suspend",
         /// Register or edit a unit.
         ManageUnits = "manage_units",
+        /// Import the town's places (villages, grids, micro-grids and their boundaries).
+        ManagePlaces = "manage_places",
         /// Set weekly targets.
         SetTargets = "set_targets",
         /// Comment on the daily briefing and send it to the groups.
@@ -61,7 +63,10 @@ impl Role {
                 A::Read | A::Inspect | A::Attach | A::Rectify | A::Suspend
             ),
             Role::GridWorker => matches!(action, A::Read | A::Inspect | A::Attach),
-            Role::Admin => matches!(action, A::Read | A::ManageUnits | A::ManageUsers),
+            Role::Admin => matches!(
+                action,
+                A::Read | A::ManageUnits | A::ManagePlaces | A::ManageUsers
+            ),
         }
     }
 
@@ -176,6 +181,7 @@ mod tests {
             A::Rectify,
             A::Suspend,
             A::ManageUnits,
+            A::ManagePlaces,
             A::SetTargets,
             A::Brief,
             A::ManageUsers,
@@ -190,6 +196,7 @@ mod tests {
         assert!(!Role::GridWorker.may(A::Rectify));
         assert!(Role::GridWorker.may(A::Inspect));
         assert!(Role::Admin.may(A::ManageUsers) && !Role::Admin.may(A::Inspect));
+        assert!(Role::Admin.may(A::ManagePlaces) && !Role::Leader.may(A::ManagePlaces));
         assert!(all.iter().all(|&a| Role::Command.may(a) == (a == A::Read)));
         assert_eq!(
             Role::GridWorker.refusal(A::ManageUnits),

@@ -1,6 +1,8 @@
 //! `POST /api/imports/units`: a town's register as the body (CSV in UTF-8 or GB18030,
-//! an XLSX workbook, GeoJSON points), imported all or nothing. Every wrong line is
-//! answered at once (400, `error.lines`); `dry_run=true` says what would happen.
+//! an XLSX workbook, GeoJSON points), imported all or nothing; `POST
+//! /api/imports/regions`: a level of its places (GeoJSON polygons, a zipped Shapefile),
+//! the same way. Every wrong line is answered at once (400, `error.lines`);
+//! `dry_run=true` says what would happen.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -10,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use super::body;
 use super::error::ApiError;
 use super::params::Params;
-use crate::app::import::{Format, ImportError, ImportReport, table};
+use crate::app::import::regions::{LEVELS, RegionOptions, RegionReport};
+use crate::app::import::{Format, ImportError, ImportReport, features, table};
 use crate::app::{AppState, Idempotency};
 use crate::auth::access::Access;
-use crate::domain::{Change, Crs};
+use crate::domain::{Change, Crs, Level};
 
 /// The largest file an import takes (a town's register is a few MiB).
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
@@ -87,6 +90,108 @@ impl From<ImportError> for ApiError {
         match e {
             ImportError::Lines(lines) => ApiError::BadLines(lines),
             ImportError::Write(w) => w.into(),
+            ImportError::Failed(m) => ApiError::Internal(m),
         }
     }
+}
+
+/// Imports places (villages, grids, micro-grids with their boundaries).
+#[utoipa::path(post, path = "/api/imports/regions", tag = "imports", description = crate::http::openapi::WRITE,
+    request_body(content = Vec<u8>, description = "The places of one level: `application/geo+json` (a feature collection of polygons; UTF-8 or GB18030), or a Shapefile as `application/zip` of its .shp, .dbf (and .cpg)", content_type = "application/geo+json"),
+    params(
+        ("level" = String, Query, description = "town, area, group, village, grid or micro_grid"),
+        ("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09: the coordinates' system"),
+        ("id_field" = Option<String>, Query, description = "The attribute holding each id (default: id, 编号, code, 代码)"),
+        ("name_field" = Option<String>, Query, description = "The attribute holding each name (default: name, 名称)"),
+        ("parent_field" = Option<String>, Query, description = "The attribute holding each parent's id (default: parent, parent_id, 上级; none: by containment)"),
+        ("tolerance" = Option<f64>, Query, description = "The share of a place's area that may lie outside its parent or over a sibling (default 0.01)"),
+        ("dry_run" = Option<bool>, Query, description = "Check and count, write nothing"),
+        ("source" = Option<String>, Query, description = "The file's name, for the log"),
+        crate::http::openapi::IdempotencyKey,
+    ),
+    responses(
+        (status = 200, description = "Imported, or what would be on a dry run", body = RegionReport),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::TooLarge,
+    ),
+    extensions(("x-onemap-action" = json!("manage_places"))))]
+pub async fn import_regions(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+    req: Request,
+) -> Result<Response, ApiError> {
+    params.only(&[
+        "level",
+        "crs",
+        "id_field",
+        "name_field",
+        "parent_field",
+        "tolerance",
+        "dry_run",
+        "source",
+    ])?;
+    let level: Level = match params.get::<String>("level")? {
+        None => return Err(ApiError::bad("level", "required: one of the levels")),
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|l| LEVELS.contains(l))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "level",
+                    "one of town, area, group, village, grid, micro_grid",
+                )
+            })?,
+    };
+    let mut options = RegionOptions::new(level);
+    if let Some(c) = params.get::<String>("crs")? {
+        options.crs = c
+            .parse()
+            .map_err(|_| ApiError::bad("crs", "one of wgs84, gcj02, bd09"))?;
+    }
+    options.id_field = params.get::<String>("id_field")?;
+    options.name_field = params.get::<String>("name_field")?;
+    options.parent_field = params.get::<String>("parent_field")?;
+    if let Some(t) = params.get::<f64>("tolerance")? {
+        if !(0.0..0.5).contains(&t) {
+            return Err(ApiError::bad("tolerance", "a share of area from 0 to 0.5"));
+        }
+        options.tolerance = t;
+    }
+    options.source = params.get::<String>("source")?.unwrap_or_default();
+    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
+    let zipped = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/zip"));
+    let key = body::idempotency_key(req.headers())?;
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let data = body::read_limited(req, IMPORT_LIMIT).await?;
+    let features = if zipped || data.starts_with(b"PK\x03\x04") {
+        features::zipped_shapefile(&data)
+    } else {
+        features::geojson(&data)
+    }
+    .map_err(|e| ApiError::BadLines(vec![e]))?;
+    let count = features.len();
+    let import = app
+        .plan_regions(features, options)
+        .await
+        .map_err(ApiError::from)?;
+    let mut report = RegionReport::of(&import, count);
+    if !dry_run && !import.regions.is_empty() {
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: body::fingerprint(&[b"POST", path.as_bytes(), query.as_bytes(), &data]),
+            key,
+        });
+        let w = app
+            .write_as(&who, Change::Regions(import), idempotency)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    report.dry_run = dry_run;
+    Ok(Json(report).into_response())
 }

@@ -45,6 +45,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(units::history))
         .routes(routes!(exports::export_units))
         .routes(routes!(imports::import_units).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)))
+        .routes(
+            routes!(imports::import_regions).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)),
+        )
         .routes(routes!(visits::inspect))
         .routes(routes!(visits::reinspect))
         .routes(routes!(visits::suspend))

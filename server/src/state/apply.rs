@@ -11,11 +11,13 @@
 use chrono::{DateTime, Utc};
 
 use super::aggregate::contribution;
-use super::{MapState, RegionIdx, StateError, UnitEntry, UnitIdx};
+use std::collections::HashMap;
+
+use super::{Live, MapState, RegionIdx, StateError, UnitEntry, UnitIdx};
 use crate::domain::time::Stamp;
 use crate::domain::{
-    Change, Closure, Colour, FixRejection, HazardFacts, HazardId, NewVisit, Suspension, Unit,
-    UnitId, YellowCard,
+    Change, Closure, Colour, FixRejection, HazardFacts, HazardId, Level, NewVisit, RegionId,
+    RegionImport, Suspension, Unit, UnitId, YellowCard,
 };
 use crate::store::Assigned;
 
@@ -47,7 +49,8 @@ impl MapState {
             | Change::SetTarget(_)
             | Change::Comment(_)
             | Change::SendBriefing(_)
-            | Change::Import(_) => {
+            | Change::Import(_)
+            | Change::Regions(_) => {
                 return Ok(None);
             }
             Change::Edit(e) => self.idx("edit", e.id)?,
@@ -99,6 +102,21 @@ impl MapState {
                 places.dedup();
                 return places;
             }
+            Change::Regions(import) => {
+                // Every place replaced, and the parent of every place added.
+                let mut places: Vec<RegionIdx> = import
+                    .regions
+                    .iter()
+                    .filter_map(|r| {
+                        self.regions
+                            .find(&r.id)
+                            .or_else(|| r.parent.as_ref().and_then(|p| self.regions.find(p)))
+                    })
+                    .collect();
+                places.sort_unstable();
+                places.dedup();
+                return places;
+            }
             _ => None,
         };
         own.into_iter().chain(named).collect()
@@ -120,7 +138,8 @@ impl MapState {
             Change::SetTarget(_)
             | Change::Comment(_)
             | Change::SendBriefing(_)
-            | Change::Import(_) => Ok(Preview {
+            | Change::Import(_)
+            | Change::Regions(_) => Ok(Preview {
                 unit: None,
                 before: None,
                 after: None,
@@ -175,6 +194,7 @@ impl MapState {
                 }
                 Ok(())
             }
+            Change::Regions(import) => self.take_regions(import),
             // Files and fix reports are the store's: the map's colour does not move.
             Change::SetTarget(_)
             | Change::Comment(_)
@@ -194,6 +214,40 @@ impl MapState {
                 result
             }
         }
+    }
+
+    /// Takes a region import: the hierarchy rebuilt with the file's places, each unit
+    /// re-linked to its micro-grid (the import's new one for a unit that moved), and the
+    /// live figures counted again over the new tree. Region handles change, so nothing
+    /// is kept of the old figures but the colour changes the clock left for the log.
+    fn take_regions(&mut self, import: &RegionImport) -> Result<(), StateError> {
+        let tree = self.regions.with(&import.regions)?;
+        let moved: HashMap<UnitId, &RegionId> = import.moved.iter().map(|(u, m)| (*u, m)).collect();
+        let mut links = Vec::with_capacity(self.units.len());
+        for e in &self.units {
+            let id = moved
+                .get(&e.unit.id)
+                .copied()
+                .unwrap_or(&self.regions.get(e.micro_grid).id);
+            let mg = tree
+                .find(id)
+                .filter(|&i| tree.get(i).level == Level::MicroGrid)
+                .ok_or_else(|| StateError::UnknownMicroGrid {
+                    unit: e.unit.id,
+                    micro_grid: id.to_string(),
+                })?;
+            links.push(mg);
+        }
+        for (e, mg) in self.units.iter_mut().zip(links) {
+            e.micro_grid = mg;
+        }
+        let pending = self.take_clock_changes();
+        let version = self.live.version();
+        self.live = Live::compute(&tree, &self.units, self.live.at());
+        self.live.follow(version);
+        self.regions = tree;
+        self.restore_clock_changes(pending);
+        Ok(())
     }
 
     /// A unit entry for `unit`, its micro-grid resolved and its host checked.

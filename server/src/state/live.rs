@@ -170,6 +170,12 @@ impl Live {
         self.version
     }
 
+    /// Figures counted anew that replace those of `version`: numbered after them, so a
+    /// cache keyed on the version never takes one for the other.
+    pub fn follow(&mut self, version: u64) {
+        self.version = self.version.max(version + 1);
+    }
+
     /// The aggregate of a region's subtree.
     pub fn region(&self, idx: RegionIdx) -> &Agg {
         &self.regions[idx]

@@ -129,6 +129,19 @@ impl RegionTree {
         })
     }
 
+    /// This hierarchy with `changed` in it: each replaces the region of its id, or is
+    /// added; checked as [`RegionTree::new`] checks (what a region import makes).
+    pub fn with(&self, changed: &[Region]) -> Result<RegionTree, RegionError> {
+        let mut regions = self.regions.clone();
+        for r in changed {
+            match self.by_id.get(&r.id) {
+                Some(&i) => regions[i] = r.clone(),
+                None => regions.push(r.clone()),
+            }
+        }
+        RegionTree::new(regions)
+    }
+
     /// The root: the town of a town's map, the province of a province's.
     pub fn root(&self) -> RegionIdx {
         self.root

@@ -131,6 +131,45 @@ impl AnyStore {
                         q.build().execute(&mut *tx).await?;
                     }
                 }
+                Some(Change::Regions(import)) => {
+                    // A region of a known id is replaced whole (parents come first).
+                    let sql = format!(
+                        "INSERT INTO regions (id, level, parent_id, code, name, geom) \
+                         VALUES ($1, $2, $3, $4, $5, {}) \
+                         ON CONFLICT (id) DO UPDATE SET level = excluded.level, \
+                         parent_id = excluded.parent_id, code = excluded.code, \
+                         name = excluded.name, geom = excluded.geom",
+                        dialect::POLYGON
+                    );
+                    for r in &import.regions {
+                        let geom = r
+                            .boundary
+                            .as_ref()
+                            .map(super::geometry::to_wkb)
+                            .transpose()?;
+                        sqlx::query(&sql)
+                            .bind(r.id.as_str())
+                            .bind(r.level.as_str())
+                            .bind(r.parent.as_ref().map(|p| p.as_str()))
+                            .bind(r.code.as_deref())
+                            .bind(r.name.as_str())
+                            .bind(geom)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    for (unit, micro_grid) in &import.moved {
+                        let moved =
+                            sqlx::query("UPDATE units SET micro_grid_id = $2 WHERE id = $1")
+                                .bind(unit.get())
+                                .bind(micro_grid.as_str())
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                        if moved == 0 {
+                            return Err(missing_or_conflict(false, "unit", unit.get(), ""));
+                        }
+                    }
+                }
                 Some(Change::Edit(e)) => {
                     let changed = dialect::update_unit(&mut tx, e).await?;
                     if changed == 0 {

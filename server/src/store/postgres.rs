@@ -68,6 +68,9 @@ pub(super) async fn set_watermark(
 /// A unit's point as read: PostGIS geometry as two numbers.
 pub(super) const POINT: &str = "ST_X(geom) AS lon, ST_Y(geom) AS lat";
 
+/// A region's polygon from its WKB, bound as `$6`: a PostGIS multipolygon in SRID 4326.
+pub(super) const POLYGON: &str = "ST_Multi(ST_SetSRID(ST_GeomFromWKB($6), 4326))";
+
 /// Every region, polygons as WKB.
 pub(super) fn regions_sql() -> String {
     "SELECT id, level, parent_id, code, name, ST_AsBinary(geom) AS geom FROM regions".to_owned()

@@ -47,6 +47,9 @@ impl SqliteStore {
 /// A unit's point as read: two columns.
 pub(super) const POINT: &str = "lon, lat";
 
+/// A region's polygon from its WKB, bound as `$6`: SQLite keeps the WKB itself.
+pub(super) const POLYGON: &str = "$6";
+
 /// Every region, polygons as WKB.
 pub(super) fn regions_sql() -> String {
     "SELECT id, level, parent_id, code, name, geom FROM regions".to_owned()

@@ -16,6 +16,7 @@ pub mod fix;
 mod import;
 mod inspect;
 pub mod records;
+mod regions;
 mod register;
 mod suspension;
 mod target;
@@ -311,6 +312,7 @@ impl WriteAnswer {
             self.kind,
             EventKind::UnitRegistered
                 | EventKind::UnitsImported
+                | EventKind::RegionsImported
                 | EventKind::Inspection
                 | EventKind::HazardFound
                 | EventKind::AttachmentAdded
@@ -326,6 +328,7 @@ pub async fn draft(change: &Change, cx: &Ctx<'_>) -> Result<Draft, WriteError> {
         Change::Register(u) => register::draft(change, u, cx),
         Change::Edit(e) => edit::draft(change, e, cx).await,
         Change::Import(i) => import::draft(i, cx).await,
+        Change::Regions(r) => regions::draft(r, cx).await,
         Change::Inspect(v) => inspect::draft(change, v, cx).await,
         Change::YellowCard(y) => yellow_card::draft(change, y, cx).await,
         Change::Close(c) => close::draft(change, c, cx).await,

@@ -8,6 +8,9 @@
 //! `host`/`所在厂房`. A row whose `external_id` is registered updates that unit; a row
 //! without one updates the unit of the same name and address; any other row is new.
 
+mod boundaries;
+pub mod features;
+pub mod regions;
 pub mod table;
 
 use std::collections::HashMap;
@@ -73,6 +76,9 @@ pub enum ImportError {
     /// The write failed or was refused.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The check of the file itself failed (a bug: logged, answered as a 500).
+    #[error("checking the file failed: {0}")]
+    Failed(String),
 }
 
 /// What an import did, or would do on a dry run.
