@@ -30,6 +30,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/units/{id}/history", &["get"]),
     ("/api/imports/units", &["post"]),
     ("/api/imports/regions", &["post"]),
+    ("/api/imports/records", &["post"]),
     ("/api/exports/units", &["get"]),
     ("/api/units/{id}/inspections", &["post"]),
     ("/api/units/{id}/reinspections", &["post"]),

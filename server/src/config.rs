@@ -43,6 +43,19 @@ pub enum ImportCommand {
     /// Places of one level with their boundaries: GeoJSON or a Shapefile (other formats
     /// through `ogr2ogr -f GeoJSON`), checked whole; nothing is written if any is wrong.
     Regions(ImportRegions),
+    /// The apps' records: visits, hazards, yellow cards, closures (CSV or XLSX), all or
+    /// nothing; every wrong line is printed and nothing is written.
+    Records(ImportRecords),
+}
+
+/// `onemap import records`.
+#[derive(Debug, Args)]
+pub struct ImportRecords {
+    /// The file (`.csv`, `.xlsx`).
+    pub file: PathBuf,
+    /// How the import is run: a dry run or not, by whom, into which store.
+    #[command(flatten)]
+    pub run: ImportRun,
 }
 
 /// `onemap init`.

@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User(cmd) => user(cmd).await,
         Command::Import(onemap::config::ImportCommand::Units(args)) => import_units(args).await,
         Command::Import(onemap::config::ImportCommand::Regions(args)) => import_regions(args).await,
+        Command::Import(onemap::config::ImportCommand::Records(args)) => import_records(args).await,
         Command::Init(args) => init(args).await,
         Command::Gen(args) => generate(args).await,
         Command::Serve(args) => {
@@ -109,20 +110,12 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
     }
     println!(
         "{}{} rows: {} new, {} updated, {} unchanged{}{}",
-        if args.run.dry_run {
-            "dry run, nothing written: "
-        } else {
-            ""
-        },
+        dry_run_note(args.run.dry_run),
         report.rows,
         report.new,
         report.updated,
         report.unchanged,
-        if report.ignored_columns.is_empty() {
-            String::new()
-        } else {
-            format!("; columns left out: {}", report.ignored_columns.join(", "))
-        },
+        left_out(&report.ignored_columns),
         if args.run.dry_run {
             String::new()
         } else {
@@ -130,6 +123,24 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         },
     );
     Ok(())
+}
+
+/// What an import's summary starts with on a dry run.
+fn dry_run_note(dry_run: bool) -> &'static str {
+    if dry_run {
+        "dry run, nothing written: "
+    } else {
+        ""
+    }
+}
+
+/// The columns an import left out, as its summary says them.
+fn left_out(columns: &[String]) -> String {
+    if columns.is_empty() {
+        String::new()
+    } else {
+        format!("; columns left out: {}", columns.join(", "))
+    }
 }
 
 /// Prints every wrong line of `file` and exits 1: nothing was written.
@@ -144,6 +155,47 @@ fn refuse_lines(file: &std::path::Path, lines: &[onemap::app::import::LineError]
         lines.len()
     );
     std::process::exit(1);
+}
+
+/// `onemap import records`: the apps' records checked against the store's map and
+/// written in one transaction, or every wrong line printed and exit 1.
+async fn import_records(args: onemap::config::ImportRecords) -> anyhow::Result<()> {
+    use onemap::app::import::records::RecordReport;
+    use onemap::app::import::{Format, ImportError, table};
+    let data =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let table = table::read(&data, Format::of_path(&args.file, &data))
+        .unwrap_or_else(|e| refuse_lines(&args.file, &[e]));
+    let store = open(&args.run.store).await?;
+    let app = onemap::load_state(&store).await?;
+    let source = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (import, ignored) = match app.plan_records(&table, &source).await {
+        Ok(p) => p,
+        Err(ImportError::Lines(lines)) => refuse_lines(&args.file, &lines),
+        Err(e) => return Err(e.into()),
+    };
+    let mut report = RecordReport::of(&import, table.rows.len(), ignored);
+    report.dry_run = args.run.dry_run;
+    if !args.run.dry_run && !import.visits.is_empty() {
+        let w = app
+            .write(onemap::domain::Change::Records(import), &args.run.by)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    println!(
+        "{}{} rows: {} visits, {} hazards written; {} visits recorded already{}",
+        dry_run_note(report.dry_run),
+        report.rows,
+        report.visits,
+        report.hazards,
+        report.unchanged,
+        left_out(&report.ignored_columns),
+    );
+    Ok(())
 }
 
 /// `onemap init`: a town's own store, empty but for the town.
@@ -251,11 +303,7 @@ async fn import_regions(args: onemap::config::ImportRegions) -> anyhow::Result<(
     }
     println!(
         "{}{} {} features: {} new, {} updated, {} unchanged; {} units move to another micro-grid",
-        if args.run.dry_run {
-            "dry run, nothing written: "
-        } else {
-            ""
-        },
+        dry_run_note(args.run.dry_run),
         report.features,
         report.level,
         report.new,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 
 use super::fix::{FixRejection, NewFixLink, NewFixReport};
 use super::ids::{FixLinkId, FixReportId};
-use super::import::{RegionImport, UnitImport};
+use super::import::{RecordImport, RegionImport, UnitImport};
 use super::moment::{Deadline, PastMoment};
 use super::text::Text;
 use super::user::Action;
@@ -70,6 +70,9 @@ pub enum Change {
     /// Places imported from a boundary file: regions of one level new or replaced, and
     /// the units whose micro-grid that changes.
     Regions(RegionImport),
+    /// The records of the apps used before: past visits, their hazards and what became
+    /// of them.
+    Records(RecordImport),
     /// The leader's comment on a day's briefing, written or replaced.
     Comment(BriefingComment),
     /// A day's briefing sent to its groups' channels (once per group and day).
@@ -80,7 +83,9 @@ impl Change {
     /// What the write is, as far as roles go.
     pub fn action(&self) -> Action {
         match self {
-            Change::Register(_) | Change::Edit(_) | Change::Import(_) => Action::ManageUnits,
+            Change::Register(_) | Change::Edit(_) | Change::Import(_) | Change::Records(_) => {
+                Action::ManageUnits
+            }
             Change::Regions(_) => Action::ManagePlaces,
             Change::Inspect(_) => Action::Inspect,
             Change::YellowCard(_)

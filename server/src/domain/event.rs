@@ -19,6 +19,8 @@ super::vocabulary! {
         UnitsImported = "units_imported",
         /// Places imported from a boundary file (one event for the file).
         RegionsImported = "regions_imported",
+        /// The apps' records imported (one event for the file, after one per visit).
+        RecordsImported = "records_imported",
         /// A visit that found nothing.
         Inspection = "inspection",
         /// A visit that found hazards.

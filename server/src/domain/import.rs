@@ -4,7 +4,13 @@
 
 use std::borrow::Cow;
 
-use super::{Level, NewUnit, Region, RegionId, Text, UnitId, vocabulary};
+use chrono::{DateTime, Utc};
+
+use super::time::Stamp;
+use super::{
+    Category, Hazard, HazardFacts, HazardId, Inspection, InspectionId, InspectionKind, Level,
+    NewUnit, Region, RegionId, Severity, Stage, Text, UnitId, vocabulary,
+};
 
 vocabulary! {
     /// The coordinate system of a file's positions: what phones and Chinese map sites
@@ -108,4 +114,197 @@ pub struct RegionImport {
     pub moved: Vec<(UnitId, RegionId)>,
     /// What the file was called, for the log.
     pub source: Text<200>,
+}
+
+/// The records of the apps used before onemap, imported in one write: visits with the
+/// hazards they found and what became of each (a yellow card, a closure). Checked row
+/// by row when the file is read (`app::import::records`); all written or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordImport {
+    /// The visits, in the file's order.
+    pub visits: Vec<PastVisit>,
+    /// Visits of the file already recorded (same unit, moment and inspector): not
+    /// written again.
+    pub unchanged: usize,
+    /// What the file was called, for the log.
+    pub source: Text<200>,
+}
+
+impl RecordImport {
+    /// How many hazards the visits found.
+    pub fn hazards(&self) -> usize {
+        self.visits.iter().map(|v| v.hazards.len()).sum()
+    }
+}
+
+/// A visit of the past, as an app recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastVisit {
+    /// The unit visited.
+    pub unit: UnitId,
+    /// First inspection or re-inspection.
+    pub kind: InspectionKind,
+    /// Who inspected.
+    pub inspector: Text<100, 1>,
+    /// When (not ahead of the import).
+    pub at: DateTime<Utc>,
+    /// The hazards it found (none: a pass).
+    pub hazards: Vec<PastHazard>,
+}
+
+impl PastVisit {
+    /// The visit as recorded, with the id the store gave it.
+    pub fn inspection(&self, id: InspectionId) -> Inspection {
+        Inspection {
+            id,
+            unit: self.unit,
+            kind: self.kind,
+            inspector: self.inspector.as_str().to_owned(),
+            at: self.at,
+            signature: None,
+            photos: Vec::new(),
+            comprehensive: false,
+            note: String::new(),
+        }
+    }
+
+    /// Its hazards as recorded, with the ids the store gave them (in order).
+    pub fn hazards(&self, inspection: InspectionId, ids: &[HazardId]) -> Vec<Hazard> {
+        self.hazards
+            .iter()
+            .zip(ids)
+            .map(|(h, &id)| Hazard {
+                id,
+                unit: self.unit,
+                inspection,
+                category: h.category,
+                hazard_type: h.hazard_type.as_str().to_owned(),
+                severity: h.severity,
+                stage: h.stage,
+                found_at: self.at,
+                deadline: h.deadline,
+                yellow_card_at: h.yellow_card_at,
+                closed_at: h.closed_at,
+                evidence: h.evidence.as_ref().map(|e| e.as_str().to_owned()),
+                comprehensive: false,
+            })
+            .collect()
+    }
+}
+
+/// A hazard of the past and what became of it: its life's moments in order, checked
+/// once, here ([`PastHazard::new`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastHazard {
+    /// Category.
+    pub category: Category,
+    /// Type: a key of the checklist, or the app's words.
+    pub hazard_type: Text<100, 1>,
+    /// General or major.
+    pub severity: Severity,
+    /// Rectification stage.
+    pub stage: Stage,
+    /// The deadline in force at the end: a yellow card's, else the stage's.
+    pub deadline: Option<DateTime<Utc>>,
+    /// When a yellow card was given.
+    pub yellow_card_at: Option<DateTime<Utc>>,
+    /// When it was closed (销号).
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The evidence it was closed on.
+    pub evidence: Option<Text<2000>>,
+}
+
+/// What a hazard's moments say of one another, when they do not hold together: the
+/// field (a column of the import) and why.
+pub type PastError = (&'static str, &'static str);
+
+/// A hazard's moments as a file gives them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PastMoments {
+    /// When the visit found it.
+    pub found_at: Option<DateTime<Utc>>,
+    /// The stage's deadline.
+    pub deadline: Option<DateTime<Utc>>,
+    /// A yellow card, and the new deadline it gave.
+    pub yellow_card: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Its closure.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl PastHazard {
+    /// A hazard whose moments hold together as of `now`: a deadline stage has a
+    /// deadline; no deadline before it was found; a yellow card after it was found and
+    /// before it was closed, with a new deadline after the card; a closure after it was
+    /// found; nothing ahead of `now` but deadlines.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a record's columns, named once here"
+    )]
+    pub fn new(
+        category: Category,
+        hazard_type: Text<100, 1>,
+        severity: Severity,
+        stage: Stage,
+        m: PastMoments,
+        evidence: Option<Text<2000>>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, PastError> {
+        let found = m.found_at.ok_or(("at", "missing"))?;
+        if stage == Stage::Deadline && m.deadline.is_none() {
+            return Err(("deadline", "a deadline stage (限期整改) needs its deadline"));
+        }
+        if m.deadline.is_some_and(|d| d < found) {
+            return Err(("deadline", "before the hazard was found"));
+        }
+        if let Some((at, deadline)) = m.yellow_card {
+            if at < found {
+                return Err(("yellow_card_at", "before the hazard was found"));
+            }
+            if at > now {
+                return Err(("yellow_card_at", "ahead of now"));
+            }
+            if deadline <= at {
+                return Err(("yellow_card_deadline", "not after the yellow card"));
+            }
+            if m.closed_at.is_some_and(|c| c < at) {
+                return Err(("yellow_card_at", "after the hazard was closed"));
+            }
+        }
+        if let Some(c) = m.closed_at {
+            if c < found {
+                return Err(("closed_at", "before the hazard was found"));
+            }
+            if c > now {
+                return Err(("closed_at", "ahead of now"));
+            }
+        }
+        Ok(PastHazard {
+            category,
+            hazard_type,
+            severity,
+            stage,
+            deadline: m.yellow_card.map(|(_, d)| d).or(m.deadline),
+            yellow_card_at: m.yellow_card.map(|(at, _)| at),
+            closed_at: m.closed_at,
+            evidence: if m.closed_at.is_some() {
+                evidence.or_else(|| Text::new("导入的销号记录").ok())
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Its facts for the colour rule, found at `found_at` with id `id`.
+    pub fn facts(&self, id: HazardId, found_at: DateTime<Utc>) -> HazardFacts {
+        HazardFacts {
+            id,
+            found_at: Stamp::of(found_at),
+            deadline: self.deadline.map(Stamp::of),
+            yellow_card_at: self.yellow_card_at.map(Stamp::of),
+            closed_at: self.closed_at.map(Stamp::of),
+            severity: self.severity,
+            stage: self.stage,
+            comprehensive: false,
+        }
+    }
 }

@@ -31,7 +31,10 @@ pub use fix::{FixLink, FixRejection, FixReport, FixStatus, FixToken, NewFixLink,
 pub use hash::ContentHash;
 pub use hazard::{Category, Hazard, Inspection, InspectionKind, Severity, Stage};
 pub use ids::{FixLinkId, FixReportId, HazardId, IdError, InspectionId, RegionId, UnitId};
-pub use import::{Crs, ExternalId, ImportedUnit, RegionImport, UnitImport};
+pub use import::{
+    Crs, ExternalId, ImportedUnit, PastHazard, PastMoments, PastVisit, RecordImport, RegionImport,
+    UnitImport,
+};
 pub use location::Location;
 pub use moment::{Deadline, PastMoment};
 pub use region::{Level, Region};

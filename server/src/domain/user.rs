@@ -36,7 +36,7 @@ vocabulary! {
         Rectify = "rectify",
         /// Suspend a unit or let it resume.
         Suspend = "suspend",
-        /// Register or edit a unit.
+        /// Register or edit a unit; import a register or the apps' records.
         ManageUnits = "manage_units",
         /// Import the town's places (villages, grids, micro-grids and their boundaries).
         ManagePlaces = "manage_places",

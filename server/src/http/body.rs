@@ -56,6 +56,48 @@ pub async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError>
         })
 }
 
+/// A file sent as a request's body (an import): its bytes, its declared type and the
+/// idempotency key with the request's fingerprint (method, path, query and bytes).
+#[derive(Debug)]
+pub struct Upload {
+    /// The bytes.
+    pub data: Bytes,
+    /// `Content-Type`, if sent.
+    pub content_type: Option<String>,
+    /// `Idempotency-Key` with the request's fingerprint.
+    pub idempotency: Option<Idempotency>,
+}
+
+impl Upload {
+    /// Reads `req`'s body of at most `limit` bytes with its type and key.
+    pub async fn read(req: Request, limit: usize) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let key = idempotency_key(req.headers())?;
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().unwrap_or("").to_owned();
+        let data = read_limited(req, limit).await?;
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: fingerprint(&[
+                method.as_bytes(),
+                path.as_bytes(),
+                query.as_bytes(),
+                &data,
+            ]),
+            key,
+        });
+        Ok(Upload {
+            data,
+            content_type,
+            idempotency,
+        })
+    }
+}
+
 /// Parses JSON, naming the field that is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = if bytes.iter().all(u8::is_ascii_whitespace) {

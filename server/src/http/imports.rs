@@ -6,15 +6,15 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::body;
+use super::body::Upload;
 use super::error::ApiError;
 use super::params::Params;
+use crate::app::AppState;
+use crate::app::import::records::RecordReport;
 use crate::app::import::regions::{LEVELS, RegionOptions, RegionReport};
 use crate::app::import::{Format, ImportError, ImportReport, features, table};
-use crate::app::{AppState, Idempotency};
 use crate::auth::access::Access;
 use crate::domain::{Change, Crs, Level};
 
@@ -51,14 +51,11 @@ pub async fn import_units(
     };
     let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
     let source = params.get::<String>("source")?.unwrap_or_default();
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let key = body::idempotency_key(req.headers())?;
-    let path = req.uri().path().to_owned();
-    let data = body::read_limited(req, IMPORT_LIMIT).await?;
+    let Upload {
+        data,
+        content_type,
+        idempotency,
+    } = Upload::read(req, IMPORT_LIMIT).await?;
     let format = Format::of(content_type.as_deref(), &data);
     let table = table::read(&data, format).map_err(|e| ApiError::BadLines(vec![e]))?;
     let (import, ignored) = app
@@ -67,15 +64,6 @@ pub async fn import_units(
         .map_err(ApiError::from)?;
     let mut report = ImportReport::of(&import, table.rows.len(), ignored);
     if !dry_run && !import.units.is_empty() {
-        let idempotency = key.map(|key| Idempotency {
-            fingerprint: body::fingerprint(&[
-                b"POST",
-                path.as_bytes(),
-                crs.as_str().as_bytes(),
-                &data,
-            ]),
-            key,
-        });
         let w = app
             .write_as(&who, Change::Import(import), idempotency)
             .await?;
@@ -161,15 +149,14 @@ pub async fn import_regions(
     }
     options.source = params.get::<String>("source")?.unwrap_or_default();
     let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
-    let zipped = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Upload {
+        data,
+        content_type,
+        idempotency,
+    } = Upload::read(req, IMPORT_LIMIT).await?;
+    let zipped = content_type
+        .as_deref()
         .is_some_and(|t| t.starts_with("application/zip"));
-    let key = body::idempotency_key(req.headers())?;
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let data = body::read_limited(req, IMPORT_LIMIT).await?;
     let features = if zipped || data.starts_with(b"PK\x03\x04") {
         features::zipped_shapefile(&data)
     } else {
@@ -183,12 +170,56 @@ pub async fn import_regions(
         .map_err(ApiError::from)?;
     let mut report = RegionReport::of(&import, count);
     if !dry_run && !import.regions.is_empty() {
-        let idempotency = key.map(|key| Idempotency {
-            fingerprint: body::fingerprint(&[b"POST", path.as_bytes(), query.as_bytes(), &data]),
-            key,
-        });
         let w = app
             .write_as(&who, Change::Regions(import), idempotency)
+            .await?;
+        report.seq = Some(w.answer.seq);
+    }
+    report.dry_run = dry_run;
+    Ok(Json(report).into_response())
+}
+
+/// Imports the apps' records: past visits, the hazards found, yellow cards, closures.
+#[utoipa::path(post, path = "/api/imports/records", tag = "imports", description = crate::http::openapi::WRITE,
+    request_body(content = Vec<u8>, description = "A row per hazard found, or per visit that found none: `text/csv` (UTF-8 or GB18030) or an XLSX workbook (first sheet); columns by name in English or Chinese (see the README)", content_type = "text/csv"),
+    params(
+        ("dry_run" = Option<bool>, Query, description = "Check and count, write nothing"),
+        ("source" = Option<String>, Query, description = "The file's name, for the log"),
+        crate::http::openapi::IdempotencyKey,
+    ),
+    responses(
+        (status = 200, description = "Imported, or what would be on a dry run", body = RecordReport),
+        crate::http::openapi::BadRequest,
+        crate::http::openapi::TooLarge,
+    ),
+    extensions(("x-onemap-action" = json!("manage_units"))))]
+pub async fn import_records(
+    State(app): State<AppState>,
+    who: Access,
+    params: Params,
+    req: Request,
+) -> Result<Response, ApiError> {
+    params.only(&["dry_run", "source"])?;
+    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
+    let source = params.get::<String>("source")?.unwrap_or_default();
+    let Upload {
+        data,
+        content_type,
+        idempotency,
+    } = Upload::read(req, IMPORT_LIMIT).await?;
+    let format = match Format::of(content_type.as_deref(), &data) {
+        Format::GeoJson => return Err(ApiError::bad("body", "records are CSV or XLSX")),
+        f => f,
+    };
+    let table = table::read(&data, format).map_err(|e| ApiError::BadLines(vec![e]))?;
+    let (import, ignored) = app
+        .plan_records(&table, &source)
+        .await
+        .map_err(ApiError::from)?;
+    let mut report = RecordReport::of(&import, table.rows.len(), ignored);
+    if !dry_run && !import.visits.is_empty() {
+        let w = app
+            .write_as(&who, Change::Records(import), idempotency)
             .await?;
         report.seq = Some(w.answer.seq);
     }

@@ -48,6 +48,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(
             routes!(imports::import_regions).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)),
         )
+        .routes(
+            routes!(imports::import_records).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)),
+        )
         .routes(routes!(visits::inspect))
         .routes(routes!(visits::reinspect))
         .routes(routes!(visits::suspend))

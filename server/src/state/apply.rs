@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use super::{Live, MapState, RegionIdx, StateError, UnitEntry, UnitIdx};
 use crate::domain::time::Stamp;
 use crate::domain::{
-    Change, Closure, Colour, FixRejection, HazardFacts, HazardId, Level, NewVisit, RegionId,
-    RegionImport, Suspension, Unit, UnitId, YellowCard,
+    Change, Closure, Colour, FixRejection, HazardFacts, HazardId, Level, NewVisit, RecordImport,
+    RegionId, RegionImport, Suspension, Unit, UnitId, YellowCard,
 };
 use crate::store::Assigned;
 
@@ -50,7 +50,8 @@ impl MapState {
             | Change::Comment(_)
             | Change::SendBriefing(_)
             | Change::Import(_)
-            | Change::Regions(_) => {
+            | Change::Regions(_)
+            | Change::Records(_) => {
                 return Ok(None);
             }
             Change::Edit(e) => self.idx("edit", e.id)?,
@@ -102,6 +103,18 @@ impl MapState {
                 places.dedup();
                 return places;
             }
+            Change::Records(import) => {
+                // Every visited unit's micro-grid.
+                let mut places: Vec<RegionIdx> = import
+                    .visits
+                    .iter()
+                    .filter_map(|v| self.unit_idx(v.unit))
+                    .map(|u| self.units[u as usize].micro_grid)
+                    .collect();
+                places.sort_unstable();
+                places.dedup();
+                return places;
+            }
             Change::Regions(import) => {
                 // Every place replaced, and the parent of every place added.
                 let mut places: Vec<RegionIdx> = import
@@ -139,7 +152,8 @@ impl MapState {
             | Change::Comment(_)
             | Change::SendBriefing(_)
             | Change::Import(_)
-            | Change::Regions(_) => Ok(Preview {
+            | Change::Regions(_)
+            | Change::Records(_) => Ok(Preview {
                 unit: None,
                 before: None,
                 after: None,
@@ -195,6 +209,7 @@ impl MapState {
                 Ok(())
             }
             Change::Regions(import) => self.take_regions(import),
+            Change::Records(import) => self.take_records(import, assigned),
             // Files and fix reports are the store's: the map's colour does not move.
             Change::SetTarget(_)
             | Change::Comment(_)
@@ -248,6 +263,61 @@ impl MapState {
         self.regions = tree;
         self.restore_clock_changes(pending);
         Ok(())
+    }
+
+    /// Takes the apps' past visits with their hazards' whole lives, with the ids the
+    /// store gave them (visits in order, hazards visit by visit).
+    fn take_records(
+        &mut self,
+        import: &RecordImport,
+        assigned: &Assigned,
+    ) -> Result<(), StateError> {
+        if assigned.inspections.len() != import.visits.len()
+            || assigned.hazards.len() != import.hazards()
+        {
+            return Err(StateError::BadChange);
+        }
+        let mut ids = assigned.hazards.iter();
+        for v in &import.visits {
+            let u = self.idx("inspection", v.unit)?;
+            let facts: Vec<HazardFacts> = v
+                .hazards
+                .iter()
+                .zip(ids.by_ref())
+                .map(|(h, &id)| h.facts(id, v.at))
+                .collect();
+            for f in &facts {
+                if !self.hazard_at.insert(f.id, u) {
+                    return Err(StateError::BadHazard(f.id));
+                }
+            }
+            self.update_unit(u, |e| add_past_visit(e, v.at, facts));
+        }
+        Ok(())
+    }
+
+    /// The colour of each visit's unit before and after it, as the visits of `import`
+    /// are taken in order (what each visit's event says).
+    pub fn preview_records(&self, import: &RecordImport) -> Result<Vec<Preview>, StateError> {
+        let at = self.live.at();
+        let mut entries: HashMap<UnitIdx, UnitEntry> = HashMap::new();
+        let mut out = Vec::with_capacity(import.visits.len());
+        let unstored = HazardId::new(UNSTORED).map_err(|_| StateError::BadChange)?;
+        for v in &import.visits {
+            let u = self.idx("inspection", v.unit)?;
+            let e = entries
+                .entry(u)
+                .or_insert_with(|| self.units[u as usize].clone());
+            let before = contribution(e, at).map(|(c, _)| c);
+            let facts = v.hazards.iter().map(|h| h.facts(unstored, v.at)).collect();
+            add_past_visit(e, v.at, facts);
+            out.push(Preview {
+                unit: Some(u),
+                before,
+                after: contribution(e, at).map(|(c, _)| c),
+            });
+        }
+        Ok(out)
     }
 
     /// A unit entry for `unit`, its micro-grid resolved and its host checked.
@@ -368,6 +438,15 @@ fn add_visit(e: &mut UnitEntry, v: &NewVisit, ids: &[HazardId]) {
         stage: h.stage,
         comprehensive: v.comprehensive,
     }));
+    e.hazards = all.into_boxed_slice();
+}
+
+/// Adds a past visit at `at` and the hazards it found (their whole lives).
+fn add_past_visit(e: &mut UnitEntry, at: DateTime<Utc>, facts: Vec<HazardFacts>) {
+    let at = Stamp::of(at);
+    e.first_inspected_at = Some(e.first_inspected_at.map_or(at, |f| f.min(at)));
+    let mut all = std::mem::take(&mut e.hazards).into_vec();
+    all.extend(facts);
     e.hazards = all.into_boxed_slice();
 }
 

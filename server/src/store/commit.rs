@@ -131,6 +131,47 @@ impl AnyStore {
                         q.build().execute(&mut *tx).await?;
                     }
                 }
+                Some(Change::Records(import)) => {
+                    for v in &import.visits {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO inspections (unit_id, kind, inspector, inspected_at, \
+                             signature, photos, comprehensive, note) \
+                             VALUES ($1, $2, $3, $4, NULL, $5, FALSE, '') RETURNING id",
+                        )
+                        .bind(v.unit.get())
+                        .bind(v.kind.as_str())
+                        .bind(v.inspector.as_str())
+                        .bind(v.at)
+                        .bind(super::rows::photos_json(&[]))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let inspection: InspectionId = assigned_id(id, "inspections.id")?;
+                        assigned.inspections.push(inspection);
+                        for h in &v.hazards {
+                            let id: i64 = sqlx::query_scalar(
+                                "INSERT INTO hazards (unit_id, inspection_id, category, \
+                                 hazard_type, severity, stage, found_at, deadline, \
+                                 yellow_card_at, closed_at, evidence, comprehensive) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE) \
+                                 RETURNING id",
+                            )
+                            .bind(v.unit.get())
+                            .bind(inspection.get())
+                            .bind(h.category.as_str())
+                            .bind(h.hazard_type.as_str())
+                            .bind(h.severity.as_str())
+                            .bind(h.stage.as_str())
+                            .bind(v.at)
+                            .bind(h.deadline)
+                            .bind(h.yellow_card_at)
+                            .bind(h.closed_at)
+                            .bind(h.evidence.as_ref().map(|e| e.as_str()))
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            assigned.hazards.push(assigned_id(id, "hazards.id")?);
+                        }
+                    }
+                }
                 Some(Change::Regions(import)) => {
                     // A region of a known id is replaced whole (parents come first).
                     let sql = format!(

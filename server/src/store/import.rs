@@ -69,3 +69,25 @@ impl AnyStore {
             .collect()
     }
 }
+
+impl AnyStore {
+    /// Every visit recorded at `units`: the unit, the moment and the inspector (what
+    /// tells a records import that a visit is there already).
+    pub async fn visits_of(
+        &self,
+        units: &[UnitId],
+    ) -> Result<Vec<(UnitId, chrono::DateTime<chrono::Utc>, String)>> {
+        let raw: Vec<i64> = units.iter().map(|i| i.get()).collect();
+        let sql = self.in_list(
+            "SELECT unit_id, inspected_at, inspector FROM inspections WHERE unit_id IN ({ids})",
+        );
+        let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String)> =
+            on_pool!(self, |pool| sqlx::query_as(&sql)
+                .bind(Json(&raw))
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter()
+            .map(|(u, at, who)| Ok((id("inspections.unit_id", u)?, at, who)))
+            .collect()
+    }
+}

@@ -26,6 +26,9 @@ pub struct Assigned {
     pub fix_report: Option<FixReportId>,
     /// An import's units, in the order of the import (new and updated alike).
     pub units: Vec<UnitId>,
+    /// A records import's visits, in the order of the import (their hazards' ids are
+    /// in `hazards`, visit by visit).
+    pub inspections: Vec<InspectionId>,
 }
 
 /// A message to a unit's owner, queued in the outbox.

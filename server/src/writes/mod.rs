@@ -15,6 +15,7 @@ mod edit;
 pub mod fix;
 mod import;
 mod inspect;
+mod record_import;
 pub mod records;
 mod regions;
 mod register;
@@ -313,6 +314,7 @@ impl WriteAnswer {
             EventKind::UnitRegistered
                 | EventKind::UnitsImported
                 | EventKind::RegionsImported
+                | EventKind::RecordsImported
                 | EventKind::Inspection
                 | EventKind::HazardFound
                 | EventKind::AttachmentAdded
@@ -329,6 +331,7 @@ pub async fn draft(change: &Change, cx: &Ctx<'_>) -> Result<Draft, WriteError> {
         Change::Edit(e) => edit::draft(change, e, cx).await,
         Change::Import(i) => import::draft(i, cx).await,
         Change::Regions(r) => regions::draft(r, cx).await,
+        Change::Records(r) => record_import::draft(r, cx).await,
         Change::Inspect(v) => inspect::draft(change, v, cx).await,
         Change::YellowCard(y) => yellow_card::draft(change, y, cx).await,
         Change::Close(c) => close::draft(change, c, cx).await,

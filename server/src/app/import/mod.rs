@@ -10,6 +10,7 @@
 
 mod boundaries;
 pub mod features;
+pub mod records;
 pub mod regions;
 pub mod table;
 
@@ -161,60 +162,7 @@ pub const COLUMNS: [(Column, &str, &str); 11] = [
 /// The columns a register must have.
 const REQUIRED: [Column; 4] = [Column::Name, Column::Kind, Column::Lon, Column::Lat];
 
-/// Where each known column is in a table's header, and the header's other names.
-struct Layout {
-    at: HashMap<Column, (usize, String)>,
-    ignored: Vec<String>,
-}
-
-impl Layout {
-    fn of(header: &[String]) -> Result<Layout, Vec<LineError>> {
-        let mut at = HashMap::new();
-        let mut ignored = Vec::new();
-        let mut errors = Vec::new();
-        for (i, name) in header.iter().enumerate() {
-            let key = name.trim().trim_start_matches('\u{feff}');
-            let found = COLUMNS
-                .iter()
-                .find(|(_, en, zh)| key.eq_ignore_ascii_case(en) || key == *zh);
-            match found {
-                Some(&(c, _, _)) => {
-                    if at.insert(c, (i, key.to_owned())).is_some() {
-                        errors.push(LineError::at(1, key, "this column appears twice"));
-                    }
-                }
-                None if key.is_empty() => {}
-                None => ignored.push(key.to_owned()),
-            }
-        }
-        for c in REQUIRED {
-            if !at.contains_key(&c) {
-                let (_, en, zh) = COLUMNS
-                    .iter()
-                    .find(|(k, _, _)| *k == c)
-                    .copied()
-                    .unwrap_or((c, "", ""));
-                errors.push(LineError::file(
-                    1,
-                    format!("the file has no `{en}` (`{zh}`) column"),
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(Layout { at, ignored })
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// The cell of `c` in `cells` and the column's name as the file spells it.
-    fn get<'a>(&'a self, cells: &'a [String], c: Column) -> (&'a str, &'a str) {
-        match self.at.get(&c) {
-            Some((i, name)) => (cells.get(*i).map_or("", |s| s.trim()), name),
-            None => ("", ""),
-        }
-    }
-}
+type Layout = table::Layout<Column>;
 
 /// A row as read, checked on its own.
 struct Read {
@@ -235,7 +183,12 @@ impl AppState {
         source: &str,
     ) -> Result<(UnitImport, Vec<String>), ImportError> {
         let now = Utc::now();
-        let layout = Layout::of(&table.header).map_err(ImportError::Lines)?;
+        let layout = Layout::of(
+            &table.header,
+            &COLUMNS,
+            &REQUIRED.each_ref().map(std::slice::from_ref),
+        )
+        .map_err(ImportError::Lines)?;
         let mut errors = Vec::new();
         let mut rows = Vec::with_capacity(table.rows.len());
         {

@@ -4,6 +4,8 @@
 //! apart by whether it is valid UTF-8; XLSX is read with calamine (the first sheet);
 //! GeoJSON's points become the `lon` and `lat` columns.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
@@ -153,6 +155,11 @@ fn xlsx(bytes: &[u8]) -> Result<Table, LineError> {
 fn cell(c: &Data) -> String {
     match c {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        // A moment as Excel keeps it (days since 1900): as a person reads it, local time.
+        Data::DateTime(d) => d.as_datetime().map_or_else(
+            || c.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
         c => c.to_string().trim().to_owned(),
     }
 }
@@ -196,4 +203,78 @@ fn geojson(bytes: &[u8]) -> Result<Table, LineError> {
         rows.push(Row { line, cells });
     }
     Ok(Table { header, rows })
+}
+
+/// A column table: each column with its English and Chinese names.
+pub type Columns<C> = [(C, &'static str, &'static str)];
+
+/// Where each known column of `names` is in a table's header, and the header's other
+/// names (left out, and said so).
+pub struct Layout<C: 'static> {
+    at: HashMap<C, (usize, String)>,
+    names: &'static Columns<C>,
+    /// The header's columns that are not in the table.
+    pub ignored: Vec<String>,
+}
+
+impl<C: Copy + Eq + Hash> Layout<C> {
+    /// The layout of `header` (names in English, any case, or in Chinese), which must
+    /// hold one column of each set in `required`; a column named twice is wrong.
+    pub fn of(
+        header: &[String],
+        names: &'static Columns<C>,
+        required: &[&[C]],
+    ) -> Result<Self, Vec<LineError>> {
+        let mut at = HashMap::new();
+        let mut ignored = Vec::new();
+        let mut errors = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            let key = name.trim().trim_start_matches('\u{feff}');
+            match names
+                .iter()
+                .find(|(_, en, zh)| key.eq_ignore_ascii_case(en) || key == *zh)
+            {
+                Some(&(c, _, _)) => {
+                    if at.insert(c, (i, key.to_owned())).is_some() {
+                        errors.push(LineError::at(1, key, "this column appears twice"));
+                    }
+                }
+                None if key.is_empty() => {}
+                None => ignored.push(key.to_owned()),
+            }
+        }
+        for set in required {
+            if !set.iter().any(|c| at.contains_key(c)) {
+                let named: Vec<String> = set
+                    .iter()
+                    .filter_map(|c| names.iter().find(|(k, _, _)| k == c))
+                    .map(|(_, en, zh)| format!("`{en}` (`{zh}`)"))
+                    .collect();
+                errors.push(LineError::file(
+                    1,
+                    format!("the file has no {} column", named.join(" or ")),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Layout { at, names, ignored })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The cell of `c` in `cells` and the column's name as the file spells it (its
+    /// English name when the file has no such column).
+    pub fn get<'a>(&'a self, cells: &'a [String], c: C) -> (&'a str, &'a str) {
+        match self.at.get(&c) {
+            Some((i, name)) => (cells.get(*i).map_or("", |s| s.trim()), name),
+            None => (
+                "",
+                self.names
+                    .iter()
+                    .find(|(k, _, _)| *k == c)
+                    .map_or("", |(_, en, _)| en),
+            ),
+        }
+    }
 }
