@@ -30,6 +30,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/units/{id}/history", &["get"]),
     ("/api/imports/units", &["post"]),
     ("/api/exports/units", &["get"]),
+    ("/api/exports/hazards", &["get"]),
+    ("/api/exports/visits", &["get"]),
     ("/api/units/{id}/inspections", &["post"]),
     ("/api/units/{id}/reinspections", &["post"]),
     ("/api/units/{id}/suspend", &["post"]),
