@@ -363,6 +363,9 @@ async fn reads_in_scope_answer_and_out_of_scope_read_as_missing() {
             format!("/api/labels?level=micro_grid&region={region}"),
             format!("/api/progress?region={region}"),
             format!("/api/events?region={region}"),
+            format!("/api/exports/units?region={region}"),
+            format!("/api/exports/hazards?region={region}"),
+            format!("/api/exports/visits?region={region}"),
         ];
         if !file.is_empty() {
             reads.push(format!("/api/attachments/{file}"));

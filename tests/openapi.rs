@@ -32,6 +32,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/imports/regions", &["post"]),
     ("/api/imports/records", &["post"]),
     ("/api/exports/units", &["get"]),
+    ("/api/exports/hazards", &["get"]),
+    ("/api/exports/visits", &["get"]),
     ("/api/units/{id}/inspections", &["post"]),
     ("/api/units/{id}/reinspections", &["post"]),
     ("/api/units/{id}/suspend", &["post"]),

@@ -91,6 +91,50 @@ pub fn parse_moment(s: &str) -> Result<DateTime<Utc>, BadMoment> {
         .map_err(|_| BadMoment(s.to_owned()))
 }
 
+/// Whole days in Guali, from the start of `from` to the end of `to`; either end may be
+/// open. `from` after `to` is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Days {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// Why a range of days was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{from} is after {to}")]
+pub struct BackwardDays {
+    /// The first day asked for.
+    pub from: NaiveDate,
+    /// The last.
+    pub to: NaiveDate,
+}
+
+impl Days {
+    /// The days from `from` to `to`, both included.
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Days, BackwardDays> {
+        match (from, to) {
+            (Some(from), Some(to)) if from > to => Err(BackwardDays { from, to }),
+            _ => Ok(Days { from, to }),
+        }
+    }
+
+    /// The first moment in the range (midnight starting `from`), if bounded.
+    pub fn start(&self) -> Option<DateTime<Utc>> {
+        self.from.map(start_of_day)
+    }
+
+    /// The first moment after the range (midnight ending `to`), if bounded: the range is
+    /// `[start, end)`, both ends on a whole second.
+    pub fn end(&self) -> Option<DateTime<Utc>> {
+        self.to.and_then(|d| d.succ_opt()).map(start_of_day)
+    }
+
+    /// Whether `t` falls on one of the days.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start().is_none_or(|s| s <= t) && self.end().is_none_or(|e| t < e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +163,26 @@ mod tests {
             local_date(end + Duration::nanoseconds(1)).to_string(),
             "2022-07-16"
         );
+    }
+
+    #[test]
+    fn days_run_from_midnight_to_midnight_in_guali() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let days = Days::new(d("2022-07-15"), d("2022-07-16")).unwrap_or_default();
+        assert_eq!(
+            days.start().map(|t| t.to_rfc3339()).as_deref(),
+            Some("2022-07-14T16:00:00+00:00")
+        );
+        assert_eq!(
+            days.end().map(|t| t.to_rfc3339()).as_deref(),
+            Some("2022-07-16T16:00:00+00:00")
+        );
+        assert!(days.contains(cst(2022, 7, 15, 0, 0)));
+        assert!(days.contains(cst(2022, 7, 16, 23, 59)));
+        assert!(!days.contains(cst(2022, 7, 17, 0, 0)));
+        assert!(!days.contains(cst(2022, 7, 14, 23, 59)));
+        assert!(Days::new(d("2022-07-16"), d("2022-07-15")).is_err());
+        assert!(Days::default().contains(cst(1999, 1, 1, 0, 0)));
     }
 
     #[test]

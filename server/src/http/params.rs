@@ -7,12 +7,12 @@ use std::str::FromStr;
 use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::ApiError;
 use crate::auth::access::Access;
 use crate::domain::RegionId;
-use crate::domain::time::parse_moment;
+use crate::domain::time::{Days, parse_moment};
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
 
@@ -97,6 +97,14 @@ impl Params {
             .get(name)
             .map(|s| parse_moment(s).map_err(|e| ApiError::bad(name, e.to_string())))
             .transpose()
+    }
+
+    /// The days from `from` to `to` (`YYYY-MM-DD` in Guali, both included; either may be
+    /// left out): `from` after `to` is refused, naming `from`.
+    pub fn days(&self, from: &str, to: &str) -> Result<Days, ApiError> {
+        let (first, last) = (self.get::<NaiveDate>(from)?, self.get::<NaiveDate>(to)?);
+        Days::new(first, last)
+            .map_err(|e| ApiError::bad(from, format!("{e}: {from} must not be after {to}")))
     }
 
     /// The unit filter of a request (`kind=`, `colour=`, `region=`), within the scope: a

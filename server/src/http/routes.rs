@@ -43,7 +43,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(units::register))
         .routes(routes!(units::card, units::edit))
         .routes(routes!(units::history))
-        .routes(routes!(exports::export_units))
+        .routes(routes!(exports::units::export_units))
+        .routes(routes!(exports::hazards::export_hazards))
+        .routes(routes!(exports::visits::export_visits))
         .routes(routes!(imports::import_units).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)))
         .routes(
             routes!(imports::import_regions).layer(DefaultBodyLimit::max(imports::IMPORT_LIMIT)),

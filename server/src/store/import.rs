@@ -73,7 +73,7 @@ impl AnyStore {
 impl AnyStore {
     /// Every visit recorded at `units`: the unit, the moment and the inspector (what
     /// tells a records import that a visit is there already).
-    pub async fn visits_of(
+    pub async fn visits_recorded(
         &self,
         units: &[UnitId],
     ) -> Result<Vec<(UnitId, chrono::DateTime<chrono::Utc>, String)>> {

@@ -41,6 +41,7 @@ pub mod auth;
 pub mod briefing;
 pub mod bulk;
 pub mod commit;
+pub mod export;
 pub mod fix;
 mod geometry;
 pub mod import;

@@ -293,7 +293,7 @@ impl AppState {
         units.dedup();
         let recorded: HashSet<(UnitId, DateTime<Utc>, String)> = self
             .store
-            .visits_of(&units)
+            .visits_recorded(&units)
             .await
             .map_err(WriteError::from)?
             .into_iter()

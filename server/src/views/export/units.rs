@@ -2,17 +2,9 @@
 //! imports again), with onemap's id before them and the micro-grid and colour after.
 //! Pure: a unit, its text, its external id and its colour in, cells out.
 
+use super::{Lang, word};
 use crate::app::import::{BATCHES_ZH, COLUMNS, Column, KINDS_ZH, RISKS_ZH};
 use crate::domain::{Colour, Unit};
-
-/// The language of the headers and the vocabulary's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 编号, 名称 …, 企业, 红 …
-    Zh,
-    /// external_id, name …, enterprise, red …
-    En,
-}
 
 /// The colours' Chinese names.
 const COLOURS_ZH: [(Colour, &str); 6] = [
@@ -49,18 +41,6 @@ pub struct UnitRow<'a> {
     pub host: Option<String>,
     /// Its colour now.
     pub colour: Option<Colour>,
-}
-
-fn word<T: PartialEq + Copy>(
-    table: &[(T, &'static str)],
-    v: T,
-    en: &'static str,
-    lang: Lang,
-) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Zh => table.iter().find(|(k, _)| *k == v).map_or(en, |(_, zh)| zh),
-    }
 }
 
 /// The row's cells, in the header's order; numbers as text.
