@@ -474,3 +474,60 @@ async fn a_register_imports_into_sqlite() {
 async fn a_register_imports_into_postgis() {
     check(TestDb::postgis().await).await;
 }
+
+/// The demo's whole register exported as CSV goes back in: into its own store it changes
+/// nothing, and into a fresh store of the same places it makes every unit again, the
+/// factories in factories with their hosts and the units that share a name and address
+/// told apart by the export's own ids.
+async fn round_trip(db: TestDb, fresh: TestDb) {
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let server = Server::start(&db.store).await;
+    let csv = export(&server, Role::Admin, "format=csv").await;
+    let units = total(&server).await;
+    let (_, stats) = server.get_json("/api/stats").await;
+    let hosted = stats["units"]["factory_in_factory"].as_u64().unwrap();
+    assert!(hosted > 0, "the demo has factories in factories");
+
+    let (status, back) = import(&server, "dry_run=true", "text/csv", csv.clone()).await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(
+        (
+            back["new"].as_u64(),
+            back["updated"].as_u64(),
+            back["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(units)),
+        "{back}"
+    );
+    let places = db.store.load().await.unwrap().regions;
+    server.stop().await;
+    db.finish().await;
+
+    fresh
+        .store
+        .import(&onemap::store::Dataset {
+            regions: places,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let server = Server::start(&fresh.store).await;
+    let (status, report) = import(&server, "source=export.csv", "text/csv", csv).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["new"].as_u64(), Some(units), "{report}");
+    let (_, stats) = server.get_json("/api/stats").await;
+    assert_eq!(stats["units"]["total"].as_u64(), Some(units));
+    assert_eq!(stats["units"]["factory_in_factory"].as_u64(), Some(hosted));
+    server.stop().await;
+    fresh.finish().await;
+}
+
+#[tokio::test]
+async fn an_exported_register_goes_back_in_on_sqlite() {
+    round_trip(TestDb::sqlite().await, TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn an_exported_register_goes_back_in_on_postgis() {
+    round_trip(TestDb::postgis().await, TestDb::postgis().await).await;
+}

@@ -120,6 +120,8 @@ impl ImportReport {
 /// A column of the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
+    /// `id`, 系统编号: onemap's own id, as an export writes it.
+    Id,
     /// `external_id`, 编号.
     ExternalId,
     /// `name`, 名称.
@@ -145,7 +147,8 @@ pub enum Column {
 }
 
 /// Each column's English and Chinese names (the documented table).
-pub const COLUMNS: [(Column, &str, &str); 11] = [
+pub const COLUMNS: [(Column, &str, &str); 12] = [
+    (Column::Id, "id", "系统编号"),
     (Column::ExternalId, "external_id", "编号"),
     (Column::Name, "name", "名称"),
     (Column::Address, "address", "地址"),
@@ -168,6 +171,10 @@ type Layout = table::Layout<Column>;
 struct Read {
     line: u64,
     external_id: Option<ExternalId>,
+    /// onemap's id as the file gives it (an export's `系统编号`): it tells apart units
+    /// of the same name and address, names a host in the file, and matches the unit of
+    /// that id when the name and address agree (a register exported and sent back).
+    own_id: Option<UnitId>,
     unit: NewUnit,
     host: Option<(String, String)>,
 }
@@ -207,9 +214,10 @@ impl AppState {
         // Repeats within the file.
         let mut seen: HashMap<String, u64> = HashMap::new();
         for r in &rows {
-            let (key, column, what) = match &r.external_id {
-                Some(k) => (format!("id:{k}"), Column::ExternalId, "external_id"),
-                None => (
+            let (key, column, what) = match (&r.external_id, r.own_id) {
+                (Some(k), _) => (format!("id:{k}"), Column::ExternalId, "external_id"),
+                (None, Some(id)) => (format!("own:{id}"), Column::Id, "id"),
+                (None, None) => (
                     format!("na:{}\u{0}{}", r.unit.name, r.unit.address),
                     Column::Name,
                     "name and address",
@@ -247,6 +255,16 @@ impl AppState {
             .collect();
         names.sort_unstable();
         names.dedup();
+        let own: Vec<UnitId> = rows
+            .iter()
+            .filter(|r| r.external_id.is_none())
+            .filter_map(|r| r.own_id)
+            .collect();
+        let own_texts = self
+            .store
+            .unit_texts(&own)
+            .await
+            .map_err(WriteError::from)?;
         let mut by_name: HashMap<(String, String), Vec<UnitId>> = HashMap::new();
         for (id, name, address) in self
             .store
@@ -258,8 +276,14 @@ impl AppState {
         }
         let mut existing: Vec<Option<UnitId>> = Vec::with_capacity(rows.len());
         for r in &rows {
+            let same_text = |id: &UnitId| {
+                own_texts.get(id).is_some_and(|t| {
+                    t.name == r.unit.name.as_str() && t.address == r.unit.address.as_str()
+                })
+            };
             existing.push(match &r.external_id {
                 Some(k) => known.get(k.as_str()).copied(),
+                None if r.own_id.is_some_and(|id| same_text(&id)) => r.own_id,
                 None => {
                     let key = (r.unit.name.to_string(), r.unit.address.to_string());
                     match by_name.get(&key).map(Vec::as_slice) {
@@ -280,11 +304,17 @@ impl AppState {
                 }
             });
         }
-        // Hosts: a unit of the file (by its external id) or of the register.
+        // Hosts: a unit of the file (by its external id, else by the id the file gives
+        // it) or of the register (by its external id, else its id).
         let in_file: HashMap<&str, usize> = rows
             .iter()
             .enumerate()
             .filter_map(|(i, r)| r.external_id.as_ref().map(|k| (k.as_str(), i)))
+            .collect();
+        let own_in_file: HashMap<String, usize> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.own_id.map(|id| (id.to_string(), i)))
             .collect();
         let ids: Vec<UnitId> = existing.iter().flatten().copied().collect();
         let mut texts = self
@@ -305,7 +335,15 @@ impl AppState {
                 hosts.push(Host::None);
                 continue;
             }
-            let host = match in_file.get(key.as_str()) {
+            let in_file = in_file
+                .get(key.as_str())
+                .or_else(|| own_in_file.get(key.as_str()));
+            let registered = known
+                .get(key.as_str())
+                .copied()
+                .or_else(|| key.parse::<UnitId>().ok())
+                .and_then(|id| map.unit_idx(id));
+            let host = match in_file {
                 Some(&i) => {
                     let h = &rows[i];
                     if h.unit.kind != UnitKind::Enterprise || h.host.is_some() {
@@ -314,7 +352,7 @@ impl AppState {
                         Ok(existing[i].map_or(Host::Row(i), Host::Unit))
                     }
                 }
-                None => match known.get(key.as_str()).and_then(|&id| map.unit_idx(id)) {
+                None => match registered {
                     Some(u) => {
                         let h = &map.units[u as usize].unit;
                         if h.kind != UnitKind::Enterprise || h.host.is_some() {
@@ -323,7 +361,7 @@ impl AppState {
                             Ok(Host::Unit(h.id))
                         }
                     }
-                    None => Err("no unit of the file or the register has this external_id"),
+                    None => Err("no unit of the file or the register has this external_id or id"),
                 },
             };
             match host {
@@ -450,6 +488,12 @@ fn read_row(
     let owner_name = check(&mut errors, line, col, Text::<100>::new(&v));
     let (v, col) = text(Column::OwnerPhone);
     let owner_phone = check(&mut errors, line, col, Text::<40>::new(&v));
+    let (v, col) = text(Column::Id);
+    let own_id = if v.is_empty() {
+        Some(None)
+    } else {
+        check(&mut errors, line, col, v.parse::<UnitId>()).map(Some)
+    };
     let (v, col) = text(Column::ExternalId);
     let external_id = if v.is_empty() {
         Some(None)
@@ -499,6 +543,7 @@ fn read_row(
         location,
         micro_grid,
         registered_at,
+        own_id,
     ) {
         (
             Some(name),
@@ -512,9 +557,11 @@ fn read_row(
             Some(location),
             Some(micro_grid),
             Some(registered_at),
+            Some(own_id),
         ) if errors.is_empty() => Ok(Read {
             line,
             external_id,
+            own_id,
             unit: NewUnit {
                 kind,
                 name,

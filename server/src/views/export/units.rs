@@ -18,11 +18,11 @@ const COLOURS_ZH: [(Colour, &str); 6] = [
 
 /// The header.
 pub fn header(lang: Lang) -> Vec<&'static str> {
-    let (id, mg, colour) = match lang {
-        Lang::Zh => ("系统编号", "微网格", "状态"),
-        Lang::En => ("id", "micro_grid", "colour"),
+    let (mg, colour) = match lang {
+        Lang::Zh => ("微网格", "状态"),
+        Lang::En => ("micro_grid", "colour"),
     };
-    let mut h = vec![id];
+    let mut h: Vec<&'static str> = Vec::with_capacity(COLUMNS.len() + 2);
     h.extend(COLUMNS.iter().map(|(_, en, zh)| match lang {
         Lang::Zh => *zh,
         Lang::En => *en,
@@ -46,9 +46,10 @@ pub struct UnitRow<'a> {
 /// The row's cells, in the header's order; numbers as text.
 pub fn cells(r: &UnitRow<'_>, lang: Lang) -> Vec<String> {
     let u = r.unit;
-    let mut out = vec![u.id.to_string()];
+    let mut out = Vec::with_capacity(COLUMNS.len() + 2);
     for (c, _, _) in COLUMNS {
         out.push(match c {
+            Column::Id => u.id.to_string(),
             Column::ExternalId => r.external_id.unwrap_or("").to_owned(),
             Column::Name => u.name.clone(),
             Column::Address => u.address.clone(),
