@@ -206,6 +206,39 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   const after = await page.locator('[data-testid="ticker"] li').allInnerTexts();
   ok(!after.some((l) => l.includes('新登记')), `wall: after a reload too, the imported units fold into the import (${after.join(' | ')})`);
   await page.screenshot({ path: `${artifacts}/wall-import-1920x1080.png` });
+  // Places imported over HTTP: the open wall reloads its places by itself and labels
+  // the renamed village; the import is a line on the ticker. (Renamed back after.)
+  const village = (await api('/ogc/collections/villages/items?limit=1')).features[0];
+  const placesOf = (name) => JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature',
+    geometry: village.geometry, properties: { id: village.properties.id, name } }] });
+  const renamed = `${village.properties.name}（更名）`;
+  await page.evaluate(() => { window.beforePlaces = true; });
+  const placed = await api('/api/imports/regions?level=village&source=browser.geojson',
+    { method: 'POST', headers: { 'content-type': 'application/geo+json' }, body: placesOf(renamed) }, 'admin');
+  ok(placed.updated === 1 && placed.new === 0, `wall: a village renamed by a places import (${JSON.stringify(placed)})`);
+  await page.waitForFunction(() => window.beforePlaces === undefined, null, { timeout: 15000 });
+  await page.waitForFunction((n) => (window.onemap?.map?.getStyle()?.sources?.labels?.data?.features || [])
+    .some((f) => f.properties.name === n), renamed, { timeout: 20000 });
+  ok(true, `wall: the open wall reloaded its places by itself and labels ${renamed}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="ticker"] li')].some((li) => li.innerText.includes('导入区划')), null, { timeout: 15000 });
+  const placesLine = (await page.locator('[data-testid="ticker"] li').allInnerTexts()).find((l) => l.includes('导入区划'));
+  ok(placesLine.includes('村社：新增 0 个，更新 1 个'), `wall: the places import is a line on the ticker saying what it brought (${placesLine})`);
+  // The map drawn again, the renamed village labelled on it, before the picture.
+  const drawn = await page.evaluate(async (n) => {
+    const m = window.onemap.map;
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => (m.loaded() ? r() : m.once('idle', r)));
+      const names = m.queryRenderedFeatures().map((f) => f.properties.name);
+      if (names.includes(n)) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }, renamed);
+  ok(drawn, `wall: the map draws the renamed village's label (${renamed})`);
+  await page.screenshot({ path: `${artifacts}/wall-places-1920x1080.png` });
+  const back = await api('/api/imports/regions?level=village&source=browser.geojson',
+    { method: 'POST', headers: { 'content-type': 'application/geo+json' }, body: placesOf(village.properties.name) }, 'admin');
+  ok(back.updated === 1, 'wall: the village has its name back');
   ok(problems.length === 0, `wall: no console error or foreign request: ${problems.join('; ')}`);
   await context.close();
 }

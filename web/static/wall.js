@@ -168,9 +168,15 @@ function tickerList(all, names) {
     el('li', {}, el('span', { class: 'ev-time' }, localTime(ev.at).slice(-5)),
       ev.colour_after ? badge(ev.colour_after) : el('span', { class: 'badge c-none' }, '·'),
       el('span', { class: 'ev-what' }, t().events[ev.type] || ev.type),
-      el('span', { class: 'ev-name' }, ev.type === 'units_imported' && ev.after
-        ? t().imported(num(ev.after.new || 0), num(ev.after.updated || 0))
-        : ev.unit_name || names.get(ev.region) || ev.region || ''))));
+      el('span', { class: 'ev-name' }, importLine(ev) || ev.unit_name || names.get(ev.region) || ev.region || ''))));
+}
+/** An import's line on the ticker: what it brought, not the root region's id. */
+function importLine(ev) {
+  if (!ev.after) return null;
+  if (ev.type === 'units_imported') return t().imported(num(ev.after.new || 0), num(ev.after.updated || 0));
+  if (ev.type === 'regions_imported') return t().placesImported(t()[ev.after.level] || ev.after.level, num(ev.after.new || 0), num(ev.after.updated || 0));
+  if (ev.type === 'records_imported') return t().recordsImported(num(ev.after.visits || 0), num(ev.after.hazards || 0));
+  return null;
 }
 function renderTargets(box, data) {
   const set = (data.groups || []).filter((g) => g.target != null);
