@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use common::{Server, TestDb, client_with, on_own_runtime, token_for};
 use onemap::auth::Role;
 use onemap::demo::DEFAULT_SEED;
-use onemap::domain::time::start_of_day;
+use onemap::domain::time::Zone;
 use onemap::store::AnyStore;
 use serde_json::Value;
 
@@ -261,8 +261,8 @@ async fn raw_visits(store: &AnyStore) -> Vec<(DateTime<Utc>, String)> {
 fn range(from: &str, to: &str) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     (
-        start_of_day(day(from)),
-        start_of_day(day(to).succ_opt().unwrap()),
+        Zone::CHINA.start_of_day(day(from)),
+        Zone::CHINA.start_of_day(day(to).succ_opt().unwrap()),
     )
 }
 

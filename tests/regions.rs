@@ -143,9 +143,21 @@ async fn import(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, Value) {
+    let path = format!("/api/imports/regions?{query}");
+    post(server, role, &path, content_type, body).await
+}
+
+/// A file `POST`ed to `path` as `role`: the status and the JSON answer.
+async fn post(
+    server: &Server,
+    role: Role,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let resp = server
         .client_as(role)
-        .post(server.url(&format!("/api/imports/regions?{query}")))
+        .post(server.url(path))
         .header("content-type", content_type)
         .body(body)
         .send()
@@ -210,13 +222,16 @@ fn line_messages(body: &Value) -> Vec<(u64, String)> {
 
 async fn a_fresh_town_from_its_own_boundaries(db: TestDb) {
     let town: onemap::domain::RegionId = "330109999".parse().unwrap();
+    // A town on another calendar than China's, so that a day counted at UTC+8 anywhere
+    // shows below.
+    let zone: onemap::domain::time::Zone = "-05:00".parse().unwrap();
     assert!(
-        onemap::init_town(&db.store, town.clone(), "测试镇", None)
+        onemap::init_town(&db.store, town.clone(), "测试镇", None, zone)
             .await
             .unwrap()
     );
     assert!(
-        !onemap::init_town(&db.store, town.clone(), "又一镇", None)
+        !onemap::init_town(&db.store, town.clone(), "又一镇", None, Default::default())
             .await
             .unwrap(),
         "init only starts an empty store"
@@ -335,20 +350,15 @@ async fn a_fresh_town_from_its_own_boundaries(db: TestDb) {
     let (b, b_mg) = register(&server, "乙店", 120.435, 30.145).await;
     assert_eq!(b_mg, "V1-G2-M2");
     let csv = "名称,类型,经度,纬度\n丙厂,企业,120.478,30.155\n丁房,出租房,120.45,30.105\n";
-    let resp = server
-        .client_as(Role::Admin)
-        .post(server.url("/api/imports/units"))
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        200,
-        "{}",
-        resp.text().await.unwrap()
-    );
+    let (status, report) = post(
+        &server,
+        Role::Admin,
+        "/api/imports/units",
+        "text/csv",
+        csv.into(),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
     let (_, stats) = server.get_json("/api/stats?region=V2-G2-M2").await;
     assert_eq!(
         stats["units"]["total"], 1,
@@ -432,6 +442,39 @@ async fn a_fresh_town_from_its_own_boundaries(db: TestDb) {
     assert_eq!(micro_grid_of(&server, b).await, "V1-G2-M1");
     let (_, t) = server.get_json("/api/stats").await;
     assert_eq!(t["units"]["total"], 4);
+
+    // The town's own calendar, set at init and read back at start: a visit recorded at
+    // 22:30 on 15 July is 03:30 UTC on the 16th, and falls on the 15th.
+    let (_, config) = server.get_json("/api/config").await;
+    assert_eq!(config["time_zone"], "-05:00", "{config}");
+    let record = format!("系统编号,检查时间,检查人\n{a},2022-07-15 22:30,张三\n");
+    let path = "/api/imports/records";
+    let (status, report) = post(&server, Role::Admin, path, "text/csv", record.into()).await;
+    assert_eq!(status, 200, "{report}");
+    let (_, card) = server.get_json(&format!("/api/units/{a}/history")).await;
+    assert!(
+        card.to_string().contains("2022-07-16T03:30:00"),
+        "stored in UTC: {card}"
+    );
+    let visits_on = |day: &'static str| {
+        let req = server.client_as(Role::Admin).get(server.url(&format!(
+            "/api/exports/visits?format=csv&from={day}&to={day}"
+        )));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let on_15 = visits_on("2022-07-15").await;
+    assert!(
+        on_15.contains("2022-07-15 22:30:00") && on_15.contains("张三"),
+        "on the town's 15th, at its own clock: {on_15}"
+    );
+    let on_16 = visits_on("2022-07-16").await;
+    assert!(!on_16.contains("张三"), "not on the 16th: {on_16}");
+    let (status, brief) = server.get_json("/api/briefing?date=2022-07-15").await;
+    assert_eq!(
+        (status, &brief["time_zone"]),
+        (200, &json!("-05:00")),
+        "{brief}"
+    );
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     db.finish().await;

@@ -622,7 +622,7 @@ async fn a_weekly_target_counts_the_days_closures(fx: &Fixture) {
         }
         map.regions.get(r).id.to_string()
     };
-    let today = onemap::domain::time::local_date(Utc::now());
+    let today = onemap::domain::time::Zone::CHINA.date_of(Utc::now());
     let iso = {
         use chrono::Datelike;
         let w = today.iso_week();

@@ -70,6 +70,10 @@ pub struct InitArgs {
     /// The town's official statistical code, if other than its id.
     #[arg(long)]
     pub town_code: Option<String>,
+    /// The town's time zone, a UTC offset (`+08:00`, `UTC+8`): the calendar its days —
+    /// `at=` dates, deadlines' days, briefings, the page's clocks — are counted in.
+    #[arg(long, default_value = "+08:00")]
+    pub time_zone: crate::domain::time::Zone,
     /// The store (created if missing; it must be empty).
     #[command(flatten)]
     pub store: StoreArgs,

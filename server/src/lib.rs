@@ -88,17 +88,19 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         sessions: Arc::default(),
         cors: Arc::new([]),
         channels: Arc::default(),
+        zone: store.zone().await?,
     })
 }
 
 /// Starts a town's own store: an empty store takes its root, the town `id` named
-/// `name`, with no boundary until its villages are imported (a no-op on a store that
-/// holds data). Returns whether it wrote anything.
+/// `name`, with no boundary until its villages are imported, and its time `zone` (a
+/// no-op on a store that holds data). Returns whether it wrote anything.
 pub async fn init_town(
     store: &AnyStore,
     id: domain::RegionId,
     name: &str,
     code: Option<String>,
+    zone: domain::time::Zone,
 ) -> Result<bool, StartError> {
     if !store.is_empty().await? {
         return Ok(false);
@@ -117,6 +119,7 @@ pub async fn init_town(
             ..store::Dataset::default()
         })
         .await?;
+    store.put_zone(zone).await?;
     Ok(true)
 }
 

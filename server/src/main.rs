@@ -209,14 +209,17 @@ async fn init(args: onemap::config::InitArgs) -> anyhow::Result<()> {
         anyhow::bail!("--town-name: 1 to 100 characters");
     }
     let store = open(&args.store).await?;
-    if !onemap::init_town(&store, id.clone(), name, args.town_code).await? {
+    if !onemap::init_town(&store, id.clone(), name, args.town_code, args.time_zone).await? {
         anyhow::bail!(
             "the store {} already holds data: `onemap init` only starts an empty one",
             redact(&args.store.db_url())
         );
     }
     println!(
-        "created the town `{id}` ({name}) in {}; next: `onemap import regions FILE --level village`          (then grid, micro_grid), `onemap import units FILE`, `onemap user add`, `onemap serve`",
+        "created the town `{id}` ({name}, time zone {}) in {}; next: `onemap import regions FILE \
+         --level village` (then grid, micro_grid), `onemap import units FILE`, `onemap user add`, \
+         `onemap serve`",
+        args.time_zone,
         redact(&args.store.db_url())
     );
     Ok(())
@@ -284,7 +287,7 @@ async fn import_regions(args: onemap::config::ImportRegions) -> anyhow::Result<(
             .parse()
             .map_err(|e| anyhow::anyhow!("the town's id: {e}"))?;
         let name = pick(&["name", "名称"]).context("the town has no `name` attribute")?;
-        onemap::init_town(&store, id, &name, None).await?;
+        onemap::init_town(&store, id, &name, None, Default::default()).await?;
     }
     let app = onemap::load_state(&store).await?;
     let count = features.len();

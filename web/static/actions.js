@@ -3,7 +3,7 @@
 // and its lifting; an owner's fix link (整改反馈) made or revoked, and an owner's report
 // closing a hazard or returned with a reason. Each asks to confirm in words that say what will happen and to whom,
 // then goes to the phone's queue (outbox.js) like every write.
-import { el, t, onemap, localDate, oneLine, fill } from './common.js';
+import { el, t, onemap, localDate, oneLine, fill, timeZone } from './common.js';
 import { enqueue } from './outbox.js';
 import { shrink } from './photo.js';
 
@@ -31,10 +31,10 @@ export function confirmBox(what, fields, ok, done) {
   return form;
 }
 
-/** The end of `date` (YYYY-MM-DD) in Guali, or null if it is not ahead. */
+/** The end of `date` (YYYY-MM-DD) in the town, or null if it is not ahead. */
 function endOf(date) {
   if (!date) return null;
-  const end = new Date(`${date}T23:59:59+08:00`);
+  const end = new Date(`${date}T23:59:59${timeZone()}`);
   return end > new Date() ? end : null;
 }
 

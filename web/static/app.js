@@ -80,7 +80,7 @@ let tries = 0;
 async function start() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   // The titles carry the store's own town name (offline: the one seen last).
-  try { setTown((await loadConfig()).town); } catch (_) { /* offline */ }
+  try { const c = await loadConfig(); setTown(c.town, c.time_zone); } catch (_) { /* offline */ }
   document.title = t().title;
   const app = document.getElementById('app');
   app.replaceChildren(el('div', { class: 'loading' }, t().loading));

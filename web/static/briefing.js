@@ -4,7 +4,7 @@
 // with the day before's change, each group's week against its target, the overdue and
 // major hazards, the hardest cases, and the leader's comment — written here by a leader
 // and kept with that day's briefing. A past date shows that day; the sheet downloads as XLSX.
-import { el, t, onemap, num, pct, fill, langSwitch, getJSON, localDate, localTime } from './common.js';
+import { el, t, onemap, num, pct, fill, langSwitch, getJSON, localDate, localTime, timeZone } from './common.js';
 import { token } from './outbox.js';
 
 /** `n` places up (▲), down (▼) or level, as the ranking shows a change. */
@@ -48,7 +48,7 @@ function hazardTable(testid, list) {
 
 /** When the figures are of: the day's end as `date 24:00`, else the moment. */
 function asOf(br) {
-  const end = new Date(`${br.date}T00:00:00+08:00`).getTime() + 86400000;
+  const end = new Date(`${br.date}T00:00:00${br.time_zone}`).getTime() + 86400000;
   return new Date(br.at).getTime() === end ? `${br.date} 24:00` : localTime(br.at);
 }
 
@@ -126,7 +126,7 @@ export async function briefing(app) {
   document.body.className = 'briefing-page';
   const b = t().briefing;
   const q = new URLSearchParams(location.search);
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() }).format(new Date());
   const date = q.get('date') || today;
   const region = q.get('region') || onemap.session.home.id;
   const query = `date=${encodeURIComponent(date)}&region=${encodeURIComponent(region)}`;

@@ -1,7 +1,9 @@
 // What every view shares: the language table, DOM building (text only, never HTML),
 // number formats, badges and the legend, JSON fetching, and the connection to the
 // server (live events, the "server unreachable" banner, reconnection).
-import { STRINGS } from './i18n.js';
+import { STRINGS, timeZone } from './i18n.js';
+
+export { timeZone };
 
 export const COLOURS = {
   green: '#2e9e44', yellow: '#f2c200', orange: '#f07c00', red: '#d7191c',
@@ -37,18 +39,18 @@ export const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
 export const pct = (x) => (x == null ? '–' : `${(x * 100).toFixed(1)}%`);
 export const num = (x) => (x == null ? '–' : Number(x).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US'));
 const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');
-/** A moment as Guali's local date and time. */
+/** A moment as the town's local date and time. */
 export function localTime(iso) {
   if (!iso) return '–';
-  return new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Shanghai', hour12: false,
+  return new Date(iso).toLocaleString(locale(), { timeZone: timeZone(), hour12: false,
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 }
 export function localDate(iso) {
   if (!iso) return '–';
-  return new Date(iso).toLocaleDateString(locale(), { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+  return new Date(iso).toLocaleDateString(locale(), { timeZone: timeZone(), year: 'numeric', month: '2-digit', day: '2-digit' });
 }
 export function clockTime(d) {
-  return d.toLocaleTimeString(locale(), { timeZone: 'Asia/Shanghai', hour12: false });
+  return d.toLocaleTimeString(locale(), { timeZone: timeZone(), hour12: false });
 }
 
 /** A status badge: colour, a character and a word (colour is never the only cue). */

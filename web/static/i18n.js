@@ -2,11 +2,20 @@
 
 // The town's (or province's) own name, from the store: the titles carry it.
 let town = localStorage.getItem('onemap.town') || '';
-/** Sets the name the titles carry (the store's root region), kept for offline starts. */
-export function setTown(name) {
+// The town's time zone, a UTC offset from the store (`+08:00`): its clocks and days.
+let zone = localStorage.getItem('onemap.zone') || '+08:00';
+/** Sets the name the titles carry (the store's root region) and the town's time zone,
+ * kept for offline starts. */
+export function setTown(name, timeZone) {
   town = name || '';
-  try { localStorage.setItem('onemap.town', town); } catch (_) { /* private mode */ }
+  if (timeZone) zone = timeZone;
+  try {
+    localStorage.setItem('onemap.town', town);
+    localStorage.setItem('onemap.zone', zone);
+  } catch (_) { /* private mode */ }
 }
+/** The town's time zone (`+08:00`), for `Intl` and for a local day's bounds. */
+export const timeZone = () => zone;
 
 export const STRINGS = {
   zh: {

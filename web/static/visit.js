@@ -5,7 +5,7 @@
 // required when hazards were found; then the write goes to the phone's queue
 // (outbox.js), which sends it now or when the network returns. Every mistake is shown
 // next to its field and nothing is queued.
-import { el, t, lang, onemap, oneLine } from './common.js';
+import { el, t, lang, onemap, oneLine, timeZone } from './common.js';
 import { enqueue, watch, dismiss, sentCount } from './outbox.js';
 import SignaturePad from './vendor/signature_pad.js';
 import { shrink, MAX_BYTES } from './photo.js';
@@ -40,8 +40,8 @@ function hazardRow(items, remove) {
     const item = items.find((i) => i.key === key);
     const h = { category: item.category, hazard_type: key, severity: severity.value, stage: stage.value };
     if (deadline.value) {
-      // The end of that day in Guali (UTC+8).
-      const end = new Date(`${deadline.value}T23:59:59+08:00`);
+      // The end of that day in the town.
+      const end = new Date(`${deadline.value}T23:59:59${timeZone()}`);
       if (end <= new Date()) { error.textContent = v.pastDeadline; return null; }
       h.deadline = end.toISOString();
     } else if (stage.value === 'deadline') { error.textContent = v.needDeadline; return null; }

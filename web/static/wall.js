@@ -1,7 +1,7 @@
 // The command post's wall: 1920×1080, dark, read from across the room, no mouse, no
 // scrolling. It refreshes itself on every event and every 30 s, and reconnects by
 // itself after the server restarts.
-import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER, home } from './common.js';
+import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER, home, timeZone } from './common.js';
 import { makeMap, refreshTiles, dataLoaded } from './map.js';
 
 export async function wall(app) {
@@ -12,7 +12,7 @@ export async function wall(app) {
   const tick = () => {
     const now = new Date();
     clock.textContent = clockTime(now);
-    date.textContent = now.toLocaleDateString(document.documentElement.lang, { timeZone: 'Asia/Shanghai', year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' });
+    date.textContent = now.toLocaleDateString(document.documentElement.lang, { timeZone: timeZone(), year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' });
   };
   tick();
   setInterval(tick, 1000);

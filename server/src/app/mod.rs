@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::time::Zone;
 use crate::state::MapState;
 use crate::store::AnyStore;
 pub use crate::writes::{SYSTEM, WriteError};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub cors: Arc<[String]>,
     /// Each group's channel for the daily briefing (none: briefings are not sent).
     pub channels: Arc<briefings::Channels>,
+    /// The town's time zone, read from the store at start: the calendar of its days.
+    pub zone: Zone,
 }
 
 impl AppState {

@@ -11,20 +11,18 @@ use chrono::{DateTime, Utc};
 
 use super::AppState;
 use crate::domain::checklist::name_zh;
-use crate::domain::time::china_standard_time;
+use crate::domain::time::Zone;
 use crate::store::{NewNotice, Notice, NoticeOutcome};
 use crate::writes::{NoticeDraft, Notify};
 
-/// A moment as a notice says it: the day and the minute in China Standard Time.
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_standard_time())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+/// A moment as a notice says it: the day and the minute on the town's clocks.
+fn when(zone: Zone, t: DateTime<Utc>) -> String {
+    zone.local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The message to the owner, signed by the town (or province) the map is of:
 /// `【瓜沥镇安全生产】某某店：本次检查发现隐患2处（其中重大隐患1处）：疏散通道堵塞、电气线路私拉乱接，请于2022-07-28 18:00前完成整改。`
-pub fn notice(town: &str, n: &NoticeDraft) -> NewNotice {
+pub fn notice(town: &str, zone: Zone, n: &NoticeDraft) -> NewNotice {
     let body = match &n.about {
         Notify::HazardsFound {
             hazard_types,
@@ -39,7 +37,7 @@ pub fn notice(town: &str, n: &NoticeDraft) -> NewNotice {
             body.push('：');
             body.push_str(&names.join("、"));
             match deadline {
-                Some(t) => body.push_str(&format!("，请于{}前完成整改。", when(*t))),
+                Some(t) => body.push_str(&format!("，请于{}前完成整改。", when(zone, *t))),
                 None => body.push_str("，请立即整改。"),
             }
             body
@@ -50,11 +48,11 @@ pub fn notice(town: &str, n: &NoticeDraft) -> NewNotice {
         } => format!(
             "隐患“{}”逾期未整改，现发出黄牌警告，请于{}前整改到位。",
             name_zh(hazard_type),
-            when(*deadline)
+            when(zone, *deadline)
         ),
         Notify::FixLink { url, expires_at } => format!(
             "整改完成后，请用手机打开 {url} 上传整改照片和说明（{}前有效）。",
-            when(*expires_at)
+            when(zone, *expires_at)
         ),
         Notify::FixRejected { reason } => {
             format!("您提交的整改反馈未通过：{reason}。请整改到位后通过原链接重新提交。")
@@ -201,6 +199,7 @@ mod tests {
         let deadline = crate::domain::time::cst(2022, 7, 28, 18, 0);
         let found = notice(
             "瓜沥镇",
+            Zone::CHINA,
             &draft(Notify::HazardsFound {
                 hazard_types: vec!["blocked_escape_route".into(), "门口堆放杂物".into()],
                 major: 1,
@@ -213,6 +212,7 @@ mod tests {
         );
         let card = notice(
             "瓜沥镇",
+            Zone::CHINA,
             &draft(Notify::YellowCard {
                 hazard_type: "messy_wiring".into(),
                 deadline,
@@ -224,6 +224,20 @@ mod tests {
             card.message
         );
         assert!(card.message.ends_with("请于2022-07-28 18:00前整改到位。"));
+        // A town in another zone reads the same deadline on its own clocks.
+        let utc = notice(
+            "Town",
+            "UTC".parse().unwrap(),
+            &draft(Notify::YellowCard {
+                hazard_type: "messy_wiring".into(),
+                deadline,
+            }),
+        );
+        assert!(
+            utc.message.ends_with("请于2022-07-28 10:00前整改到位。"),
+            "{}",
+            utc.message
+        );
     }
 
     fn queued() -> Notice {

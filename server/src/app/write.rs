@@ -167,7 +167,7 @@ impl AppState {
         let notices = draft
             .notices
             .iter()
-            .map(|n| outbox::notice(&town, n))
+            .map(|n| outbox::notice(&town, self.zone, n))
             .collect();
         // The event and the answer are made once, when the store has assigned the ids.
         let mut made = None;

@@ -87,7 +87,7 @@ mod tests {
     use geo::{GeodesicArea, Intersects};
 
     use super::*;
-    use crate::domain::time::parse_moment;
+    use crate::domain::time::Zone;
     use crate::domain::{Colour, Level, Stage, UnitKind};
     use crate::state::MapState;
     use crate::state::stats::stats;
@@ -103,7 +103,7 @@ mod tests {
     }
 
     fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
-        parse_moment(s).unwrap_or_default()
+        Zone::CHINA.parse_moment(s).unwrap_or_default()
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::domain::time::{cst, local_date, start_of_day};
+use crate::domain::time::{Zone, cst};
 use crate::domain::{IsoWeek, Level, RegionId, Target};
 use crate::store::Dataset;
 
@@ -43,10 +43,10 @@ pub fn targets(data: &Dataset) -> Vec<Target> {
         return Vec::new();
     };
     let end = cst(2022, 8, 12, 22, 0);
-    let mut week = IsoWeek::of(local_date(first));
+    let mut week = IsoWeek::of(Zone::CHINA.date_of(first));
     let mut out = Vec::new();
-    while start_of_day(week.monday()) <= end {
-        let monday = start_of_day(week.monday());
+    while Zone::CHINA.start_of_day(week.monday()) <= end {
+        let monday = Zone::CHINA.start_of_day(week.monday());
         let set_at = monday + Duration::hours(8);
         let weeks_left = u32::try_from((end - monday).num_days() / 7 + 1).unwrap_or(1);
         let mut open: HashMap<&RegionId, u32> = HashMap::new();

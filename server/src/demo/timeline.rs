@@ -18,7 +18,7 @@ use rand::seq::SliceRandom;
 use super::figures;
 use super::names;
 use super::units::PlacedUnits;
-use crate::domain::time::{cst, local_date, start_of_day};
+use crate::domain::time::{Zone, cst};
 use crate::domain::{
     Batch, Category, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Severity, Stage,
     Suspension, UnitId, UnitKind,
@@ -74,8 +74,8 @@ fn between<R: Rng>(rng: &mut R, from: DateTime<Utc>, to: DateTime<Utc>) -> DateT
 
 /// The last whole second of the day `days` after `t`'s day in Guali.
 fn end_of_day_after(t: DateTime<Utc>, days: i64) -> DateTime<Utc> {
-    let date: NaiveDate = local_date(t) + Duration::days(days + 1);
-    start_of_day(date) - Duration::seconds(1)
+    let date: NaiveDate = Zone::CHINA.date_of(t) + Duration::days(days + 1);
+    Zone::CHINA.start_of_day(date) - Duration::seconds(1)
 }
 
 struct Draft {

@@ -17,13 +17,13 @@ use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
 use crate::domain::text::Text;
-use crate::domain::time::local_date;
+use crate::domain::time::Zone;
 use crate::domain::{BriefingComment, BriefingDelivery, BriefingSend, Change, RegionId};
 use crate::views::briefing::{Briefing, BriefingError, LISTED, briefing, group_messages, xlsx};
 
-/// Refuses a day ahead of today (local time) or before 1970.
-fn check_date(field: &str, date: NaiveDate) -> Result<(), ApiError> {
-    if date > local_date(Utc::now()) {
+/// Refuses a day ahead of today (the town's) or before 1970.
+fn check_date(field: &str, date: NaiveDate, zone: Zone) -> Result<(), ApiError> {
+    if date > zone.date_of(Utc::now()) {
         return Err(ApiError::bad(field, format!("{date} has not come yet")));
     }
     if date < NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() {
@@ -66,8 +66,8 @@ pub async fn get_briefing(
     params.only(&["date", "region", "format"])?;
     let date = params
         .get::<NaiveDate>("date")?
-        .unwrap_or_else(|| local_date(Utc::now()));
-    check_date("date", date)?;
+        .unwrap_or_else(|| app.zone.date_of(Utc::now()));
+    check_date("date", date, app.zone)?;
     let format = params
         .get::<String>("format")?
         .unwrap_or_else(|| "json".into());
@@ -137,7 +137,7 @@ pub async fn comment(
     req: WriteBody<CommentBody>,
 ) -> Result<Response, ApiError> {
     let b = req.body;
-    check_date("date", b.date)?;
+    check_date("date", b.date, app.zone)?;
     let change = Change::Comment(BriefingComment {
         region: b.region,
         date: b.date,
@@ -181,7 +181,7 @@ pub async fn send(
     req: WriteBody<SendBody>,
 ) -> Result<Response, ApiError> {
     let b = req.body;
-    check_date("date", b.date)?;
+    check_date("date", b.date, app.zone)?;
     let idx = {
         let (map, _) = app.read_now()?;
         who.region(&map, b.region.as_str())?

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::error::ApiError;
 use crate::auth::access::Access;
 use crate::domain::RegionId;
-use crate::domain::time::{Days, parse_moment};
+use crate::domain::time::{Days, Zone};
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
 
@@ -90,20 +90,23 @@ impl Params {
             .map(Some)
     }
 
-    /// The value of `name` as a moment (`YYYY-MM-DD`: the end of that day in Guali, or
-    /// an RFC 3339 timestamp), if present.
-    pub fn moment(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    /// The value of `name` as a moment (`YYYY-MM-DD`: the end of that day at the town's
+    /// `zone`, or an RFC 3339 timestamp), if present.
+    pub fn moment(&self, name: &str, zone: Zone) -> Result<Option<DateTime<Utc>>, ApiError> {
         self.0
             .get(name)
-            .map(|s| parse_moment(s).map_err(|e| ApiError::bad(name, e.to_string())))
+            .map(|s| {
+                zone.parse_moment(s)
+                    .map_err(|e| ApiError::bad(name, e.to_string()))
+            })
             .transpose()
     }
 
-    /// The days from `from` to `to` (`YYYY-MM-DD` in Guali, both included; either may be
-    /// left out): `from` after `to` is refused, naming `from`.
-    pub fn days(&self, from: &str, to: &str) -> Result<Days, ApiError> {
+    /// The days from `from` to `to` (`YYYY-MM-DD` at the town's `zone`, both included;
+    /// either may be left out): `from` after `to` is refused, naming `from`.
+    pub fn days(&self, from: &str, to: &str, zone: Zone) -> Result<Days, ApiError> {
         let (first, last) = (self.get::<NaiveDate>(from)?, self.get::<NaiveDate>(to)?);
-        Days::new(first, last)
+        Days::new(first, last, zone)
             .map_err(|e| ApiError::bad(from, format!("{e}: {from} must not be after {to}")))
     }
 

@@ -56,7 +56,7 @@ pub async fn get_rankings(
     let metric: Metric = params
         .get("metric")?
         .ok_or_else(|| ApiError::bad("metric", "required: inspection_rate or closure_rate"))?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let (map, now) = app.read_now()?;
     let all = UnitFilter::default();
     let moment = at.unwrap_or(now);

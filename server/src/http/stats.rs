@@ -1,5 +1,5 @@
 //! `GET /api/stats?region=ID&at=DATE|TIMESTAMP&kind=&colour=`: figures for the town or a
-//! region's subtree, as of the end of day `at` in Guali (default: now), optionally for
+//! region's subtree, as of the end of day `at` in the town (default: now), optionally for
 //! some kinds or colours of unit only.
 
 use axum::Json;
@@ -36,7 +36,7 @@ pub struct StatsResponse {
 #[utoipa::path(get, path = "/api/stats", tag = "figures",
     params(
         ("region" = Option<String>, Query, description = "A region id: its subtree"),
-        ("at" = Option<String>, Query, description = "YYYY-MM-DD (end of that day, UTC+8) or RFC 3339; default now"),
+        ("at" = Option<String>, Query, description = "YYYY-MM-DD (end of that day in the town's time zone) or RFC 3339; default now"),
         ("kind" = Option<String>, Query, description = "Comma list of unit kinds"),
         ("colour" = Option<String>, Query, description = "Comma list of colours"),
     ),
@@ -51,7 +51,7 @@ pub async fn get_stats(
     params: Params,
 ) -> Result<Json<StatsResponse>, ApiError> {
     params.only(&["region", "at", "kind", "colour"])?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let (map, now) = app.read_now()?;
     // `region=` picks the subtree; `kind=` and `colour=` count only those units (and
     // their hazards).

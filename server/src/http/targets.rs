@@ -14,7 +14,6 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::time::local_date;
 use crate::domain::{Change, IsoWeek, RegionId, Target};
 use crate::views::targets::{GroupWeek, group_weeks};
 
@@ -96,14 +95,14 @@ pub async fn get(
     let week = match params.get::<IsoWeek>("week")? {
         Some(w) => w,
         None => {
-            let this = IsoWeek::of(local_date(Utc::now()));
+            let this = IsoWeek::of(app.zone.date_of(Utc::now()));
             app.store.latest_target_week(&this).await?.unwrap_or(this)
         }
     };
     let monday = week.monday();
     let targets = app.store.targets(&week).await?;
     let (map, now) = app.read_now()?;
-    let groups = group_weeks(&map, &week, &targets, now, |idx| {
+    let groups = group_weeks(&map, &week, &targets, (now, app.zone), |idx| {
         who.scope.covers(&map, idx)
     });
     Ok(Json(Week {

@@ -96,7 +96,7 @@ pub async fn get_tile(
     params.only(&["kind", "colour", "region", "at"])?;
     let layers = parse_layers(&layers)?;
     let coord = parse_coord(&z, &x, &y)?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
         let filter = params.unit_filter(&who, &map)?;

@@ -164,7 +164,7 @@ pub async fn card(
 ) -> Result<Json<Card>, ApiError> {
     params.only(&["at"])?;
     let id: UnitId = path_id("unit", &id)?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let colour = {
         let (map, now) = app.read_now()?;
         let e = who.unit(&map, id)?;

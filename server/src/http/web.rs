@@ -204,11 +204,14 @@ pub struct PageConfig {
     basemap: Option<Basemap>,
     /// The store's root region's name (the town's, or the province's): the page's titles.
     town: String,
+    /// The town's time zone (`+08:00`), which the page's clocks and dates are in.
+    #[schema(value_type = String, example = "+08:00")]
+    time_zone: crate::domain::time::Zone,
 }
 
 /// `GET /api/config`: what the page needs to know of the server's settings.
 #[utoipa::path(get, path = "/api/config", tag = "page", security(()),
-    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}, \"town\": NAME}`: the raster basemap set by `--basemap-url`, the store's town (or province) name", body = PageConfig)))]
+    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}, \"town\": NAME, \"time_zone\": \"+08:00\"}`: the raster basemap set by `--basemap-url`, the store's town (or province) name, its time zone", body = PageConfig)))]
 pub async fn config(
     State(state): State<AppState>,
     params: Params,
@@ -224,6 +227,7 @@ pub async fn config(
             tiles: tiles.to_vec(),
         }),
         town,
+        time_zone: state.zone,
     }))
 }
 

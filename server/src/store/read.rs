@@ -12,6 +12,7 @@ use super::rows::{
     SuspensionRow, TargetRow, UnitRow,
 };
 use super::{AnyStore, NoticeOutcome, Result};
+use crate::domain::time::Zone;
 use crate::domain::{BriefingComment, ContentHash, HazardId, IsoWeek, RegionId, Target, UnitId};
 
 /// The columns of an event as read.
@@ -86,6 +87,32 @@ impl AnyStore {
         )
         .fetch_optional(pool)
         .await?))
+    }
+
+    /// The town's time zone: the one it was set up with, else China's.
+    pub async fn zone(&self) -> Result<Zone> {
+        let value: Option<String> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT value FROM settings WHERE name = 'time_zone'"
+        )
+        .fetch_optional(pool)
+        .await?);
+        value.map_or(Ok(Zone::default()), |v| {
+            rows::parse("settings.time_zone", &v)
+        })
+    }
+
+    /// Sets the town's time zone (read at start: a running server keeps its own).
+    pub async fn put_zone(&self, zone: Zone) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ('time_zone', $1) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(zone.to_string())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// Units whose `colour` column is not filled yet (just imported, or stored before

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::page::Place;
 use super::rankings::{Metric, Ranked, ranking};
 use super::targets::GroupWeek;
+use crate::domain::time::Zone;
 use crate::domain::{
     BriefingComment, HazardFacts, HazardId, IsoWeek, Level, Severity, UnitId, time::Stamp,
 };
@@ -196,6 +197,9 @@ pub struct Listed<T> {
 pub struct Briefing {
     /// The day.
     pub date: NaiveDate,
+    /// The town's time zone, which the day and every time are in (`+08:00`).
+    #[schema(value_type = String, example = "+08:00")]
+    pub time_zone: Zone,
     /// The region it is of.
     pub region: Place,
     /// The moment its figures are of: the end of the day, or now for today.
@@ -397,8 +401,7 @@ pub async fn briefing(
     date: NaiveDate,
     listed: usize,
 ) -> Result<Briefing, BriefingError> {
-    use crate::domain::time::start_of_day;
-    let end = start_of_day(date + chrono::Duration::days(1));
+    let end = app.zone.start_of_day(date + chrono::Duration::days(1));
     let week = IsoWeek::of(date);
     let targets = app.store.targets(&week).await?;
     let (figures, groups, at, villages) = {
@@ -406,7 +409,7 @@ pub async fn briefing(
         let present = end >= now;
         let at = if present { now } else { end };
         let f = figures(&map, idx, at, present);
-        let groups = super::targets::group_weeks(&map, &week, &targets, at, |g| {
+        let groups = super::targets::group_weeks(&map, &week, &targets, (at, app.zone), |g| {
             map.regions.is_within(g, idx) || map.regions.is_within(idx, g)
         });
         // The units the lists name, with their villages' names.
@@ -469,6 +472,7 @@ pub async fn briefing(
     };
     Ok(Briefing {
         date,
+        time_zone: app.zone,
         at,
         previous_at: at - chrono::Duration::days(1),
         totals: figures.totals.clone(),
@@ -498,11 +502,9 @@ pub async fn briefing(
     })
 }
 
-/// A day and a minute in local time, as the sheets write them.
-fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::domain::time::china_standard_time())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+/// A day and a minute on the town's clocks, as the sheets write them.
+fn local(zone: Zone, t: DateTime<Utc>) -> String {
+    zone.local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// A rate as a percentage with one decimal.
@@ -528,7 +530,7 @@ pub fn xlsx(b: &Briefing) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let rows: [(&str, String); 12] = [
         ("地区", b.region.name.clone()),
         ("日期", b.date.to_string()),
-        ("统计截至", local(b.at)),
+        ("统计截至", local(b.time_zone, b.at)),
         ("主体数", t.units.to_string()),
         ("已排查", t.inspected.to_string()),
         ("排查率", percent(t.inspection_rate)),
@@ -550,7 +552,7 @@ pub fn xlsx(b: &Briefing) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     sheet.write_string_with_format(at, 0, "领导点评", &bold)?;
     if let Some(c) = &b.comment {
         sheet.write_string(at, 1, c.text.as_str())?;
-        sheet.write_string(at + 1, 1, format!("{} {}", c.by, local(c.at)))?;
+        sheet.write_string(at + 1, 1, format!("{} {}", c.by, local(b.time_zone, c.at)))?;
     }
     sheet.set_column_width(0, 16)?;
     sheet.set_column_width(1, 60)?;
@@ -630,12 +632,12 @@ pub fn xlsx(b: &Briefing) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
                     "一般"
                 };
                 sheet.write_string(r, 3, severity)?;
-                sheet.write_string(r, 4, local(h.found_at))?;
+                sheet.write_string(r, 4, local(b.time_zone, h.found_at))?;
                 if let Some(d) = h.deadline {
-                    sheet.write_string(r, 5, local(d))?;
+                    sheet.write_string(r, 5, local(b.time_zone, d))?;
                 }
                 if let Some(y) = h.yellow_card_at {
-                    sheet.write_string(r, 6, local(y))?;
+                    sheet.write_string(r, 6, local(b.time_zone, y))?;
                 }
                 sheet.write_number(r, 7, h.days_open as f64)?;
                 sheet.write_number(r, 8, h.days_overdue as f64)?;
@@ -680,13 +682,11 @@ pub fn group_messages(
 ) -> Vec<(crate::domain::RegionId, String)> {
     let aggs = fold_regions(map, b.at, &UnitFilter::default());
     let t = &b.totals;
-    let end = crate::domain::time::start_of_day(b.date + chrono::Duration::days(1));
+    let end = b.time_zone.start_of_day(b.date + chrono::Duration::days(1));
     let as_of = if b.at == end {
         "24时".to_owned()
     } else {
-        b.at.with_timezone(&crate::domain::time::china_standard_time())
-            .format("%H:%M")
-            .to_string()
+        b.time_zone.local(b.at).format("%H:%M").to_string()
     };
     let mut by_closure: Vec<&VillageLine> = b.villages.iter().collect();
     by_closure.sort_by_key(|v| (v.closure_rank, v.id.clone()));

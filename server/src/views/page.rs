@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::domain::time::{Stamp, local_date};
+use crate::domain::time::{Stamp, Zone};
 use crate::domain::{Colour, Level, RegionId, UnitId, UnitKind};
 use crate::state::aggregate::Agg;
 use crate::state::scope::Scope;
@@ -307,11 +307,16 @@ pub fn labels(
     }
 }
 
-/// Hazards found and closed per Guali day in a region's subtree, on each day with any
+/// Hazards found and closed per day (the town's, at `zone`) in a region's subtree, on each day with any
 /// such activity (a quiet stretch after the campaign, or a hazard found years later,
 /// does not stretch the chart), with running totals and the closure rate at each day's
 /// end.
-pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Scope) -> Progress {
+pub fn progress(
+    state: &MapState,
+    idx: RegionIdx,
+    (now, zone): (DateTime<Utc>, Zone),
+    scope: &Scope,
+) -> Progress {
     let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
     for e in &state.units {
         if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
@@ -320,10 +325,10 @@ pub fn progress(state: &MapState, idx: RegionIdx, now: DateTime<Utc>, scope: &Sc
         for h in e.hazards.iter() {
             let f = h.found_at.time();
             if f <= now {
-                by_day.entry(local_date(f)).or_default().0 += 1;
+                by_day.entry(zone.date_of(f)).or_default().0 += 1;
             }
             if let Some(c) = h.closed_at.map(Stamp::time).filter(|&c| c <= now) {
-                by_day.entry(local_date(c)).or_default().1 += 1;
+                by_day.entry(zone.date_of(c)).or_default().1 += 1;
             }
         }
     }
@@ -378,7 +383,13 @@ mod tests {
     #[test]
     fn progress_counts_each_hazard_once_found_and_once_closed() {
         let s = MapState::build(dataset(), t(9)).unwrap();
-        let p = serde_json::to_value(progress(&s, s.regions.root(), t(9), &Scope::All)).unwrap();
+        let p = serde_json::to_value(progress(
+            &s,
+            s.regions.root(),
+            (t(9), Zone::CHINA),
+            &Scope::All,
+        ))
+        .unwrap();
         let days = p["days"].as_array().cloned().unwrap_or_default();
         let last = days.last().cloned().unwrap_or_default();
         let found: usize = s.units.iter().map(|e| e.hazards.len()).sum();

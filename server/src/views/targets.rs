@@ -2,13 +2,17 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::domain::time::{Stamp, local_date, start_of_day};
+use crate::domain::time::{Stamp, Zone};
 use crate::domain::{IsoWeek, Level, RegionId, Target};
 use crate::state::{MapState, RegionIdx};
 
 /// For every group of the town, in id order, the hazards closed at its units on each of
-/// `days` (Guali dates).
-pub fn closures_by_group_and_day(map: &MapState, days: &[NaiveDate]) -> Vec<(RegionIdx, Vec<u64>)> {
+/// `days` (the town's dates, at `zone`).
+pub fn closures_by_group_and_day(
+    map: &MapState,
+    days: &[NaiveDate],
+    zone: Zone,
+) -> Vec<(RegionIdx, Vec<u64>)> {
     let mut groups: Vec<RegionIdx> = map.regions.at_level(Level::Group).collect();
     groups.sort_by(|&a, &b| map.regions.get(a).id.cmp(&map.regions.get(b).id));
     let mut slot = vec![usize::MAX; map.regions.all().len()];
@@ -30,7 +34,7 @@ pub fn closures_by_group_and_day(map: &MapState, days: &[NaiveDate]) -> Vec<(Reg
             let Some(closed) = h.closed_at.map(Stamp::time) else {
                 continue;
             };
-            let day = local_date(closed);
+            let day = zone.date_of(closed);
             if day < first || day > last {
                 continue;
             }
@@ -74,17 +78,18 @@ pub struct GroupWeek {
 }
 
 /// Every group of `week` whose region `shown` accepts, with its target (of `targets`)
-/// and its closures day by day up to `now` (later days are `null`).
+/// and its closures day by day (the town's days, at `zone`) up to `now` (later days are
+/// `null`).
 pub fn group_weeks(
     map: &MapState,
     week: &IsoWeek,
     targets: &[Target],
-    now: DateTime<Utc>,
+    (now, zone): (DateTime<Utc>, Zone),
     shown: impl Fn(RegionIdx) -> bool,
 ) -> Vec<GroupWeek> {
     let monday = week.monday();
     let days: Vec<NaiveDate> = (0..7).map(|d| monday + Duration::days(d)).collect();
-    closures_by_group_and_day(map, &days)
+    closures_by_group_and_day(map, &days, zone)
         .into_iter()
         .filter(|(idx, _)| shown(*idx))
         .map(|(idx, daily)| {
@@ -95,7 +100,7 @@ pub fn group_weeks(
                 .iter()
                 .zip(&daily)
                 .map(|(d, &n)| {
-                    let past = start_of_day(*d) < now;
+                    let past = zone.start_of_day(*d) < now;
                     if past {
                         cumulative += n;
                     }

@@ -12,13 +12,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use super::{ImportError, LineError, Table};
 use crate::app::AppState;
 use crate::domain::checklist::HAZARD_TYPES;
-use crate::domain::time::{china_standard_time, end_of_day, start_of_day};
+use crate::domain::time::Zone;
 use crate::domain::{
     Category, InspectionKind, PastHazard, PastMoments, PastVisit, RecordImport, Severity, Stage,
     Text, UnitId,
@@ -153,9 +153,9 @@ fn words<T: std::fmt::Display>(table: &[(T, &str)]) -> String {
         .join(", ")
 }
 
-/// A moment as a person or an app writes it: local time unless it carries an offset; a
-/// date alone is the start of that day (`end`: its end, for a deadline).
-pub fn parse_local(s: &str, end: bool) -> Option<DateTime<Utc>> {
+/// A moment as a person or an app writes it: the town's local time unless it carries
+/// an offset; a date alone is the start of that day (`end`: its end, for a deadline).
+pub fn parse_local(s: &str, end: bool, zone: Zone) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -168,15 +168,16 @@ pub fn parse_local(s: &str, end: bool) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return china_standard_time()
-                .from_local_datetime(&t)
-                .single()
-                .map(|t| t.with_timezone(&Utc));
+            return Some(zone.moment(t));
         }
     }
     for f in ["%Y-%m-%d", "%Y/%m/%d"] {
         if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return Some(if end { end_of_day(d) } else { start_of_day(d) });
+            return Some(if end {
+                zone.end_of_day(d)
+            } else {
+                zone.start_of_day(d)
+            });
         }
     }
     None
@@ -245,7 +246,7 @@ impl AppState {
                             LineError::at(r.line, id_col, "no registered unit has this id")
                         })
                 };
-                match read_row(&layout, r, unit(&r.cells), now) {
+                match read_row(&layout, r, unit(&r.cells), now, self.zone) {
                     Ok(row) => rows.push(row),
                     Err(mut e) => errors.append(&mut e),
                 }
@@ -317,6 +318,7 @@ fn read_row(
     row: &super::table::Row,
     unit: Result<UnitId, LineError>,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Row, Vec<LineError>> {
     let line = row.line;
     let mut errors = Vec::new();
@@ -328,7 +330,7 @@ fn read_row(
         if v.is_empty() {
             return Ok(None);
         }
-        let t = parse_local(v, end).ok_or_else(|| {
+        let t = parse_local(v, end, zone).ok_or_else(|| {
             format!("`{v}` is not a moment (2022-07-05 14:30, or a date 2022-07-05)")
         })?;
         if t.timestamp() < 946_684_800 {

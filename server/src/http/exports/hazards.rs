@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{Export, Format, file, lang_of, names_of};
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::time::local_date;
+use crate::domain::time::Zone;
 use crate::domain::{Hazard, HazardId, UnitId};
 use crate::http::error::ApiError;
 use crate::http::params::Params;
@@ -23,9 +23,9 @@ use crate::views::export::{Cell, Lang, place_of};
         ("format" = Option<String>, Query, description = "csv (default; UTF-8 with BOM), xlsx or geojson (the unit's point per hazard)"),
         ("lang" = Option<String>, Query, description = "zh (default) or en: the headers and words of CSV and XLSX"),
         ("region" = Option<String>, Query, description = "A region id: its subtree (within the reader's scope)"),
-        ("at" = Option<String>, Query, description = "The moment of each hazard's state: YYYY-MM-DD (end of that day, UTC+8) or RFC 3339; default now. Hazards found later are left out"),
-        ("from" = Option<String>, Query, description = "Only hazards found on or after this day (YYYY-MM-DD, UTC+8)"),
-        ("to" = Option<String>, Query, description = "Only hazards found on or before this day (YYYY-MM-DD, UTC+8)"),
+        ("at" = Option<String>, Query, description = "The moment of each hazard's state: YYYY-MM-DD (end of that day in the town's time zone) or RFC 3339; default now. Hazards found later are left out"),
+        ("from" = Option<String>, Query, description = "Only hazards found on or after this day (YYYY-MM-DD, the town's day)"),
+        ("to" = Option<String>, Query, description = "Only hazards found on or before this day (YYYY-MM-DD, the town's day)"),
         ("kind" = Option<String>, Query, description = "Comma-separated unit kinds"),
         ("colour" = Option<String>, Query, description = "Comma-separated colours of the unit at `at`"),
     ),
@@ -48,8 +48,8 @@ pub async fn export_hazards(
     ])?;
     let format = Format::of(&params)?;
     let lang = lang_of(&params)?;
-    let at = params.moment("at")?;
-    let days = params.days("from", "to")?;
+    let at = params.moment("at", app.zone)?;
+    let days = params.days("from", "to", app.zone)?;
     let (at, ids, region) = {
         let (map, now) = app.read_now()?;
         let at = at.unwrap_or(now);
@@ -58,13 +58,16 @@ pub async fn export_hazards(
         let home = filter.region.unwrap_or_else(|| who.home(&map));
         (at, ids, map.regions.get(home).id.to_string())
     };
-    let name = format!("hazards-{region}-{}", local_date(at).format("%Y%m%d"));
-    Ok(file(app, Hazards { at }, ids, format, lang, &name))
+    let name = format!("hazards-{region}-{}", app.zone.date_of(at).format("%Y%m%d"));
+    let zone = app.zone;
+    Ok(file(app, Hazards { at, zone }, ids, format, lang, &name))
 }
 
 /// The hazards export, as of `at`.
 pub(super) struct Hazards {
     at: DateTime<Utc>,
+    /// The town's, whose clocks the sheet's times are on.
+    zone: Zone,
 }
 
 impl Export for Hazards {
@@ -104,7 +107,7 @@ impl Export for Hazards {
     }
 
     fn cells(&self, row: &HazardRow, lang: Lang) -> Vec<Cell> {
-        cells(row, self.at, lang)
+        cells(row, self.at, lang, self.zone)
     }
 
     fn feature(&self, row: &HazardRow) -> String {

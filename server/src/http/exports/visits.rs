@@ -9,6 +9,7 @@ use super::{Export, Format, file, lang_of, names_of};
 use crate::app::AppState;
 use crate::auth::access::Access;
 use crate::domain::UnitId;
+use crate::domain::time::Zone;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::views::export::visits::{VisitRow, cells, feature, header, units};
@@ -20,8 +21,8 @@ use crate::views::export::{Cell, Lang, place_of};
         ("format" = Option<String>, Query, description = "csv (default; UTF-8 with BOM), xlsx or geojson (the unit's point per visit)"),
         ("lang" = Option<String>, Query, description = "zh (default) or en: the headers and words of CSV and XLSX"),
         ("region" = Option<String>, Query, description = "A region id: its subtree (within the reader's scope)"),
-        ("from" = Option<String>, Query, description = "Only visits on or after this day (YYYY-MM-DD, UTC+8)"),
-        ("to" = Option<String>, Query, description = "Only visits on or before this day (YYYY-MM-DD, UTC+8)"),
+        ("from" = Option<String>, Query, description = "Only visits on or after this day (YYYY-MM-DD, the town's day)"),
+        ("to" = Option<String>, Query, description = "Only visits on or before this day (YYYY-MM-DD, the town's day)"),
     ),
     responses(
         (status = 200, description = "The file, as an attachment", content(
@@ -40,18 +41,19 @@ pub async fn export_visits(
     params.only(&["format", "lang", "region", "from", "to"])?;
     let format = Format::of(&params)?;
     let lang = lang_of(&params)?;
-    let days = params.days("from", "to")?;
+    let days = params.days("from", "to", app.zone)?;
     let (ids, region) = {
         let (map, _) = app.read_now()?;
         let filter = params.unit_filter(&who, &map)?;
         let home = filter.region.unwrap_or_else(|| who.home(&map));
         (units(&map, &filter), map.regions.get(home).id.to_string())
     };
-    let date = chrono::Utc::now().format("%Y%m%d");
+    let date = app.zone.date_of(chrono::Utc::now()).format("%Y%m%d");
     let name = format!("visits-{region}-{date}");
     let visits = Visits {
         from: days.start(),
         until: days.end(),
+        zone: app.zone,
     };
     Ok(file(app, visits, ids, format, lang, &name))
 }
@@ -60,6 +62,8 @@ pub async fn export_visits(
 pub(super) struct Visits {
     from: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
+    /// The town's, whose clocks the sheet's times are on.
+    zone: Zone,
 }
 
 impl Export for Visits {
@@ -98,7 +102,7 @@ impl Export for Visits {
     }
 
     fn cells(&self, row: &VisitRow, lang: Lang) -> Vec<Cell> {
-        cells(row, lang)
+        cells(row, lang, self.zone)
     }
 
     fn feature(&self, row: &VisitRow) -> String {

@@ -31,5 +31,5 @@ pub async fn progress(
         Some(id) => who.region_touching(&map, id.as_str())?,
         None => who.home(&map),
     };
-    Ok(Json(page::progress(&map, idx, now, &who.scope)))
+    Ok(Json(page::progress(&map, idx, (now, app.zone), &who.scope)))
 }

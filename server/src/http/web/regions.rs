@@ -41,7 +41,7 @@ pub async fn region(
     params: Params,
 ) -> Result<Json<page::RegionView>, ApiError> {
     params.only(&["at", "kind", "colour"])?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let (map, now) = app.read_now()?;
     let idx = who.region_touching(&map, &id)?;
     let mut filter = params.unit_filter(&who, &map)?;
@@ -111,7 +111,7 @@ pub async fn units(
     params: Params,
 ) -> Result<Json<UnitList>, ApiError> {
     params.only(&["at"])?;
-    let at = params.moment("at")?;
+    let at = params.moment("at", app.zone)?;
     let (list, region) = {
         let (map, now) = app.read_now()?;
         let now = at.filter(|&t| t < now).unwrap_or(now);

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Cell, Lang, Place, header_of, local_time, local_time_or_empty, word, yes_no};
 use crate::domain::checklist::hazard_type;
-use crate::domain::time::{Days, Stamp};
+use crate::domain::time::{Days, Stamp, Zone};
 use crate::domain::{Hazard, HazardFacts, HazardId, Severity, Stage, UnitId, colour_of};
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
@@ -156,7 +156,7 @@ fn type_name(key: &str, lang: Lang) -> &str {
 }
 
 /// The row's cells at `at`, in the header's order.
-pub fn cells(r: &HazardRow, at: DateTime<Utc>, lang: Lang) -> Vec<Cell> {
+pub fn cells(r: &HazardRow, at: DateTime<Utc>, lang: Lang, zone: Zone) -> Vec<Cell> {
     let h = &r.hazard;
     let s = state_at(h, at);
     let (category_zh, category_en) = h.category.names();
@@ -171,10 +171,10 @@ pub fn cells(r: &HazardRow, at: DateTime<Utc>, lang: Lang) -> Vec<Cell> {
         type_name(&h.hazard_type, lang).into(),
         word(&SEVERITIES_ZH, h.severity, h.severity.as_str(), lang).into(),
         word(&STAGES_ZH, h.stage, h.stage.as_str(), lang).into(),
-        local_time(h.found_at).into(),
-        local_time_or_empty(h.deadline).into(),
-        local_time_or_empty(s.yellow_card_at).into(),
-        local_time_or_empty(s.closed_at).into(),
+        local_time(zone, h.found_at).into(),
+        local_time_or_empty(zone, h.deadline).into(),
+        local_time_or_empty(zone, s.yellow_card_at).into(),
+        local_time_or_empty(zone, s.closed_at).into(),
         s.state.word(lang).into(),
         Cell::Int(s.days_open),
         Cell::Int(s.days_overdue),
@@ -285,16 +285,16 @@ mod tests {
         };
         let at = cst(2022, 7, 15, 18, 0);
         for lang in [Lang::Zh, Lang::En] {
-            assert_eq!(cells(&r, at, lang).len(), header(lang).len());
+            assert_eq!(cells(&r, at, lang, Zone::CHINA).len(), header(lang).len());
         }
-        let zh = cells(&r, at, Lang::Zh);
+        let zh = cells(&r, at, Lang::Zh, Zone::CHINA);
         assert_eq!(zh[7], Cell::from("疏散通道堵塞"));
         assert_eq!(
             (&zh[8], &zh[9], &zh[14]),
             (&"一般".into(), &"限期整改".into(), &"逾期".into())
         );
         assert_eq!(zh[13], Cell::from(""), "closed after the moment");
-        let en = cells(&r, at, Lang::En);
+        let en = cells(&r, at, Lang::En, Zone::CHINA);
         assert_eq!(
             (&en[6], &en[14], &en[16]),
             (&"fire safety".into(), &"overdue".into(), &Cell::Int(5))

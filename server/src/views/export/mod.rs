@@ -9,7 +9,7 @@ pub mod visits;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::time::china_standard_time;
+use crate::domain::time::Zone;
 use crate::domain::{Level, Location, RegionId};
 use crate::state::{MapState, UnitEntry};
 
@@ -117,16 +117,14 @@ pub(crate) fn word<T: PartialEq + Copy>(
     }
 }
 
-/// A moment as a spreadsheet shows it: local time in Guali (UTC+8), to the second.
-pub fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_standard_time())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+/// A moment as a spreadsheet shows it: on the town's clocks, to the second.
+pub fn local_time(zone: Zone, t: DateTime<Utc>) -> String {
+    zone.local(t).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `Some` moment as [`local_time`], `None` as ''.
-pub fn local_time_or_empty(t: Option<DateTime<Utc>>) -> String {
-    t.map(local_time).unwrap_or_default()
+pub fn local_time_or_empty(zone: Zone, t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| local_time(zone, t)).unwrap_or_default()
 }
 
 /// Yes or no in `lang` (是/否).
@@ -146,8 +144,8 @@ mod tests {
     #[test]
     fn times_are_local_and_cells_print_as_csv_writes_them() {
         let t = crate::domain::time::cst(2022, 7, 15, 9, 30);
-        assert_eq!(local_time(t), "2022-07-15 09:30:00");
-        assert_eq!(local_time_or_empty(None), "");
+        assert_eq!(local_time(Zone::CHINA, t), "2022-07-15 09:30:00");
+        assert_eq!(local_time_or_empty(Zone::CHINA, None), "");
         assert_eq!(Cell::Int(12).as_text(), "12");
         assert_eq!(Cell::from("绿").as_text(), "绿");
         assert_eq!(yes_no(true, Lang::Zh), "是");

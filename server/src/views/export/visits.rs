@@ -2,6 +2,7 @@
 //! which unit, and what they found — a pass, or how many hazards.
 
 use super::{Cell, Lang, Place, header_of, local_time, word, yes_no};
+use crate::domain::time::Zone;
 use crate::domain::{Inspection, InspectionKind, UnitId};
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
@@ -69,7 +70,7 @@ pub fn result(hazards_found: u32, lang: Lang) -> String {
 }
 
 /// The row's cells, in the header's order.
-pub fn cells(r: &VisitRow, lang: Lang) -> Vec<Cell> {
+pub fn cells(r: &VisitRow, lang: Lang, zone: Zone) -> Vec<Cell> {
     let v = &r.visit;
     vec![
         Cell::Int(v.id.get()),
@@ -80,7 +81,7 @@ pub fn cells(r: &VisitRow, lang: Lang) -> Vec<Cell> {
         r.place.micro_grid.as_str().into(),
         word(&KINDS_ZH, v.kind, v.kind.as_str(), lang).into(),
         v.inspector.as_str().into(),
-        local_time(v.at).into(),
+        local_time(zone, v.at).into(),
         result(r.hazards_found, lang).into(),
         yes_no(v.comprehensive, lang).into(),
         v.note.as_str().into(),
@@ -119,7 +120,7 @@ pub fn feature(r: &VisitRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::time::cst;
+    use crate::domain::time::{Zone, cst};
     use crate::domain::{InspectionId, Location};
 
     #[test]
@@ -145,7 +146,7 @@ mod tests {
                 location: Location::new(120.4, 30.2).unwrap(),
             },
         };
-        let zh = cells(&r, Lang::Zh);
+        let zh = cells(&r, Lang::Zh, Zone::CHINA);
         assert_eq!(zh.len(), header(Lang::Zh).len());
         assert_eq!((&zh[6], &zh[9]), (&"复查".into(), &"发现隐患2处".into()));
         assert_eq!(
