@@ -90,7 +90,7 @@ pub struct ImportRegions {
     pub level: String,
     /// The coordinates' system: wgs84, gcj02 (AMap) or bd09 (Baidu).
     #[arg(long, default_value = "wgs84")]
-    pub crs: String,
+    pub crs: crate::domain::Crs,
     /// The attribute holding each id (default: id, 编号, code, 代码).
     #[arg(long)]
     pub id_field: Option<String>,
@@ -130,7 +130,7 @@ pub struct ImportUnits {
     pub file: PathBuf,
     /// The positions' coordinate system: wgs84, gcj02 (AMap) or bd09 (Baidu).
     #[arg(long, default_value = "wgs84")]
-    pub crs: String,
+    pub crs: crate::domain::Crs,
     /// How the import is run: a dry run or not, by whom, into which store.
     #[command(flatten)]
     pub run: ImportRun,

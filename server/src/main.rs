@@ -73,19 +73,11 @@ async fn main() -> anyhow::Result<()> {
 /// transaction, or every wrong line printed and exit 1.
 async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
     use onemap::app::import::{Format, ImportError, ImportReport, table};
-    let crs: onemap::domain::Crs = args
-        .crs
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--crs: one of wgs84, gcj02, bd09"))?;
     let data =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let store = open(&args.run.store).await?;
     let app = onemap::load_state(&store).await?;
-    let source = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let source = source_name(&args.file);
     let bad = |lines: Vec<onemap::app::import::LineError>| -> anyhow::Result<()> {
         refuse_lines(&args.file, &lines)
     };
@@ -93,7 +85,7 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         Ok(t) => t,
         Err(e) => return bad(vec![e]),
     };
-    let (import, ignored) = match app.plan_import(&table, crs, &source).await {
+    let (import, ignored) = match app.plan_import(&table, args.crs, &source).await {
         Ok(p) => p,
         Err(ImportError::Lines(lines)) => return bad(lines),
         Err(ImportError::Write(e)) => return Err(e.into()),
@@ -123,6 +115,13 @@ async fn import_units(args: onemap::config::ImportUnits) -> anyhow::Result<()> {
         },
     );
     Ok(())
+}
+
+/// A file's name as the log records an import's source.
+fn source_name(file: &std::path::Path) -> String {
+    file.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// What an import's summary starts with on a dry run.
@@ -168,11 +167,7 @@ async fn import_records(args: onemap::config::ImportRecords) -> anyhow::Result<(
         .unwrap_or_else(|e| refuse_lines(&args.file, &[e]));
     let store = open(&args.run.store).await?;
     let app = onemap::load_state(&store).await?;
-    let source = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let source = source_name(&args.file);
     let (import, ignored) = match app.plan_records(&table, &source).await {
         Ok(p) => p,
         Err(ImportError::Lines(lines)) => refuse_lines(&args.file, &lines),
@@ -229,30 +224,16 @@ async fn init(args: onemap::config::InitArgs) -> anyhow::Result<()> {
 /// map and written in one transaction, or every wrong feature printed and exit 1. An
 /// empty store takes a town file's one town as its root first.
 async fn import_regions(args: onemap::config::ImportRegions) -> anyhow::Result<()> {
-    use onemap::app::import::regions::{LEVELS, RegionOptions, RegionReport};
+    use onemap::app::import::regions::{RegionOptions, RegionReport, level_of};
     use onemap::app::import::{ImportError, features};
-    let level: onemap::domain::Level = args
-        .level
-        .parse()
-        .ok()
-        .filter(|l| LEVELS.contains(l))
-        .ok_or_else(|| {
-            anyhow::anyhow!("--level: one of town, area, group, village, grid, micro_grid")
-        })?;
+    let level = level_of(&args.level).map_err(|m| anyhow::anyhow!("--level: {m}"))?;
     let mut options = RegionOptions::new(level);
-    options.crs = args
-        .crs
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--crs: one of wgs84, gcj02, bd09"))?;
+    options.crs = args.crs;
     options.id_field = args.id_field.clone();
     options.name_field = args.name_field.clone();
     options.parent_field = args.parent_field.clone();
     options.tolerance = args.tolerance;
-    options.source = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    options.source = source_name(&args.file);
     let ext = args
         .file
         .extension()

@@ -62,12 +62,7 @@ impl Zone {
 
     /// Midnight at the start of `date`.
     pub fn start_of_day(self, date: NaiveDate) -> DateTime<Utc> {
-        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-        self.0
-            .from_local_datetime(&midnight)
-            .single()
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default()
+        self.moment(date.and_time(chrono::NaiveTime::MIN))
     }
 
     /// The last instant of `date`.
@@ -178,11 +173,9 @@ impl std::str::FromStr for Zone {
 /// A moment in China Standard Time, as the reports write them (the demo's and the
 /// tests' dates).
 pub fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Zone::CHINA
-        .0
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+    NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|date| date.and_hms_opt(h, min, 0))
+        .map(|local| Zone::CHINA.moment(local))
         .unwrap_or_default()
 }
 

@@ -13,10 +13,10 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::app::import::records::RecordReport;
-use crate::app::import::regions::{LEVELS, RegionOptions, RegionReport};
+use crate::app::import::regions::{RegionOptions, RegionReport, level_of};
 use crate::app::import::{Format, ImportError, ImportReport, features, table};
 use crate::auth::access::Access;
-use crate::domain::{Change, Crs, Level};
+use crate::domain::{Change, Crs};
 
 /// The largest file an import takes (a town's register is a few MiB).
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
@@ -43,14 +43,8 @@ pub async fn import_units(
     req: Request,
 ) -> Result<Response, ApiError> {
     params.only(&["crs", "dry_run", "source"])?;
-    let crs: Crs = match params.get::<String>("crs")? {
-        None => Crs::Wgs84,
-        Some(c) => c
-            .parse()
-            .map_err(|_| ApiError::bad("crs", "one of wgs84, gcj02, bd09"))?,
-    };
-    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
-    let source = params.get::<String>("source")?.unwrap_or_default();
+    let crs = params.get::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
+    let (dry_run, source) = how_run(&params)?;
     let Upload {
         data,
         content_type,
@@ -71,6 +65,15 @@ pub async fn import_units(
     }
     report.dry_run = dry_run;
     Ok(Json(report).into_response())
+}
+
+/// What every import takes besides its file: whether it is a dry run (`dry_run`,
+/// default false) and the file's name for the log (`source`).
+fn how_run(params: &Params) -> Result<(bool, String), ApiError> {
+    Ok((
+        params.get::<bool>("dry_run")?.unwrap_or(false),
+        params.get::<String>("source")?.unwrap_or_default(),
+    ))
 }
 
 impl From<ImportError> for ApiError {
@@ -119,24 +122,13 @@ pub async fn import_regions(
         "dry_run",
         "source",
     ])?;
-    let level: Level = match params.get::<String>("level")? {
+    let level = match params.get::<String>("level")? {
         None => return Err(ApiError::bad("level", "required: one of the levels")),
-        Some(l) => l
-            .parse()
-            .ok()
-            .filter(|l| LEVELS.contains(l))
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "level",
-                    "one of town, area, group, village, grid, micro_grid",
-                )
-            })?,
+        Some(l) => level_of(&l).map_err(|m| ApiError::bad("level", m))?,
     };
     let mut options = RegionOptions::new(level);
-    if let Some(c) = params.get::<String>("crs")? {
-        options.crs = c
-            .parse()
-            .map_err(|_| ApiError::bad("crs", "one of wgs84, gcj02, bd09"))?;
+    if let Some(crs) = params.get::<Crs>("crs")? {
+        options.crs = crs;
     }
     options.id_field = params.get::<String>("id_field")?;
     options.name_field = params.get::<String>("name_field")?;
@@ -147,8 +139,8 @@ pub async fn import_regions(
         }
         options.tolerance = t;
     }
-    options.source = params.get::<String>("source")?.unwrap_or_default();
-    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
+    let (dry_run, source) = how_run(&params)?;
+    options.source = source;
     let Upload {
         data,
         content_type,
@@ -200,8 +192,7 @@ pub async fn import_records(
     req: Request,
 ) -> Result<Response, ApiError> {
     params.only(&["dry_run", "source"])?;
-    let dry_run = params.get::<bool>("dry_run")?.unwrap_or(false);
-    let source = params.get::<String>("source")?.unwrap_or_default();
+    let (dry_run, source) = how_run(&params)?;
     let Upload {
         data,
         content_type,

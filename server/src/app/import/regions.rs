@@ -331,6 +331,14 @@ pub fn plan(
     })
 }
 
+/// `s` as a level a file of places may hold, or what those levels are.
+pub fn level_of(s: &str) -> Result<Level, String> {
+    s.parse()
+        .ok()
+        .filter(|l| LEVELS.contains(l))
+        .ok_or_else(|| format!("a town's places are {}", level_names()))
+}
+
 fn level_names() -> String {
     LEVELS.map(|l| l.as_str()).join(", ")
 }
