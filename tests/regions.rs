@@ -124,7 +124,12 @@ fn zipped_shapefile(geojson: &[u8], dir: &std::path::Path) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for ext in ["shp", "shx", "dbf", "cpg", "prj"] {
         let part = shp.with_extension(ext);
-        if let Ok(data) = std::fs::read(&part) {
+        let read = std::fs::read(&part);
+        if matches!(ext, "shp" | "shx" | "dbf") {
+            // The parts a Shapefile cannot do without: a zip without one fails here.
+            assert!(read.is_ok(), "{}: {read:?}", part.display());
+        }
+        if let Ok(data) = read {
             zip.start_file(
                 format!("micro_grids.{ext}"),
                 zip::write::SimpleFileOptions::default(),
@@ -309,8 +314,13 @@ async fn a_fresh_town_from_its_own_boundaries(db: TestDb) {
     assert!(children.contains(&"V1-G1") && children.contains(&"V1-G2"));
 
     // Micro-grids as a Shapefile converted by ogr2ogr, zipped.
-    let dir = std::env::temp_dir().join(format!("onemap-regions-{}", std::process::id()));
-    let shp = zipped_shapefile(&collection(micro_grids(0.5)), &dir.join(db.store.backend()));
+    // A folder of this store's own: the other store's run removes its folder when done.
+    let dir = std::env::temp_dir().join(format!(
+        "onemap-regions-{}-{}",
+        std::process::id(),
+        db.store.backend()
+    ));
+    let shp = zipped_shapefile(&collection(micro_grids(0.5)), &dir);
     let (status, report) = import(
         &server,
         Role::Admin,
