@@ -58,19 +58,11 @@ impl Running {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_page_works_in_chromium() {
-    let db = TestDb::sqlite().await;
-    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    // An admin, as `onemap user add` makes one; the script makes the other users
-    // through the API.
+/// An admin, as `onemap user add` makes one: their password.
+async fn admin(store: &AnyStore, name: &str) -> String {
     let (_, secret) = onemap::auth::admin::add_user(
-        &db.store,
-        "browser-admin",
+        store,
+        name,
         onemap::auth::Role::Admin,
         &[],
         false,
@@ -81,6 +73,20 @@ async fn the_page_works_in_chromium() {
     let onemap::auth::admin::Secret::Password(password) = secret else {
         panic!("an admin gets a password");
     };
+    password
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_works_in_chromium() {
+    let db = TestDb::sqlite().await;
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // An admin, as `onemap user add` makes one; the script makes the other users
+    // through the API.
+    let password = admin(&db.store, "browser-admin").await;
     let mut server = Some(serve(&db.store, addr).await);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut node = Command::new("node")
@@ -142,5 +148,58 @@ async fn the_page_works_in_chromium() {
     if let Some(s) = server {
         s.stop().await;
     }
+    db.finish().await;
+}
+
+/// The page on a province: `onemap gen --scale province` (small) into PostGIS, the
+/// server on it, and `tests/browser/province.mjs` driving the wall and the leadership
+/// view (titles, county rankings, labels placed without collisions, figures inside
+/// their boxes, province → county → town → village by the map).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_page_works_in_chromium() {
+    let db = TestDb::postgis().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_onemap"))
+        .args([
+            "gen", "--scale", "province", "--units", "30000", "--db", &db.url,
+        ])
+        .output()
+        .expect("run onemap gen");
+    assert!(
+        out.status.success(),
+        "gen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let password = admin(&db.store, "province-admin").await;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let server = serve(&db.store, addr).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("province.mjs")
+            .arg(format!("http://{addr}"))
+            .arg(root.join("tests/artifacts"))
+            .arg("province-admin")
+            .arg(&password)
+            .current_dir(root.join("tests/browser"))
+            .output()
+            .expect("node (scripts/setup-tools installs what the browser tests need)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "province browser tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("province checks passed"),
+        "{stdout}\n{stderr}"
+    );
+    server.stop().await;
     db.finish().await;
 }

@@ -188,6 +188,58 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
         .map(|(_, p)| prop_str(p, "level"))
         .collect();
     assert!(levels.iter().any(|l| l == "village"), "{levels:?}");
+
+    // Rankings: the level under a region (counties of the province, villages of a
+    // town), a page at a time.
+    let (status, r) = server.get_json("/api/rankings?metric=closure_rate").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["region"]["level"], "province");
+    assert_eq!(r["level"], "county");
+    assert_eq!(n(&r, "total"), 90);
+    assert_eq!(r["regions"].as_array().unwrap().len(), 90);
+    let (_, first) = server
+        .get_json("/api/rankings?metric=closure_rate&level=village&limit=1000")
+        .await;
+    assert_eq!(n(&first, "total"), 23_040);
+    assert_eq!(first["regions"].as_array().unwrap().len(), 1000);
+    let (_, page) = server
+        .get_json("/api/rankings?metric=closure_rate&level=village&offset=100&limit=50")
+        .await;
+    assert_eq!(
+        page["regions"].as_array().unwrap()[..],
+        first["regions"].as_array().unwrap()[100..150],
+        "a page is that part of the whole ranking"
+    );
+    let (_, last) = server
+        .get_json("/api/rankings?metric=closure_rate&level=village&offset=23037&limit=10")
+        .await;
+    assert_eq!(
+        last["regions"].as_array().unwrap().len(),
+        3,
+        "the last page is short"
+    );
+    let county = r["regions"][0]["id"].as_str().unwrap().to_owned();
+    let (_, c) = server.get_json(&format!("/api/regions/{county}")).await;
+    let town = c["children"][0]["id"].as_str().unwrap().to_owned();
+    let (status, t) = server
+        .get_json(&format!(
+            "/api/rankings?metric=inspection_rate&region={town}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["level"], "village");
+    assert_eq!(n(&t, "total"), 16, "a town's 4 × 4 villages");
+    for bad in [
+        format!("/api/rankings?metric=inspection_rate&region={town}&level=county"),
+        "/api/rankings?metric=inspection_rate&limit=0".to_owned(),
+        "/api/rankings?metric=inspection_rate&limit=1001".to_owned(),
+        "/api/rankings?metric=inspection_rate&offset=-1".to_owned(),
+    ] {
+        let (status, e) = server.get_json(&bad).await;
+        assert_eq!(status, 400, "{bad}: {e}");
+        let field = e["error"]["field"].as_str().unwrap();
+        assert!(bad.contains(&format!("{field}=")), "{bad} names {field}");
+    }
     server.stop().await;
     db.finish().await;
 }

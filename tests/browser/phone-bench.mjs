@@ -2,19 +2,14 @@
 // starts the release demo and passes its URL, the inspector's name and password and the
 // number of runs). Chromium's own throttling: 1.6 Mbps down, 750 kbps up, 150 ms round
 // trip, 4× CPU slowdown, at 390×844 with touch. Prints each run, then medians and worst.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const [base, name, password, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg || 5);
 const FAST_3G = { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 };
 const OFFLINE = { ...FAST_3G, offline: true };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const signIn = await fetch(`${base}/api/session`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }),
 });

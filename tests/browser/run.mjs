@@ -1,7 +1,7 @@
 // Browser tests of the page: Debian's chromium, driven by playwright-core, against the
 // real server (started by tests/browser.rs, which passes its URL and an artifacts
 // directory). Exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -10,12 +10,7 @@ const [base, artifacts, adminName, adminPassword] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const origin = new URL(base).origin;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 
 // Lines from tests/browser.rs (the answer to `@@restart`).
 let outage = false;
@@ -131,7 +126,7 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   ok((await page.locator('[data-testid="rank-inspection"] li').count()) === 10, 'wall: village ranking');
   ok((await text(page, 'major-open')) === num(stats.hazards.major_open), 'wall: major hazards open');
   ok((await page.locator('[data-testid="progress-chart"] polyline').count()) === 2, 'wall: closure chart');
-  const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['region-label'] }).length);
+  const labels = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['label-village'] }).length);
   await page.screenshot({ path: `${artifacts}/wall-1920x1080.png` });
   ok(labels >= 40, `wall: village names are drawn on the map offline (${labels} labels placed)`);
   const counts = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['units-count'] }).length);
@@ -255,12 +250,12 @@ function ok(cond, msg) { assert.ok(cond, msg); checks += 1; }
   await page.evaluate((b) => new Promise((r) => { const m = window.onemap.map; m.fitBounds([[b[0], b[1]], [b[2], b[3]]], { duration: 0, padding: 40 }); m.once('idle', r); }), village.bbox);
   const point = await page.evaluate((id) => {
     const m = window.onemap.map;
-    const fs = m.queryRenderedFeatures({ layers: ['village-fill'] }).filter((f) => f.properties.id === id);
+    const fs = m.queryRenderedFeatures({ layers: ['fill-village'] }).filter((f) => f.properties.id === id);
     const c = m.getCanvas().getBoundingClientRect();
     // A pixel inside the village's polygon: probe a grid over the canvas.
     for (let y = 40; y < c.height - 40; y += 20) {
       for (let x = 40; x < c.width - 40; x += 20) {
-        const hit = m.queryRenderedFeatures([x, y], { layers: ['village-fill'] });
+        const hit = m.queryRenderedFeatures([x, y], { layers: ['fill-village'] });
         if (hit.length && hit[0].properties.id === id &&
             !m.queryRenderedFeatures([x, y], { layers: ['units-point', 'units-cluster'] }).length) return [c.left + x, c.top + y];
       }

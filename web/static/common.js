@@ -38,6 +38,23 @@ export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => value
 export const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
 export const pct = (x) => (x == null ? '–' : `${(x * 100).toFixed(1)}%`);
 export const num = (x) => (x == null ? '–' : Number(x).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US'));
+/**
+ * A count short enough for its box: exact below 100,000, then in 万 and 亿 (Chinese) or
+ * k, M and B (English) with three or four significant digits — a province's 10,000,000
+ * units are 1,000万 or 10M. The exact figure goes in the element's title (`figure`).
+ */
+export function big(x) {
+  if (x == null) return '–';
+  const n = Number(x);
+  if (Math.abs(n) < 1e5) return num(n);
+  const steps = lang === 'zh' ? [[1e8, '亿'], [1e4, '万']] : [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+  const [d, unit] = steps.find(([step]) => Math.abs(n) >= step);
+  const v = n / d;
+  const digits = Math.abs(v) >= 1000 ? 0 : Math.abs(v) >= 100 ? 1 : 2;
+  return `${Number(v.toFixed(digits)).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: digits })}${unit}`;
+}
+/** Attributes of an element showing a count: the exact figure as title and `data-value`. */
+export const exact = (x) => ({ title: num(x), 'data-value': x == null ? '' : String(x) });
 const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');
 /** A moment as the town's local date and time. */
 export function localTime(iso) {

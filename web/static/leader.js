@@ -1,13 +1,15 @@
 // The leadership view: click through town → area → group → village → grid →
 // micro-grid → unit. The URL holds the whole selection (region, unit, date, filters,
 // map mode), so breadcrumbs, links and the browser's back button all work.
-import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, ORDER, home } from './common.js';
-import { makeMap, refreshTiles, dataLoaded, choroplethExpr, RAMPS } from './map.js';
+import { el, t, onemap, pct, num, big, exact, badge, legend, langSwitch, getJSON, live, debounced, every, ORDER, home } from './common.js';
+import { makeMap, refreshTiles, dataLoaded, choroplethExpr, RAMPS, LEVELS, RANKED_BELOW, setLabels, loadConfig } from './map.js';
 import { bigFigures, colourCounts } from './wall.js';
 import { loadCard, unitCard } from './card.js';
 import { inspects } from './sheet.js';
 
-const LEVELS = ['town', 'area', 'group', 'village', 'grid', 'micro_grid'];
+const depth = (level) => LEVELS.indexOf(level);
+/** Names drawn on the whole map: the two levels with polygons under the root. */
+const BASE_LABELS = { province: ['county', 'town'], town: ['village', 'grid'] };
 const METRICS = { inspection_rate: 'byInspection', closure_rate: 'byClosure', overdue: 'byOverdue' };
 
 /** The selection, from the URL. */
@@ -57,14 +59,44 @@ export async function leader(app) {
     return p;
   };
   const [w, s, e, n] = town.bbox;
-  const map = await makeMap(mapBox, { bounds: [[w, s], [e, n]], params: tileParams(), labels: ['village', 'grid'], padding: 30 });
+  const rootLevel = (await loadConfig()).level || 'town';
+  const baseLabels = BASE_LABELS[rootLevel] || ['village', 'grid'];
+  // A province's villages and grids are named for the town in view only (23,040
+  // villages would be megabytes of names): fetched when the selection enters a town.
+  const labelCache = new Map();
+  const fetchLabels = (levels, within) => Promise.all(levels.map((l) => {
+    const key = `${l}@${within || ''}`;
+    if (!labelCache.has(key)) labelCache.set(key, getJSON(`/api/labels?level=${l}${within ? `&region=${encodeURIComponent(within)}` : ''}`));
+    return labelCache.get(key);
+  }));
+  const named = [...new Set([...baseLabels, 'village', 'grid'])];
+  const map = await makeMap(mapBox, { bounds: [[w, s], [e, n]], params: tileParams(), labels: named,
+    labelSets: fetchLabels(baseLabels), padding: 30 });
+  let labelTown = null;
+  const updateLabels = async (region) => {
+    if (rootLevel !== 'province') return;
+    const here = [...(region.path || []), { id: region.id, level: region.level }];
+    const townId = (here.find((r) => r.level === 'town') || {}).id || null;
+    if (townId === labelTown) return;
+    labelTown = townId;
+    const sets = await fetchLabels(baseLabels);
+    if (townId) sets.push(...await fetchLabels(['village', 'grid'], townId));
+    if (labelTown === townId) setLabels(map, sets);
+  };
   const fit = (r) => {
     if (r && r.bbox) map.fitBounds([[r.bbox[0], r.bbox[1]], [r.bbox[2], r.bbox[3]]], { padding: 50, duration: 500, maxZoom: 17 });
   };
   const applyLayers = () => {
     const m = state.choropleth === 'none' ? null : state.choropleth;
-    map.setPaintProperty('village-fill', 'fill-color', m ? choroplethExpr(m) : '#f7f9fb');
-    map.setPaintProperty('village-fill', 'fill-opacity', m ? 0.65 : 0.9);
+    // The choropleth paints the level ranked under the selection (counties of a
+    // province, villages of a town); the other levels' fills stay clear.
+    const painted = RANKED_BELOW[(onemap.region && onemap.region.level) || rootLevel];
+    for (const l of LEVELS) {
+      if (!map.getLayer(`fill-${l}`)) continue;
+      const on = m && l === painted;
+      map.setPaintProperty(`fill-${l}`, 'fill-color', on ? choroplethExpr(m) : '#000000');
+      map.setPaintProperty(`fill-${l}`, 'fill-opacity', on ? 0.65 : 0);
+    }
     map.setLayoutProperty('hexes', 'visibility', state.hexes ? 'visible' : 'none');
     map.setPaintProperty('hexes', 'fill-color', choroplethExpr(m || 'closure_rate'));
     map.setFilter('selected-line', ['==', ['get', 'id'], state.region]);
@@ -92,7 +124,8 @@ export async function leader(app) {
     }
   };
   const showCard = async () => {
-    map.setFilter('selected-unit', ['==', ['to-string', ['get', 'id']], state.unit || '']);
+    // Clusters have no id: only a unit's own point is ringed.
+    map.setFilter('selected-unit', ['all', ['has', 'id'], ['==', ['to-string', ['get', 'id']], state.unit || '']]);
     if (!state.unit) { cardBox.hidden = true; cardBox.replaceChildren(); return; }
     const c = await loadCard(state.unit, state.at);
     cardBox.replaceChildren(unitCard(c, () => go({ unit: null })));
@@ -110,6 +143,8 @@ export async function leader(app) {
       getJSON(`/api/regions/${encodeURIComponent(state.region)}${regionQ}`), getJSON(`/api/stats?${q}`)]);
     onemap.region = region;
     onemap.stats = stats;
+    applyLayers();
+    updateLabels(region).catch((e) => console.warn('labels:', e.message || e));
     let units = null;
     if (region.level === 'micro_grid') {
       units = (await getJSON(`/api/regions/${encodeURIComponent(region.id)}/units${state.at ? `?at=${state.at}` : ''}`)).units;
@@ -129,21 +164,22 @@ export async function leader(app) {
     const u = hit(['units-point']);
     if (u.length) { go({ unit: String(u[0].properties.id) }); return; }
     if (hit(['units-cluster']).length) { map.easeTo({ center: ev.lngLat, zoom: map.getZoom() + 2 }); return; }
+    // What the click is in, at each level drawn there.
     const at = {};
-    for (const f of hit(['village-fill', 'grid-fill', 'micro-fill'])) at[f.properties.level] = f.properties.id;
+    for (const f of hit(LEVELS.map((l) => `fill-${l}`).filter((l) => map.getLayer(l)))) at[f.properties.level] = f.properties.id;
     const cur = onemap.region;
-    const depth = LEVELS.indexOf(cur.level);
+    const next = RANKED_BELOW[cur.level];
+    // Inside the selection (or the root, or an area or group, which have no polygon of
+    // their own): one level down. Elsewhere: the neighbour at the same level, else the
+    // finest region the click is in.
+    const inside = at[cur.level] === cur.id || !cur.path.length || !at[cur.level] && ['area', 'group'].includes(cur.level);
     let target = null;
-    if (depth < 3) target = at.village;
-    else {
-      const next = LEVELS[Math.min(depth + 1, 5)];
-      if (at[next] && at[next] !== cur.id && at[next].startsWith(cur.id)) target = at[next];
-      else if (at[cur.level] && at[cur.level] !== cur.id) target = at[cur.level];
-      else if (at.village && !cur.id.startsWith(at.village)) target = at.village;
-    }
-    if (target) go({ region: target, unit: null }, { fitTo: true });
+    if (inside) target = next ? at[next] : null;
+    else if (at[cur.level]) target = at[cur.level];
+    else target = LEVELS.filter((l) => at[l] && depth(l) < depth(cur.level)).map((l) => at[l]).pop() || null;
+    if (target && target !== cur.id) go({ region: target, unit: null }, { fitTo: true });
   });
-  for (const l of ['units-point', 'units-cluster', 'village-fill']) {
+  for (const l of ['units-point', 'units-cluster', ...LEVELS.map((x) => `fill-${x}`).filter((x) => map.getLayer(x))]) {
     map.on('mouseenter', l, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', l, () => { map.getCanvas().style.cursor = ''; });
   }
@@ -170,7 +206,7 @@ function breadcrumbs(region, go) {
   return el('nav', { class: 'crumbs', 'data-testid': 'breadcrumbs' }, ...items.map((r, i) => {
     const last = i === items.length - 1;
     const name = r.name;
-    const target = r.level === 'town' ? 'town' : r.id;
+    const target = i === 0 ? 'town' : r.id;
     return el('span', { class: 'crumb' },
       last ? el('b', {}, name) : el('a', { href: `/?region=${encodeURIComponent(target)}`, onclick: (e) => { e.preventDefault(); go(target); } }, name),
       last ? null : el('span', { class: 'sep' }, '›'));
@@ -220,7 +256,7 @@ function childrenTable(region, choropleth, go) {
       el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, t().name), el('th', { class: 'n' }, t().units),
         el('th', { class: 'n' }, t().inspectionRate), el('th', { class: 'n' }, t().closureRate), el('th', { class: 'n' }, t().overdue))),
       el('tbody', {}, ...sorted.map((c, i) => el('tr', { class: 'child', 'data-id': c.id, onclick: () => go(c) },
-        el('td', { class: 'rk' }, i + 1), el('td', {}, c.name), el('td', { class: 'n' }, num(c.figures.units)),
+        el('td', { class: 'rk' }, i + 1), el('td', {}, c.name), el('td', { class: 'n', ...exact(c.figures.units) }, big(c.figures.units)),
         el('td', { class: 'n' }, pct(c.figures.inspection_rate)), el('td', { class: 'n' }, pct(c.figures.closure_rate)),
         el('td', { class: `n ${c.figures.overdue ? 'warn' : ''}` }, num(c.figures.overdue)))))));
 }

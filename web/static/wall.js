@@ -1,8 +1,11 @@
 // The command post's wall: 1920×1080, dark, read from across the room, no mouse, no
 // scrolling. It refreshes itself on every event and every 30 s, and reconnects by
 // itself after the server restarts.
-import { el, t, onemap, pct, num, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER, home, timeZone } from './common.js';
-import { makeMap, refreshTiles, dataLoaded } from './map.js';
+import { el, t, lang, onemap, pct, num, big, exact, badge, legend, langSwitch, getJSON, live, debounced, every, clockTime, localTime, ORDER, home, timeZone } from './common.js';
+import { makeMap, refreshTiles, dataLoaded, loadConfig, RANKED_BELOW } from './map.js';
+
+/** Names on the wall's map: the province's counties and towns, or the town's villages. */
+const WALL_LABELS = { province: ['county', 'town'], town: ['village'] };
 
 export async function wall(app) {
   document.body.className = 'wall';
@@ -37,22 +40,26 @@ export async function wall(app) {
       el('div', { class: 'map-wrap' }, mapBox, updated),
       el('div', { class: 'col right' }, el('div', { class: 'rank-row' }, rankA, rankB), chart, targets, ticker)));
   const [w, s, e, n] = town.bbox;
-  const map = await makeMap(mapBox, { dark: true, bounds: [[w, s], [e, n]], interactive: false, padding: 24 });
+  const rootLevel = (await loadConfig()).level || 'town';
+  const map = await makeMap(mapBox, { dark: true, bounds: [[w, s], [e, n]], interactive: false, padding: 24,
+    labels: WALL_LABELS[rootLevel] || ['village'] });
+  // Ranked: the level under the wall's region (counties of a province, villages of a town).
+  const ranked = RANKED_BELOW[town.level] || 'village';
+  const levelName = lang === 'zh' ? t()[ranked] : (t().plural[ranked] || t()[ranked]);
 
   let events = [];
   // Region names for events that name no unit (a group's target).
   const names = new Map();
   const refresh = async () => {
     const [stats, byInspection, byClosure, progress, log] = await Promise.all([
-      getJSON('/api/stats'), getJSON('/api/rankings?level=village&metric=inspection_rate'),
-      getJSON('/api/rankings?level=village&metric=closure_rate'), getJSON('/api/progress'),
+      getJSON('/api/stats'), ends(ranked, 'inspection_rate'), ends(ranked, 'closure_rate'), getJSON('/api/progress'),
       getJSON('/api/events?limit=200').catch(() => ({ events: [] })),
     ]);
     figs.replaceChildren(bigFigures(stats));
     colours.replaceChildren(el('h2', {}, t().fiveColours), colourCounts(stats));
     stages.replaceChildren(el('h2', {}, t().byStage), stageBars(stats), el('h2', {}, t().byKind), kindRow(stats));
-    rankA.replaceChildren(rankList(t().rankInspection, byInspection));
-    rankB.replaceChildren(rankList(t().rankClosure, byClosure));
+    rankA.replaceChildren(rankList(t().rankInspection(levelName), byInspection));
+    rankB.replaceChildren(rankList(t().rankClosure(levelName), byClosure));
     chart.replaceChildren(el('h2', {}, t().progress), progressChart(progress.days));
     for (const r of [...(byInspection.regions || [])]) names.set(r.id, r.name);
     events = log.events || [];
@@ -78,26 +85,41 @@ export async function wall(app) {
   dataLoaded();
 }
 
+/**
+ * The top and the bottom of a ranking ("对抗晾晒": the laggards are shown too): the first
+ * 7 and the last 3, two pages of `/api/rankings` (a province's ranking is not fetched whole).
+ */
+async function ends(level, metric) {
+  const base = `/api/rankings?level=${level}&metric=${metric}`;
+  const top = await getJSON(`${base}&limit=10`);
+  if (top.total <= 10) return top;
+  const last = await getJSON(`${base}&offset=${top.total - 3}&limit=3`);
+  return { ...top, regions: [...top.regions.slice(0, 7), ...last.regions] };
+}
+
+/** A big figure: `count` values are shortened for their box, the exact one in the title. */
 function figure(key, value, testid, cls = '') {
-  return el('div', { class: `fig ${cls}` }, el('div', { class: 'fig-value', 'data-testid': testid }, value),
+  const rate = cls.split(' ').includes('rate');
+  return el('div', { class: `fig ${cls}` },
+    el('div', { class: 'fig-value', 'data-testid': testid, ...(rate ? {} : exact(value)) }, rate ? pct(value) : big(value)),
     el('div', { class: 'fig-label' }, t()[key]));
 }
 export function bigFigures(s) {
   const h = s.hazards;
   return el('div', { class: 'figs' },
-    figure('units', num(s.units.total), 'units'),
-    figure('inspected', num(s.inspected), 'inspected'),
-    figure('inspectionRate', pct(s.inspection_rate), 'inspection-rate', 'rate'),
-    figure('found', num(h.found), 'found'),
-    figure('closed', num(h.closed), 'closed'),
-    figure('closureRate', pct(h.closure_rate), 'closure-rate', 'rate'),
-    figure('overdue', num(h.overdue), 'overdue', h.overdue ? 'alarm' : ''),
-    figure('majorOpen', num(h.major_open), 'major-open', h.major_open ? 'alarm' : ''));
+    figure('units', s.units.total, 'units'),
+    figure('inspected', s.inspected, 'inspected'),
+    figure('inspectionRate', s.inspection_rate, 'inspection-rate', 'rate'),
+    figure('found', h.found, 'found'),
+    figure('closed', h.closed, 'closed'),
+    figure('closureRate', h.closure_rate, 'closure-rate', 'rate'),
+    figure('overdue', h.overdue, 'overdue', h.overdue ? 'alarm' : ''),
+    figure('majorOpen', h.major_open, 'major-open', h.major_open ? 'alarm' : ''));
 }
 export function colourCounts(s) {
   return el('div', { class: 'colour-counts' },
     ...ORDER.map((c) => el('div', { class: `cc cc-${c}` }, badge(c),
-      el('span', { class: 'cc-n', 'data-testid': `colour-${c}` }, num(s.units.by_colour[c])))));
+      el('span', { class: 'cc-n', 'data-testid': `colour-${c}`, ...exact(s.units.by_colour[c]) }, big(s.units.by_colour[c])))));
 }
 function bar(value) {
   const f = el('span', { class: 'fill' });
@@ -108,14 +130,14 @@ function stageBars(s) {
   return el('div', { class: 'stage-bars' }, ...['immediate', 'concentrated', 'deadline'].map((k) => {
     const st = s.hazards.by_stage[k] || { found: 0, closed: 0, closure_rate: null };
     return el('div', { class: 'stage' }, el('span', { class: 'nm' }, t().stages[k]), bar(st.closure_rate),
-      el('span', { class: 'vl' }, pct(st.closure_rate)), el('span', { class: 'sub' }, `${num(st.closed)}/${num(st.found)}`));
+      el('span', { class: 'vl' }, pct(st.closure_rate)), el('span', { class: 'sub' }, `${big(st.closed)}/${big(st.found)}`));
   }));
 }
 function kindRow(s) {
   return el('div', { class: 'kinds' }, ...Object.keys(t().kinds).map((k) =>
-    el('div', { class: 'kind' }, el('div', { class: 'kind-n' }, num(s.units.by_kind[k] || 0)), el('div', { class: 'kind-l' }, t().kinds[k]))));
+    el('div', { class: 'kind' }, el('div', { class: 'kind-n', ...exact(s.units.by_kind[k] || 0) }, big(s.units.by_kind[k] || 0)), el('div', { class: 'kind-l' }, t().kinds[k]))));
 }
-/** Top 7 and the last 3 of a ranking ("对抗晾晒": the laggards are shown too). */
+/** Top 7 and the last 3 of a ranking (as `ends` fetched it). */
 function rankList(title, ranking) {
   const all = ranking.regions || ranking.ranking || [];
   const top = all.slice(0, 7);
@@ -144,7 +166,7 @@ export function progressChart(days) {
   const y = (v) => H - B - (v * (H - T - B)) / maxF;
   for (const f of [0, 0.5, 1]) {
     svg.append(node('line', { x1: L, x2: W - R, y1: y(maxF * f), y2: y(maxF * f), class: 'gridline' }));
-    svg.append(node('text', { x: L - 6, y: y(maxF * f) + 4, class: 'axis', 'text-anchor': 'end' }, num(Math.round(maxF * f))));
+    svg.append(node('text', { x: L - 6, y: y(maxF * f) + 4, class: 'axis', 'text-anchor': 'end' }, big(Math.round(maxF * f))));
   }
   const pts = (key) => days.map((d, i) => `${x(i).toFixed(1)},${y(d[key]).toFixed(1)}`).join(' ');
   svg.append(node('polygon', { points: `${x(0)},${y(0)} ${pts('closed_total')} ${x(days.length - 1)},${y(0)}`, class: 'area-closed' }));
@@ -153,8 +175,8 @@ export function progressChart(days) {
   const last = days[days.length - 1];
   svg.append(node('text', { x: L, y: H - 6, class: 'axis' }, days[0].date.slice(5)));
   svg.append(node('text', { x: W - R, y: H - 6, class: 'axis', 'text-anchor': 'end' }, last.date.slice(5)));
-  svg.append(node('text', { x: L, y: 16, class: 'key-found' }, `━ ${t().found} ${num(last.found_total)}`));
-  svg.append(node('text', { x: L + 220, y: 16, class: 'key-closed' }, `━ ${t().closed} ${num(last.closed_total)} · ${pct(last.closure_rate)}`));
+  svg.append(node('text', { x: L, y: 16, class: 'key-found' }, `━ ${t().found} ${big(last.found_total)}`));
+  svg.append(node('text', { x: L + 220, y: 16, class: 'key-closed' }, `━ ${t().closed} ${big(last.closed_total)} · ${pct(last.closure_rate)}`));
   return svg;
 }
 function tickerList(all, names) {

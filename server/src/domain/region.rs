@@ -59,6 +59,21 @@ impl Level {
         !matches!(self, Level::Area | Level::Group)
     }
 
+    /// The level a ranking under a region of this level orders: the counties of a
+    /// province, the towns of a county, the villages of a town (and of its areas and
+    /// groups), the grids of a village, the micro-grids of a grid; `None` for a
+    /// micro-grid.
+    pub const fn ranked_below(self) -> Option<Level> {
+        match self {
+            Level::Province => Some(Level::County),
+            Level::County => Some(Level::Town),
+            Level::Town | Level::Area | Level::Group => Some(Level::Village),
+            Level::Village => Some(Level::Grid),
+            Level::Grid => Some(Level::MicroGrid),
+            Level::MicroGrid => None,
+        }
+    }
+
     /// Depth from the top (province, 0) down to the micro-grid (7): the index into
     /// per-level counts.
     pub const fn depth(self) -> usize {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::params::Params;
+use super::params::{Page, Params};
 use super::{AppState, base_url};
 use crate::auth::access::Access;
 use crate::views::ogc::{
@@ -269,34 +269,6 @@ pub async fn collection(
     Ok(Json(collection_info(&base_url(&headers), c, bbox)))
 }
 
-/// `limit`: 1..=[`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
-fn parse_limit(params: &Params) -> Result<usize, ApiError> {
-    let Some(v) = params.get::<String>("limit")? else {
-        return Ok(DEFAULT_LIMIT);
-    };
-    v.trim()
-        .parse::<i128>()
-        .ok()
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .ok_or_else(|| {
-            ApiError::bad(
-                "limit",
-                format!("`{v}` is not a whole number from 1 to {MAX_LIMIT}"),
-            )
-        })
-}
-
-/// `offset`: a whole number of features to skip, 0 when absent.
-fn parse_offset(params: &Params) -> Result<usize, ApiError> {
-    let Some(v) = params.get::<String>("offset")? else {
-        return Ok(0);
-    };
-    v.trim()
-        .parse::<usize>()
-        .map_err(|_| ApiError::bad("offset", format!("`{v}` is not a whole number of features")))
-}
-
 /// `resolution` of `hexes`: 7, 8 or 9.
 fn parse_resolution(params: &Params) -> Result<Resolution, ApiError> {
     let Some(v) = params.get::<String>("resolution")? else {
@@ -347,8 +319,7 @@ pub async fn items(
     }
     check_params(&params, &allowed)?;
     let bbox = params.get::<Bbox>("bbox")?;
-    let limit = parse_limit(&params)?;
-    let offset = parse_offset(&params)?;
+    let Page { offset, limit } = params.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let resolution = parse_resolution(&params)?;
     let base = base_url(&headers);
     // Thousands of features and a fold over every unit: off the async threads.

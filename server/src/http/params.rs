@@ -16,6 +16,23 @@ use crate::domain::time::{Days, Zone};
 use crate::state::MapState;
 use crate::state::aggregate::UnitFilter;
 
+/// A page of a list: skip `offset` items, then take at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Items skipped.
+    pub offset: usize,
+    /// Items taken at most.
+    pub limit: usize,
+}
+
+impl Page {
+    /// The page's part of `items`.
+    pub fn of<T>(self, items: &[T]) -> &[T] {
+        let from = self.offset.min(items.len());
+        &items[from..(from.saturating_add(self.limit)).min(items.len())]
+    }
+}
+
 /// The query string of a request, as name → value.
 #[derive(Debug, Clone, Default)]
 pub struct Params(BTreeMap<String, String>);
@@ -130,6 +147,34 @@ impl Params {
             f.scope = who.scope.clone();
         }
         Ok(f)
+    }
+
+    /// `offset` (0 when absent) and `limit` (1..=`max`, `default` when absent) of a
+    /// paged list: a limit out of range is refused, not clamped, so a client never
+    /// takes a short page for the end of the list.
+    pub fn page(&self, default: usize, max: usize) -> Result<Page, ApiError> {
+        let limit = match self.get::<String>("limit")? {
+            None => default,
+            Some(v) => v
+                .trim()
+                .parse::<i128>()
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        "limit",
+                        format!("`{v}` is not a whole number from 1 to {max}"),
+                    )
+                })?,
+        };
+        let offset = match self.get::<String>("offset")? {
+            None => 0,
+            Some(v) => v.trim().parse::<usize>().map_err(|_| {
+                ApiError::bad("offset", format!("`{v}` is not a whole number to skip"))
+            })?,
+        };
+        Ok(Page { offset, limit })
     }
 
     /// The query string with `set` replacing (or adding) those parameters, for links

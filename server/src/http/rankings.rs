@@ -1,5 +1,6 @@
-//! `GET /api/rankings?level=village|group|grid&metric=inspection_rate|closure_rate&at=`:
-//! the daily ranking, as of the end of day `at` (default: now), against a day earlier.
+//! `GET /api/rankings?region=&level=&metric=&at=&offset=&limit=`: the daily ranking of
+//! the regions of a level under a region, as of the end of day `at` (default: now),
+//! against a day earlier, a page at a time (a province has 23,040 villages).
 
 use axum::Json;
 use axum::extract::State;
@@ -10,26 +11,47 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
-use crate::domain::Level;
+use crate::domain::{Level, RegionId};
 use crate::state::aggregate::{UnitFilter, fold_regions};
 use crate::views::rankings::{Metric, Ranked, ranking};
+
+/// Lines in a page when the request names no `limit`.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The most lines a page holds.
+pub const MAX_LIMIT: usize = 1000;
+
+/// The region a ranking is under.
+#[derive(Debug, Serialize)]
+pub struct Under {
+    id: RegionId,
+    level: Level,
+    name: String,
+}
 
 /// The response body.
 #[derive(Debug, Serialize)]
 pub struct RankingResponse {
+    region: Under,
     level: Level,
     metric: Metric,
     at: DateTime<Utc>,
     previous_at: DateTime<Utc>,
+    /// Regions ranked in all (the page holds `regions`).
+    total: usize,
+    offset: usize,
+    limit: usize,
     regions: Vec<Ranked>,
 }
 
 /// Handler.
 #[utoipa::path(get, path = "/api/rankings", tag = "figures",
     params(
-        ("level" = Option<String>, Query, description = "village (default), group or grid"),
-        ("metric" = Option<String>, Query, description = "inspection_rate (default) or closure_rate"),
+        ("region" = Option<String>, Query, description = "The region whose regions are ranked (default: the whole map when `level` is given, else the reader's home region)"),
+        ("level" = Option<String>, Query, description = "county, town, group, village, grid or micro_grid, below `region` (default: the level under it: counties of a province, towns of a county, villages of a town, grids of a village)"),
+        ("metric" = Option<String>, Query, description = "inspection_rate or closure_rate"),
         ("at" = Option<String>, Query, description = "A date or RFC 3339 moment"),
+        ("offset" = Option<u32>, Query, description = "Lines skipped (default 0)"),
+        ("limit" = Option<u32>, Query, description = "Lines in the page, 1–1000 (default 100)"),
     ),
     responses(
         (status = 200, description = "The ranking", body = serde_json::Value),
@@ -40,33 +62,46 @@ pub async fn get_rankings(
     who: Access,
     params: Params,
 ) -> Result<Json<RankingResponse>, ApiError> {
-    params.only(&["level", "metric", "at"])?;
-    let level: Level = params
-        .get("level")?
-        .ok_or_else(|| ApiError::bad("level", "required: county, town, group, village or grid"))?;
-    if !matches!(
-        level,
-        Level::County | Level::Town | Level::Village | Level::Group | Level::Grid
-    ) {
-        return Err(ApiError::bad(
-            "level",
-            format!("rankings are by county, town, group, village or grid, not {level}"),
-        ));
-    }
+    params.only(&["region", "level", "metric", "at", "offset", "limit"])?;
     let metric: Metric = params
         .get("metric")?
         .ok_or_else(|| ApiError::bad("metric", "required: inspection_rate or closure_rate"))?;
+    let page = params.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let at = params.moment("at", app.zone)?;
     let (map, now) = app.read_now()?;
+    let asked = params.get::<Level>("level")?;
+    // Without `region`: a named level is ranked across the whole map (as far as the
+    // reader's scope goes), no level means the one under the reader's home region.
+    let within = match (params.get::<String>("region")?, asked) {
+        (Some(id), _) => who.region_touching(&map, &id)?,
+        (None, Some(_)) => map.regions.root(),
+        (None, None) => who.home(&map),
+    };
+    let region = map.regions.get(within);
+    let level = match asked {
+        Some(level) => level,
+        None => region.level.ranked_below().ok_or_else(|| {
+            ApiError::bad("level", format!("a {} has no level under it", region.level))
+        })?,
+    };
+    if matches!(level, Level::Province | Level::Area) || level.depth() <= region.level.depth() {
+        return Err(ApiError::bad(
+            "level",
+            format!(
+                "rankings are of counties, towns, groups, villages, grids or micro-grids under the {} {}, not of {level}",
+                region.level, region.id
+            ),
+        ));
+    }
     let all = UnitFilter::default();
     let moment = at.unwrap_or(now);
     let previous_at = moment - Duration::days(1);
     let before = fold_regions(&map, previous_at, &all);
     // A reader with a scope ranks the regions in it only (their figures are whole).
-    let regions = match at {
+    let ranked = match at {
         None => ranking(
             &map,
-            level,
+            (level, within),
             metric,
             map.live().regions(),
             &before,
@@ -74,7 +109,7 @@ pub async fn get_rankings(
         ),
         Some(at) => ranking(
             &map,
-            level,
+            (level, within),
             metric,
             &fold_regions(&map, at, &all),
             &before,
@@ -82,10 +117,18 @@ pub async fn get_rankings(
         ),
     };
     Ok(Json(RankingResponse {
+        region: Under {
+            id: region.id.clone(),
+            level: region.level,
+            name: region.name.clone(),
+        },
         level,
         metric,
         at: moment,
         previous_at,
-        regions,
+        total: ranked.len(),
+        offset: page.offset,
+        limit: page.limit,
+        regions: page.of(&ranked).to_vec(),
     }))
 }

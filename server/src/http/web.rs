@@ -204,6 +204,10 @@ pub struct PageConfig {
     basemap: Option<Basemap>,
     /// The store's root region's name (the town's, or the province's): the page's titles.
     town: String,
+    /// The root region's level (`town` or `province`): which levels the map draws and
+    /// names.
+    #[schema(value_type = String, example = "town")]
+    level: crate::domain::Level,
     /// The town's time zone (`+08:00`), which the page's clocks and dates are in.
     #[schema(value_type = String, example = "+08:00")]
     time_zone: crate::domain::time::Zone,
@@ -211,22 +215,24 @@ pub struct PageConfig {
 
 /// `GET /api/config`: what the page needs to know of the server's settings.
 #[utoipa::path(get, path = "/api/config", tag = "page", security(()),
-    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}, \"town\": NAME, \"time_zone\": \"+08:00\"}`: the raster basemap set by `--basemap-url`, the store's town (or province) name, its time zone", body = PageConfig)))]
+    responses((status = 200, description = "`{\"basemap\": null | {\"tiles\": [template…]}, \"town\": NAME, \"level\": \"town\", \"time_zone\": \"+08:00\"}`: the raster basemap set by `--basemap-url`, the store's town (or province) name and level, its time zone", body = PageConfig)))]
 pub async fn config(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<PageConfig>, ApiError> {
     params.only(&[])?;
     let tiles = &state.basemap;
-    let town = {
+    let (town, level) = {
         let map = state.map.read().map_err(|_| crate::app::Poisoned)?;
-        map.regions.get(map.regions.root()).name.clone()
+        let root = map.regions.get(map.regions.root());
+        (root.name.clone(), root.level)
     };
     Ok(Json(PageConfig {
         basemap: (!tiles.is_empty()).then(|| Basemap {
             tiles: tiles.to_vec(),
         }),
         town,
+        level,
         time_zone: state.zone,
     }))
 }

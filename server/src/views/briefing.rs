@@ -288,22 +288,21 @@ pub fn figures(map: &MapState, idx: RegionIdx, at: DateTime<Utc>, present: bool)
         folded = fold_regions(map, at, &all);
         &folded
     };
-    let within = Scope::Within(std::sync::Arc::from([idx]));
     let by_inspection = ranking(
         map,
-        Level::Village,
+        (Level::Village, idx),
         Metric::InspectionRate,
         now,
         &before,
-        &within,
+        &Scope::All,
     );
     let by_closure = ranking(
         map,
-        Level::Village,
+        (Level::Village, idx),
         Metric::ClosureRate,
         now,
         &before,
-        &within,
+        &Scope::All,
     );
 
     // Each region's village (itself, or the one above it), and whether it is in `idx`.

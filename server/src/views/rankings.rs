@@ -86,11 +86,11 @@ fn ranks(
     out
 }
 
-/// The ranking of every region at `level` in `scope` by `metric`, from the aggregates
-/// now and a day earlier (both indexed by region).
+/// The ranking of every region at `level` under region `within` (and in `scope`) by
+/// `metric`, from the aggregates now and a day earlier (both indexed by region).
 pub fn ranking(
     state: &MapState,
-    level: Level,
+    (level, within): (Level, RegionIdx),
     metric: Metric,
     now: &[Agg],
     before: &[Agg],
@@ -99,7 +99,7 @@ pub fn ranking(
     let regions: Vec<RegionIdx> = state
         .regions
         .at_level(level)
-        .filter(|&i| scope.covers(state, i))
+        .filter(|&i| state.regions.is_within(i, within) && scope.covers(state, i))
         .collect();
     let previous: std::collections::HashMap<RegionIdx, u32> =
         ranks(state, &regions, |i| metric.of(&before[i]))
@@ -145,7 +145,7 @@ mod tests {
         let before = fold_regions(&s, t(2), &f);
         let r = ranking(
             &s,
-            Level::Village,
+            (Level::Village, s.regions.root()),
             Metric::InspectionRate,
             &now,
             &before,
@@ -164,7 +164,7 @@ mod tests {
         let later = fold_regions(&s, t(6) + chrono::Duration::hours(1), &f);
         let r = ranking(
             &s,
-            Level::Village,
+            (Level::Village, s.regions.root()),
             Metric::InspectionRate,
             &later,
             &now,
@@ -175,7 +175,7 @@ mod tests {
         // Closure rate: A found 2 and closed 1 by the 6th; B found none (rate 0).
         let r = ranking(
             &s,
-            Level::Village,
+            (Level::Village, s.regions.root()),
             Metric::ClosureRate,
             &later,
             &now,

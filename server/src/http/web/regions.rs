@@ -154,12 +154,12 @@ pub async fn units(
     Ok(Json(UnitList { region, units }))
 }
 
-/// `GET /api/labels?level=village|grid|micro_grid&region=ID`: a GeoJSON point inside
+/// `GET /api/labels?level=county|town|village|grid|micro_grid&region=ID`: a GeoJSON point inside
 /// each region of the level (within `region` if given), with its `id`, `level` and
 /// `name`, where the map writes its name.
 #[utoipa::path(get, path = "/api/labels", tag = "page",
     params(
-        ("level" = Option<String>, Query, description = "village (default), grid or micro_grid"),
+        ("level" = Option<String>, Query, description = "county, town, village (default), grid or micro_grid"),
         ("region" = Option<String>, Query, description = "Only within this region"),
     ),
     responses(
