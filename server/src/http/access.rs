@@ -33,25 +33,31 @@ use crate::auth::{Action, Scope};
 /// What each documented operation needs, from the OpenAPI document: `None` for the
 /// public ones (`security(())`: the health check, the document, the page's config,
 /// signing in), else the action in its `x-onemap-action` (a read when it names none).
-fn gates() -> &'static HashMap<(String, String), Option<Action>> {
-    static GATES: LazyLock<HashMap<(String, String), Option<Action>>> = LazyLock::new(|| {
-        let doc = serde_json::to_value(super::routes::doc()).unwrap_or_default();
-        let mut gates = HashMap::new();
-        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-            for (method, op) in item.as_object().into_iter().flatten() {
-                let gate = if op["security"] == serde_json::json!([{}]) {
-                    None
-                } else {
-                    let named = op["extensions"]["x-onemap-action"]
-                        .as_str()
-                        .or(op["x-onemap-action"].as_str());
-                    Some(named.and_then(|a| a.parse().ok()).unwrap_or(Action::Read))
-                };
-                gates.insert((method.to_ascii_uppercase(), path.clone()), gate);
+fn gates() -> &'static HashMap<String, HashMap<Method, Option<Action>>> {
+    // By path, then method: a request's route is looked up without allocating.
+    static GATES: LazyLock<HashMap<String, HashMap<Method, Option<Action>>>> =
+        LazyLock::new(|| {
+            let doc = serde_json::to_value(super::routes::doc()).unwrap_or_default();
+            let mut gates: HashMap<String, HashMap<Method, Option<Action>>> = HashMap::new();
+            for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+                for (method, op) in item.as_object().into_iter().flatten() {
+                    let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                    else {
+                        continue;
+                    };
+                    let gate = if op["security"] == serde_json::json!([{}]) {
+                        None
+                    } else {
+                        let named = op["extensions"]["x-onemap-action"]
+                            .as_str()
+                            .or(op["x-onemap-action"].as_str());
+                        Some(named.and_then(|a| a.parse().ok()).unwrap_or(Action::Read))
+                    };
+                    gates.entry(path.clone()).or_default().insert(method, gate);
+                }
             }
-        }
-        gates
-    });
+            gates
+        });
     &GATES
 }
 
@@ -65,7 +71,8 @@ pub fn action_of(method: &Method, path: &str) -> Option<Action> {
         return None;
     }
     gates()
-        .get(&(method.as_str().to_owned(), path.to_owned()))
+        .get(path)
+        .and_then(|by_method| by_method.get(method))
         .copied()
         .unwrap_or(Some(Action::Read))
 }
@@ -110,18 +117,15 @@ fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<S
 
 /// The gate (see the module's description).
 pub async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(path) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-    else {
+    let Some(path) = req.extensions().get::<MatchedPath>().cloned() else {
         return next.run(req).await;
     };
+    let path = path.as_str();
     let method = req.method().clone();
-    let Some(action) = action_of(&method, &path) else {
+    let Some(action) = action_of(&method, path) else {
         return next.run(req).await;
     };
-    match admit(&app, req.headers(), &method, &path, action).await {
+    match admit(&app, req.headers(), &method, path, action).await {
         Ok(access) => {
             req.extensions_mut().insert(access);
             next.run(req).await

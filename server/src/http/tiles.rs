@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::params::Params;
 use crate::app::AppState;
-use crate::app::tile_cache::{EncodedTile, encode};
+use crate::app::tile_cache::{EncodedTile, TileKey, encode};
 use crate::auth::access::Access;
 use crate::views::tiles::{Layer, TileRequest, render};
 
@@ -100,21 +100,18 @@ pub async fn get_tile(
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
         let filter = params.unit_filter(&who, &map)?;
-        let key = format!(
-            "{layers:?}/{coord}/{}/{}/{:?}/{:?}/{:?}",
-            filter.kinds, filter.colours, filter.region, at, filter.scope
-        );
+        let key = TileKey::new(layers.iter().map(|&l| l as u8), coord, &filter, at);
         (key, map.live().version(), filter)
     };
-    let zoom = coord.z().to_string();
+    let m = tile_metrics();
     let tile = match app.tiles.get(version, &key) {
         Some(t) => {
-            metrics::counter!("onemap_tile_cache_total", "result" => "hit").increment(1);
+            m.hit.increment(1);
             t
         }
         // Rendering a dense tile takes milliseconds: off the async workers.
         None => tokio::task::spawn_blocking(move || {
-            metrics::counter!("onemap_tile_cache_total", "result" => "miss").increment(1);
+            m.miss.increment(1);
             let (map, _) = app.read_now()?;
             let version = map.live().version();
             let req = TileRequest {
@@ -133,8 +130,29 @@ pub async fn get_tile(
         .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??,
     };
     let response = respond(&tile, &headers);
-    metrics::histogram!("onemap_tile_seconds", "zoom" => zoom).record(started.elapsed());
+    if let Some(h) = m.seconds.get(usize::from(coord.z())) {
+        h.record(started.elapsed());
+    }
     Ok(response)
+}
+
+/// The tile service's metrics, registered once: a served tile looks nothing up by name.
+struct TileMetrics {
+    hit: metrics::Counter,
+    miss: metrics::Counter,
+    /// `onemap_tile_seconds` by zoom, 0 to [`MAX_ZOOM`].
+    seconds: Vec<metrics::Histogram>,
+}
+
+fn tile_metrics() -> &'static TileMetrics {
+    static METRICS: std::sync::OnceLock<TileMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| TileMetrics {
+        hit: metrics::counter!("onemap_tile_cache_total", "result" => "hit"),
+        miss: metrics::counter!("onemap_tile_cache_total", "result" => "miss"),
+        seconds: (0..=MAX_ZOOM)
+            .map(|z| metrics::histogram!("onemap_tile_seconds", "zoom" => z.to_string()))
+            .collect(),
+    })
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
