@@ -288,3 +288,63 @@ async fn the_onemap_binary_runs_the_demo_and_serves_it_again() {
     let _ = serve.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Past days' figures for the town, its areas and its groups are read from daily
+/// checkpoints kept as the map changes: on every day of the campaign (and the week
+/// after) each checkpoint equals the fold over every unit at that day's end, and
+/// `/api/stats` and `/api/regions` answer a past day with those figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_days_come_from_checkpoints_equal_to_the_fold() {
+    use onemap::state::aggregate::{UnitFilter, fold_regions};
+    use onemap::state::history::is_kept;
+    let db = TestDb::sqlite().await;
+    onemap::seed_demo(&db.store, DEFAULT_SEED).await.unwrap();
+    let state = onemap::load_state(&db.store).await.unwrap();
+    let zone = state.zone;
+    let (days, last_day) = {
+        let map = state.map.read().unwrap();
+        let h = map.history().expect("the server keeps daily checkpoints");
+        let last = map
+            .units
+            .iter()
+            .flat_map(onemap::state::history::moments)
+            .max()
+            .map(|t| zone.date_of(t))
+            .unwrap();
+        let days: Vec<_> = h
+            .days()
+            .take_while(|&d| d <= last + chrono::Days::new(7))
+            .collect();
+        let mut compared = 0;
+        for &d in &days {
+            let end = zone.end_of_day(d);
+            let fold = fold_regions(&map, end, &UnitFilter::default());
+            for (i, r) in map.regions.all().iter().enumerate() {
+                if is_kept(r.level) {
+                    assert_eq!(h.at(i, end), Some(&fold[i]), "{d} {}", r.id);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(days.len() > 100, "the campaign's days: {}", days.len());
+        assert_eq!(compared, days.len() * (1 + 3 + 12), "town, areas, groups");
+        (days, last)
+    };
+    assert!(days.last().unwrap() > &last_day);
+    // Over HTTP: a past day's figures are the checkpoint's.
+    let server = Server::serve(state).await;
+    let (_, jul15) = server.get_json("/api/stats?at=2022-07-15").await;
+    assert_eq!(n(&jul15, "units.total"), 25_553.0);
+    let (_, area) = server.get_json("/api/regions/town").await;
+    let area = area["children"][0]["id"].as_str().unwrap().to_owned();
+    let (_, view) = server
+        .get_json(&format!("/api/regions/{area}?at=2022-07-15"))
+        .await;
+    let (_, stats) = server
+        .get_json(&format!("/api/stats?region={area}&at=2022-07-15"))
+        .await;
+    assert_eq!(view["figures"]["units"], stats["units"]["total"]);
+    assert_eq!(view["figures"]["found"], stats["hazards"]["found"]);
+    server.stop().await;
+    db.finish().await;
+}

@@ -124,6 +124,53 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
     assert_eq!(table_counts(&db).await, counts);
 
+    // Past days: each county's and town's daily checkpoint equals the fold over every
+    // unit at that day's end, on every day of the campaign.
+    {
+        use onemap::state::aggregate::{Agg, contribution};
+        use onemap::state::history::is_kept;
+        let state = onemap::load_state(&db.store).await.unwrap();
+        let map = state.map.read().unwrap();
+        let h = map.history().expect("daily checkpoints");
+        let days: Vec<_> = h.days().collect();
+        assert!(
+            days.len() >= 30,
+            "days since the campaign began: {}",
+            days.len()
+        );
+        let kept: Vec<usize> = (0..map.regions.all().len())
+            .filter(|&i| is_kept(map.regions.get(i).level))
+            .collect();
+        let mut compared = 0;
+        for d in days {
+            let end = state.zone.end_of_day(d);
+            // The fold, into the kept regions only (a province has 485,371 regions).
+            let mut fold: HashMap<usize, Agg> = kept.iter().map(|&i| (i, Agg::default())).collect();
+            for e in &map.units {
+                let Some((_, a)) = contribution(e, end) else {
+                    continue;
+                };
+                let mut r = Some(e.micro_grid);
+                while let Some(i) = r {
+                    if let Some(f) = fold.get_mut(&i) {
+                        *f += &a;
+                    }
+                    r = map.regions.parent(i);
+                }
+            }
+            for &i in &kept {
+                assert_eq!(
+                    h.at(i, end),
+                    Some(&fold[&i]),
+                    "{d} {}",
+                    map.regions.get(i).id
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 30 * (1 + 90 + 1_440), "{compared}");
+    }
+
     // Served: the figures equal the table's colours.
     let server = Server::start(&db.store).await;
     let (status, stats) = server.get_json("/api/stats").await;

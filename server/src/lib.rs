@@ -61,7 +61,15 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
     let started = std::time::Instant::now();
     // Streamed: a province's ten million units are read once, straight into the map.
     let builder = store.stream_map(state::MapBuilder::new).await?;
-    let map = tokio::task::spawn_blocking(move || builder.finish(built_at)).await??;
+    let zone = store.zone().await?;
+    let map = tokio::task::spawn_blocking(move || {
+        let mut map = builder.finish(built_at)?;
+        let started = std::time::Instant::now();
+        map.keep_history(zone);
+        tracing::info!(elapsed = ?started.elapsed(), "daily checkpoints built");
+        Ok::<_, StartError>(map)
+    })
+    .await??;
     tracing::info!(
         units = map.units.len(),
         regions = map.regions.all().len(),
@@ -88,7 +96,7 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         sessions: Arc::default(),
         cors: Arc::new([]),
         channels: Arc::default(),
-        zone: store.zone().await?,
+        zone,
     })
 }
 

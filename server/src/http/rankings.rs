@@ -1,10 +1,11 @@
 //! `GET /api/rankings?region=&level=&metric=&at=&offset=&limit=`: the daily ranking of
 //! the regions of a level under a region, as of the end of day `at` (default: now),
-//! against a day earlier, a page at a time (a province has 23,040 villages).
+//! against the end of the day before, a page at a time (a province has 23,040
+//! villages). Counties and towns are ranked from their daily checkpoints.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::error::ApiError;
@@ -12,8 +13,9 @@ use super::params::Params;
 use crate::app::AppState;
 use crate::auth::access::Access;
 use crate::domain::{Level, RegionId};
-use crate::state::aggregate::{UnitFilter, fold_regions};
-use crate::views::rankings::{Metric, Ranked, ranking};
+use crate::state::aggregate::UnitFilter;
+use crate::state::history::AggsAt;
+use crate::views::rankings::{Metric, Ranked, ranked_regions, ranking};
 
 /// Lines in a page when the request names no `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -95,27 +97,15 @@ pub async fn get_rankings(
     }
     let all = UnitFilter::default();
     let moment = at.unwrap_or(now);
-    let previous_at = moment - Duration::days(1);
-    let before = fold_regions(&map, previous_at, &all);
+    // The day before: the end of the previous day (a past day's end is its checkpoint).
+    let previous_at = app
+        .zone
+        .end_of_day(app.zone.date_of(moment) - chrono::Days::new(1));
     // A reader with a scope ranks the regions in it only (their figures are whole).
-    let ranked = match at {
-        None => ranking(
-            &map,
-            (level, within),
-            metric,
-            map.live().regions(),
-            &before,
-            &who.scope,
-        ),
-        Some(at) => ranking(
-            &map,
-            (level, within),
-            metric,
-            &fold_regions(&map, at, &all),
-            &before,
-            &who.scope,
-        ),
-    };
+    let regions = ranked_regions(&map, (level, within), &who.scope);
+    let before = AggsAt::of(&map, regions.iter().copied(), Some(previous_at), &all);
+    let present = AggsAt::of(&map, regions.iter().copied(), at, &all);
+    let ranked = ranking(&map, &regions, metric, &present, &before);
     Ok(Json(RankingResponse {
         region: Under {
             id: region.id.clone(),

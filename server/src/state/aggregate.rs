@@ -44,34 +44,55 @@ pub struct Agg {
     pub comprehensive_closed: u32,
 }
 
+/// Applies `$f` to each counter of `$a` and the same counter of `$b`, into `$a`: the
+/// one list of the counters.
 macro_rules! each_counter {
-    ($a:ident, $b:ident, $op:tt) => {
-        $a.units $op $b.units;
-        for i in 0..4 { $a.by_kind[i] $op $b.by_kind[i]; }
-        $a.factory_in_factory $op $b.factory_in_factory;
-        for i in 0..6 { $a.by_colour[i] $op $b.by_colour[i]; }
-        $a.inspected $op $b.inspected;
-        for i in 0..3 { $a.found[i] $op $b.found[i]; $a.closed[i] $op $b.closed[i]; }
-        $a.overdue $op $b.overdue;
-        $a.major_open $op $b.major_open;
-        $a.comprehensive_found $op $b.comprehensive_found;
-        $a.comprehensive_closed $op $b.comprehensive_closed;
-    };
+    ($a:ident, $b:ident, $f:expr) => {{
+        let f = $f;
+        $a.units = f($a.units, $b.units);
+        for i in 0..4 {
+            $a.by_kind[i] = f($a.by_kind[i], $b.by_kind[i]);
+        }
+        $a.factory_in_factory = f($a.factory_in_factory, $b.factory_in_factory);
+        for i in 0..6 {
+            $a.by_colour[i] = f($a.by_colour[i], $b.by_colour[i]);
+        }
+        $a.inspected = f($a.inspected, $b.inspected);
+        for i in 0..3 {
+            $a.found[i] = f($a.found[i], $b.found[i]);
+            $a.closed[i] = f($a.closed[i], $b.closed[i]);
+        }
+        $a.overdue = f($a.overdue, $b.overdue);
+        $a.major_open = f($a.major_open, $b.major_open);
+        $a.comprehensive_found = f($a.comprehensive_found, $b.comprehensive_found);
+        $a.comprehensive_closed = f($a.comprehensive_closed, $b.comprehensive_closed);
+    }};
 }
 
 impl AddAssign<&Agg> for Agg {
     fn add_assign(&mut self, o: &Agg) {
-        each_counter!(self, o, +=);
+        each_counter!(self, o, |x: u32, y: u32| x + y);
     }
 }
 
 impl SubAssign<&Agg> for Agg {
     fn sub_assign(&mut self, o: &Agg) {
-        each_counter!(self, o, -=);
+        each_counter!(self, o, |x: u32, y: u32| x - y);
     }
 }
 
 impl Agg {
+    /// Adds `o` counter by counter, wrapping: for sums of differences, some negative,
+    /// whose totals are not ([`super::history`]).
+    pub fn wrapping_add(&mut self, o: &Agg) {
+        each_counter!(self, o, u32::wrapping_add);
+    }
+
+    /// Takes `o` away counter by counter, wrapping (see [`Agg::wrapping_add`]).
+    pub fn wrapping_sub(&mut self, o: &Agg) {
+        each_counter!(self, o, u32::wrapping_sub);
+    }
+
     /// Hazards found, all stages.
     pub fn found_total(&self) -> u32 {
         self.found.iter().sum()
@@ -198,6 +219,11 @@ impl UnitFilter {
             && self.covers_region(state, e.micro_grid)
     }
 
+    /// Whether every unit of region `i`'s subtree passes, whatever its kind and colour.
+    pub fn admits_all_of(&self, state: &MapState, i: RegionIdx) -> bool {
+        self.kinds == 0b1111 && self.colours == 0b11_1111 && self.covers_region(state, i)
+    }
+
     /// Whether region `i` is within the filter's region and the reader's scope (its
     /// figures are then the reader's to see, once the kinds and colours are applied).
     pub fn covers_region(&self, state: &MapState, i: RegionIdx) -> bool {
@@ -256,13 +282,20 @@ pub fn fold_regions(state: &MapState, at: DateTime<Utc>, filter: &UnitFilter) ->
     out
 }
 
-/// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`.
+/// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`: the
+/// region's daily checkpoint when `at` ends a past day and the filter lets all of the
+/// region through ([`super::history`]), else a fold over the units.
 pub fn fold_filtered(
     state: &MapState,
     region: RegionIdx,
     at: DateTime<Utc>,
     filter: &UnitFilter,
 ) -> Agg {
+    if filter.admits_all_of(state, region)
+        && let Some(a) = state.history().and_then(|h| h.at(region, at))
+    {
+        return *a;
+    }
     let mut out = Agg::default();
     for e in &state.units {
         if !state.regions.is_within(e.micro_grid, region) {

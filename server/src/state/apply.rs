@@ -261,6 +261,9 @@ impl MapState {
         self.live = Live::compute(&tree, &self.units, self.live.at());
         self.live.follow(version);
         self.regions = tree;
+        if let Some(zone) = self.history().map(|h| h.zone()) {
+            self.keep_history(zone);
+        }
         self.restore_clock_changes(pending);
         Ok(())
     }

@@ -229,6 +229,7 @@ impl MapBuilder {
             hazard_at,
             points,
             live,
+            history: None,
         })
     }
 }

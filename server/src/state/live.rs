@@ -26,9 +26,10 @@ use chrono::{DateTime, Utc};
 use h3o::{CellIndex, Resolution};
 
 use super::aggregate::{Agg, contribution};
+use super::history::History;
 use super::{MapState, RegionIdx, RegionTree, UnitEntry, UnitIdx};
 use crate::domain::Colour;
-use crate::domain::time::Stamp;
+use crate::domain::time::Zone;
 
 /// The H3 resolutions whose aggregates are kept, coarse to fine.
 pub const HEX_RESOLUTIONS: [Resolution; 3] =
@@ -225,23 +226,7 @@ impl Live {
 /// The earliest timestamp among a unit's facts that lies after `t`: the next moment its
 /// contribution may change without a write.
 fn next_moment(e: &UnitEntry, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let hazards = e.hazards.iter().flat_map(|h| {
-        [Some(h.found_at), h.deadline, h.yellow_card_at, h.closed_at].map(|s| s.map(Stamp::time))
-    });
-    let suspensions = e
-        .suspensions
-        .iter()
-        .flat_map(|s| [Some(s.started_at), s.ended_at]);
-    [
-        Some(e.unit.registered_at),
-        e.first_inspected_at.map(Stamp::time),
-    ]
-    .into_iter()
-    .chain(hazards)
-    .chain(suspensions)
-    .flatten()
-    .filter(|&m| m > t)
-    .min()
+    e.moments().filter(|&m| m > t).min()
 }
 
 impl MapState {
@@ -260,7 +245,13 @@ impl MapState {
     /// Only this unit is re-evaluated.
     pub fn update_unit<R>(&mut self, u: UnitIdx, change: impl FnOnce(&mut UnitEntry) -> R) -> R {
         self.count(u, -1);
+        if let Some(h) = &mut self.history {
+            h.count(&self.regions, &self.units[u as usize], -1);
+        }
         let out = change(&mut self.units[u as usize]);
+        if let Some(h) = &mut self.history {
+            h.count(&self.regions, &self.units[u as usize], 1);
+        }
         self.count(u, 1);
         self.schedule(u);
         self.live.version += 1;
@@ -271,10 +262,42 @@ impl MapState {
     pub(super) fn live_push(&mut self) -> UnitIdx {
         let u = (self.units.len() - 1) as UnitIdx;
         self.live.colours.push(None);
+        if let Some(h) = &mut self.history {
+            h.count(&self.regions, &self.units[u as usize], 1);
+        }
         self.count(u, 1);
         self.schedule(u);
         self.live.version += 1;
         u
+    }
+
+    /// Keeps daily checkpoints of the coarse regions ([`super::history`]) in `zone`'s
+    /// days, from now on: built here (one pass over the units), then kept by every
+    /// write and rolled over to each new day.
+    pub fn keep_history(&mut self, zone: Zone) {
+        let today = zone.date_of(self.live.at);
+        self.history = Some(History::build(&self.regions, &self.units, zone, today));
+    }
+
+    /// The checkpoints, when kept.
+    pub fn history(&self) -> Option<&History> {
+        self.history.as_ref()
+    }
+
+    /// A new day: yesterday joins the checkpoints (built again, one pass over the
+    /// units, once a day).
+    fn roll_history(&mut self, now: DateTime<Utc>) {
+        if let Some(h) = &self.history
+            && h.zone().date_of(now) > h.today()
+        {
+            let zone = h.zone();
+            self.history = Some(History::build(
+                &self.regions,
+                &self.units,
+                zone,
+                zone.date_of(now),
+            ));
+        }
     }
 
     /// Whether clock-driven colour changes wait to be logged.
@@ -309,6 +332,7 @@ impl MapState {
         if now <= self.live.at {
             return Vec::new();
         }
+        self.roll_history(now);
         let mut due = Vec::new();
         while let Some(&(t, u)) = self.live.wheel.first() {
             if t > now {

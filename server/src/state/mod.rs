@@ -11,6 +11,7 @@
 pub mod aggregate;
 pub mod apply;
 mod builder;
+pub mod history;
 mod index;
 pub mod live;
 pub mod points;
@@ -196,6 +197,8 @@ pub struct MapState {
     points: PointIndex,
     /// Aggregates and colours for the present, kept up to date.
     live: Live,
+    /// Daily checkpoints of the coarse regions, when kept ([`MapState::keep_history`]).
+    history: Option<history::History>,
 }
 
 /// The H3 cell of a lon/lat at [`FINEST_HEX`], if it is a valid coordinate.
@@ -290,6 +293,28 @@ impl MapState {
 }
 
 impl UnitEntry {
+    /// Every timestamp among the unit's facts (registration, first visit, each
+    /// hazard's finding, deadline, yellow card and closing, each suspension's start and
+    /// end): the only moments its contribution to any figure can change at.
+    pub fn moments(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        let hazards = self.hazards.iter().flat_map(|h| {
+            [Some(h.found_at), h.deadline, h.yellow_card_at, h.closed_at]
+                .map(|s| s.map(Stamp::time))
+        });
+        let suspensions = self
+            .suspensions
+            .iter()
+            .flat_map(|s| [Some(s.started_at), s.ended_at]);
+        [
+            Some(self.unit.registered_at),
+            self.first_inspected_at.map(Stamp::time),
+        ]
+        .into_iter()
+        .chain(hazards)
+        .chain(suspensions)
+        .flatten()
+    }
+
     /// Whether the unit had been visited by `at` (a first inspection, or a hazard found,
     /// which only a visit can do). Independent of colour: a suspended unit may or may
     /// not have been inspected.

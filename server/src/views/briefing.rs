@@ -12,13 +12,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::page::Place;
-use super::rankings::{Metric, Ranked, ranking};
+use super::rankings::{Metric, Ranked, ranked_regions, ranking};
 use super::targets::GroupWeek;
 use crate::domain::time::Zone;
 use crate::domain::{
     BriefingComment, HazardFacts, HazardId, IsoWeek, Level, Severity, UnitId, time::Stamp,
 };
 use crate::state::aggregate::{Agg, UnitFilter, fold_regions};
+use crate::state::history::AggsAt;
 use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx};
 
@@ -280,30 +281,12 @@ pub struct Figures {
 pub fn figures(map: &MapState, idx: RegionIdx, at: DateTime<Utc>, present: bool) -> Figures {
     let previous_at = at - chrono::Duration::days(1);
     let all = UnitFilter::default();
-    let before = fold_regions(map, previous_at, &all);
-    let folded;
-    let now: &[Agg] = if present {
-        map.live().regions()
-    } else {
-        folded = fold_regions(map, at, &all);
-        &folded
-    };
-    let by_inspection = ranking(
-        map,
-        (Level::Village, idx),
-        Metric::InspectionRate,
-        now,
-        &before,
-        &Scope::All,
-    );
-    let by_closure = ranking(
-        map,
-        (Level::Village, idx),
-        Metric::ClosureRate,
-        now,
-        &before,
-        &Scope::All,
-    );
+    let villages = ranked_regions(map, (Level::Village, idx), &Scope::All);
+    let wanted = || villages.iter().copied().chain([idx]);
+    let before = AggsAt::of(map, wanted(), Some(previous_at), &all);
+    let now = AggsAt::of(map, wanted(), (!present).then_some(at), &all);
+    let by_inspection = ranking(map, &villages, Metric::InspectionRate, &now, &before);
+    let by_closure = ranking(map, &villages, Metric::ClosureRate, &now, &before);
 
     // Each region's village (itself, or the one above it), and whether it is in `idx`.
     let n = map.regions.all().len();
@@ -366,7 +349,7 @@ pub fn figures(map: &MapState, idx: RegionIdx, at: DateTime<Utc>, present: bool)
     units.truncate(HARDEST);
     Figures {
         region: Place::of(map, idx),
-        totals: Totals::of(&now[idx], &before[idx]),
+        totals: Totals::of(&now.get(idx), &before.get(idx)),
         villages: village_lines(by_inspection, &by_closure),
         overdue,
         major,

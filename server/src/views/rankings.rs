@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::{Level, RegionId, vocabulary};
 use crate::state::aggregate::Agg;
+use crate::state::history::AggsAt;
 use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx};
 
@@ -86,37 +87,50 @@ fn ranks(
     out
 }
 
-/// The ranking of every region at `level` under region `within` (and in `scope`) by
-/// `metric`, from the aggregates now and a day earlier (both indexed by region).
-pub fn ranking(
+/// The regions a ranking of `level` under `within` holds for a reader of `scope`.
+pub fn ranked_regions(
     state: &MapState,
     (level, within): (Level, RegionIdx),
-    metric: Metric,
-    now: &[Agg],
-    before: &[Agg],
     scope: &Scope,
-) -> Vec<Ranked> {
-    let regions: Vec<RegionIdx> = state
+) -> Vec<RegionIdx> {
+    state
         .regions
         .at_level(level)
         .filter(|&i| state.regions.is_within(i, within) && scope.covers(state, i))
-        .collect();
+        .collect()
+}
+
+/// The ranking of `regions` (from [`ranked_regions`]) by `metric`, from their
+/// aggregates now and a day earlier.
+pub fn ranking(
+    state: &MapState,
+    regions: &[RegionIdx],
+    metric: Metric,
+    now: &AggsAt<'_>,
+    before: &AggsAt<'_>,
+) -> Vec<Ranked> {
+    let (now_aggs, before_aggs): (Vec<Agg>, Vec<Agg>) =
+        regions.iter().map(|&i| (now.get(i), before.get(i))).unzip();
+    let pos: std::collections::HashMap<RegionIdx, usize> =
+        regions.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+    let at = |aggs: &[Agg], i: RegionIdx| aggs[pos[&i]];
     let previous: std::collections::HashMap<RegionIdx, u32> =
-        ranks(state, &regions, |i| metric.of(&before[i]))
+        ranks(state, regions, |i| metric.of(&at(&before_aggs, i)))
             .into_iter()
             .collect();
-    ranks(state, &regions, |i| metric.of(&now[i]))
+    ranks(state, regions, |i| metric.of(&at(&now_aggs, i)))
         .into_iter()
         .map(|(i, rank)| {
             let r = state.regions.get(i);
-            let a = &now[i];
+            let a = &at(&now_aggs, i);
+            let b = at(&before_aggs, i);
             let previous_rank = previous.get(&i).copied().unwrap_or(rank);
             Ranked {
                 rank,
                 id: r.id.clone(),
                 name: r.name.clone(),
                 value: metric.of(a),
-                previous_value: metric.of(&before[i]),
+                previous_value: metric.of(&b),
                 previous_rank,
                 rank_change: i64::from(previous_rank) - i64::from(rank),
                 units: a.units,
@@ -133,24 +147,21 @@ pub fn ranking(
 mod tests {
     use super::*;
     use crate::state::aggregate::{UnitFilter, fold_regions};
+
+    fn folded(s: &MapState, at: chrono::DateTime<chrono::Utc>) -> AggsAt<'static> {
+        AggsAt::Folded(fold_regions(s, at, &UnitFilter::default()))
+    }
     use crate::state::fixture::{state, t};
 
     #[test]
     fn villages_rank_by_their_rate_with_the_day_before() {
         let s = state();
-        let f = UnitFilter::default();
         // On the 3rd both villages are fully inspected (a tie: rank 1 and 1); on the
         // 2nd only village A was.
-        let now = fold_regions(&s, t(3), &f);
-        let before = fold_regions(&s, t(2), &f);
-        let r = ranking(
-            &s,
-            (Level::Village, s.regions.root()),
-            Metric::InspectionRate,
-            &now,
-            &before,
-            &Scope::All,
-        );
+        let now = folded(&s, t(3));
+        let before = folded(&s, t(2));
+        let villages = ranked_regions(&s, (Level::Village, s.regions.root()), &Scope::All);
+        let r = ranking(&s, &villages, Metric::InspectionRate, &now, &before);
         let line = |id: &str| r.iter().find(|l| l.id.as_str() == id).cloned();
         let (a, b) = (line("VA"), line("VB"));
         let (Some(a), Some(b)) = (a, b) else {
@@ -161,26 +172,12 @@ mod tests {
         assert_eq!((b.rank_change, b.previous_value, b.value), (1, 0.0, 1.0));
         assert_eq!(r[0].id.as_str(), "VA", "ties ordered by id");
         // On the 6th unit 3 joins B uninspected: B falls to rank 2.
-        let later = fold_regions(&s, t(6) + chrono::Duration::hours(1), &f);
-        let r = ranking(
-            &s,
-            (Level::Village, s.regions.root()),
-            Metric::InspectionRate,
-            &later,
-            &now,
-            &Scope::All,
-        );
+        let later = folded(&s, t(6) + chrono::Duration::hours(1));
+        let r = ranking(&s, &villages, Metric::InspectionRate, &later, &now);
         assert_eq!(r[1].id.as_str(), "VB");
         assert_eq!((r[1].rank, r[1].rank_change), (2, -1));
         // Closure rate: A found 2 and closed 1 by the 6th; B found none (rate 0).
-        let r = ranking(
-            &s,
-            (Level::Village, s.regions.root()),
-            Metric::ClosureRate,
-            &later,
-            &now,
-            &Scope::All,
-        );
+        let r = ranking(&s, &villages, Metric::ClosureRate, &later, &now);
         assert_eq!((r[0].id.as_str(), r[0].value), ("VA", 0.5));
     }
 }

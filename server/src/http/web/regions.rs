@@ -11,7 +11,7 @@ use crate::domain::{Colour, Level, UnitId, UnitKind};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
-use crate::state::aggregate::fold_regions;
+use crate::state::history::AggsAt;
 use crate::views::page;
 
 /// The most units `/api/regions/{id}/units` lists (a village holds a few hundred).
@@ -49,14 +49,17 @@ pub async fn region(
         filter.scope = who.scope.clone();
     }
     let shown = |i| who.scope.touches(&map, i);
-    // The present, unfiltered, is the live aggregates; anything else is folded.
-    let v = match at.filter(|&t| t < now) {
-        None if filter.is_all() => page::region(&map, idx, &|i| *map.live().region(i), &shown),
-        moment => {
-            let folded = fold_regions(&map, moment.unwrap_or(now), &filter);
-            page::region(&map, idx, &|i| folded[i], &shown)
-        }
-    };
+    // The present, unfiltered, is the live aggregates; a past day's end, unfiltered, the
+    // daily checkpoints where the region and its children have them; anything else is
+    // folded.
+    let past = at.filter(|&t| t < now);
+    let aggs = AggsAt::of(
+        &map,
+        std::iter::once(idx).chain(map.regions.children(idx).iter().copied()),
+        past,
+        &filter,
+    );
+    let v = page::region(&map, idx, &|i| aggs.get(i), &shown);
     Ok(Json(v))
 }
 

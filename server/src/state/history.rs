@@ -1,0 +1,318 @@
+//! Daily checkpoints: the aggregate of each coarse region (the root down to the towns,
+//! with a town's areas and groups) at the end of every past day, kept as the map
+//! changes, so that a past day's figures for a province, a county or a town are read,
+//! not folded over every unit.
+//!
+//! A unit's contribution ([`contribution`]) changes only at its own timestamps
+//! ([`moments`]: registration, first visit, a hazard found, its deadline, its yellow
+//! card, its closing, a suspension's start and end). So a unit adds, to each region
+//! above it, its contribution at the end of the first day it counts, and at the end of
+//! each later day holding one of its moments the difference from the day before; the
+//! checkpoints are the running sums of those differences. Both the build and every
+//! later change use [`contribution`] itself, which is why a checkpoint always equals
+//! the fold at that moment (`tests` and `tests/province.rs` compare them day by day).
+//!
+//! Counters add with wrapping arithmetic: a difference may be negative, the sums never
+//! are. Memory: days × coarse regions × one [`Agg`] (a province of 1,531 such regions
+//! over a hundred days: 14 MB). The days held begin with the first visit, hazard or
+//! suspension of any unit (registrations go back years).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::aggregate::{Agg, UnitFilter, contribution, fold_regions};
+use super::{MapState, RegionIdx, RegionTree, UnitEntry};
+use crate::domain::Level;
+use crate::domain::time::Zone;
+
+/// Every timestamp among a unit's facts: the moments its contribution may change at.
+pub fn moments(e: &UnitEntry) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    e.moments()
+}
+
+/// Whether a region of this level has daily checkpoints.
+pub fn is_kept(level: Level) -> bool {
+    level.depth() < Level::Village.depth()
+}
+
+/// The checkpoints.
+#[derive(Debug, Clone)]
+pub struct History {
+    zone: Zone,
+    /// The first day held.
+    first: NaiveDate,
+    /// The end of each held day, from `first`: every day before the day the history was
+    /// built on.
+    ends: Vec<DateTime<Utc>>,
+    /// Each region's column (`u32::MAX`: not kept).
+    column: Vec<u32>,
+    /// Kept regions.
+    width: usize,
+    /// `aggs[day * width + column]`: the column's aggregate at the end of the day.
+    aggs: Vec<Agg>,
+}
+
+impl History {
+    /// The checkpoints of every day from the first moment of any unit up to the day
+    /// before `today` (the zone's calendar). The units are split between the machine's
+    /// cores, each summing its own differences.
+    pub fn build(regions: &RegionTree, units: &[UnitEntry], zone: Zone, today: NaiveDate) -> Self {
+        let mut column = vec![u32::MAX; regions.all().len()];
+        let mut width = 0usize;
+        for (i, r) in regions.all().iter().enumerate() {
+            if is_kept(r.level) {
+                column[i] = width as u32;
+                width += 1;
+            }
+        }
+        // From the first day anything was done (a visit, a hazard, a suspension): units
+        // registered years before count from that day on, and a day before it is
+        // folded when asked for.
+        let first = units
+            .iter()
+            .filter_map(|e| moments(e).filter(|&t| t != e.unit.registered_at).min())
+            .min()
+            .map_or(today, |t| zone.date_of(t).min(today));
+        let days = u64::try_from((today - first).num_days()).unwrap_or(0);
+        let ends = (0..days)
+            .map(|d| zone.end_of_day(first + chrono::Days::new(d)))
+            .collect();
+        let mut h = History {
+            zone,
+            first,
+            ends,
+            column,
+            width,
+            aggs: Vec::new(),
+        };
+        // Differences first (each unit touches only the days of its moments), then the
+        // running sums.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = units.len().div_ceil(threads).max(1);
+        let size = h.ends.len() * width;
+        let parts: Vec<Vec<Agg>> = std::thread::scope(|s| {
+            let h = &h;
+            let workers: Vec<_> = units
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut aggs = vec![Agg::default(); size];
+                        for e in part {
+                            h.differences(&mut aggs, regions, e);
+                        }
+                        aggs
+                    })
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        let mut aggs = vec![Agg::default(); size];
+        for part in &parts {
+            for (a, p) in aggs.iter_mut().zip(part) {
+                a.wrapping_add(p);
+            }
+        }
+        for d in 1..h.ends.len() {
+            let (before, now) = aggs.split_at_mut(d * width);
+            let prev = &before[(d - 1) * width..];
+            for (a, p) in now[..width].iter_mut().zip(prev) {
+                a.wrapping_add(p);
+            }
+        }
+        h.aggs = aggs;
+        h
+    }
+
+    /// The held days on which the unit's contribution may differ from the day before,
+    /// in order. A moment counts from its own day (facts compare at whole seconds,
+    /// floored, and a day ends at its last instant, so a moment is in by the end of its
+    /// day and not before); one before the first day held (a unit written later with
+    /// an old date) counts from that first day.
+    fn change_days(&self, e: &UnitEntry) -> Vec<usize> {
+        let mut out: Vec<usize> = moments(e)
+            .map(|t| (self.zone.date_of(t) - self.first).num_days().max(0) as usize)
+            .filter(|&d| d < self.ends.len())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The columns of the kept regions a unit counts in: its micro-grid's kept
+    /// ancestors.
+    fn columns<'r>(
+        &'r self,
+        regions: &'r RegionTree,
+        e: &UnitEntry,
+    ) -> impl Iterator<Item = usize> + Clone + 'r {
+        std::iter::successors(Some(e.micro_grid), |&i| regions.parent(i)).filter_map(|i| {
+            self.column
+                .get(i)
+                .filter(|&&c| c != u32::MAX)
+                .map(|&c| c as usize)
+        })
+    }
+
+    /// Adds the unit's day-to-day differences into `aggs` (before the running sums).
+    fn differences(&self, aggs: &mut [Agg], regions: &RegionTree, e: &UnitEntry) {
+        let columns = self.columns(regions, e);
+        if columns.clone().next().is_none() {
+            return;
+        }
+        let mut prev = Agg::default();
+        for d in self.change_days(e) {
+            let now = self.contribution_on(e, d);
+            let mut diff = now;
+            diff.wrapping_sub(&prev);
+            prev = now;
+            for c in columns.clone() {
+                aggs[d * self.width + c].wrapping_add(&diff);
+            }
+        }
+    }
+
+    fn contribution_on(&self, e: &UnitEntry, day: usize) -> Agg {
+        contribution(e, self.ends[day])
+            .map(|(_, a)| a)
+            .unwrap_or_default()
+    }
+
+    /// Counts a unit in (`sign` 1) or out (-1) of every held day: what keeps the
+    /// checkpoints equal to the fold when a unit's facts change (the old facts out, the
+    /// new in).
+    pub fn count(&mut self, regions: &RegionTree, e: &UnitEntry, sign: i8) {
+        let columns: Vec<usize> = self.columns(regions, e).collect();
+        if columns.is_empty() {
+            return;
+        }
+        let days = self.change_days(e);
+        // Each stretch of days between two change days holds one contribution.
+        for (k, &d) in days.iter().enumerate() {
+            let until = days.get(k + 1).copied().unwrap_or(self.ends.len());
+            let a = self.contribution_on(e, d);
+            if a.is_empty() {
+                continue;
+            }
+            for day in d..until {
+                for &c in &columns {
+                    let slot = &mut self.aggs[day * self.width + c];
+                    if sign > 0 {
+                        slot.wrapping_add(&a);
+                    } else {
+                        slot.wrapping_sub(&a);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The checkpoint of `region` at `at`, when `at` is the end of a held day and the
+    /// region is kept.
+    pub fn at(&self, region: RegionIdx, at: DateTime<Utc>) -> Option<&Agg> {
+        let c = *self.column.get(region)?;
+        if c == u32::MAX {
+            return None;
+        }
+        let day = self.zone.date_of(at);
+        if self.zone.end_of_day(day) != at {
+            return None;
+        }
+        let d = usize::try_from((day - self.first).num_days()).ok()?;
+        (d < self.ends.len()).then(|| &self.aggs[d * self.width + c as usize])
+    }
+
+    /// The day after the last one held: the day the history was built on.
+    pub fn today(&self) -> NaiveDate {
+        self.first + chrono::Days::new(self.ends.len() as u64)
+    }
+
+    /// The days held, oldest first.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        (0..self.ends.len() as u64).map(|d| self.first + chrono::Days::new(d))
+    }
+
+    /// The zone its days are in.
+    pub fn zone(&self) -> Zone {
+        self.zone
+    }
+}
+
+/// Regions' aggregates at a moment, from wherever they are cheapest: the live figures
+/// for the present, the daily checkpoints for the end of a past day, else a fold.
+#[derive(Debug)]
+pub enum AggsAt<'a> {
+    /// The present, every unit.
+    Live(&'a MapState),
+    /// A past day's end, every unit, regions with checkpoints.
+    Checkpoints(&'a History, DateTime<Utc>),
+    /// Anything else, folded over the units.
+    Folded(Vec<Agg>),
+}
+
+impl<'a> AggsAt<'a> {
+    /// The aggregates of `regions` (those that will be asked for) at `at` (`None`: the
+    /// present) counting the units `filter` admits.
+    pub fn of(
+        map: &'a MapState,
+        mut regions: impl Iterator<Item = RegionIdx>,
+        at: Option<DateTime<Utc>>,
+        filter: &UnitFilter,
+    ) -> Self {
+        let all = filter.is_all();
+        match at {
+            None if all => AggsAt::Live(map),
+            Some(t) if all => match map.history() {
+                Some(h) if regions.all(|i| h.at(i, t).is_some()) => AggsAt::Checkpoints(h, t),
+                _ => AggsAt::Folded(fold_regions(map, t, filter)),
+            },
+            _ => AggsAt::Folded(fold_regions(map, at.unwrap_or(map.live().at()), filter)),
+        }
+    }
+
+    /// Region `i`'s aggregate (empty for a region not asked for).
+    pub fn get(&self, i: RegionIdx) -> Agg {
+        match self {
+            AggsAt::Live(map) => *map.live().region(i),
+            AggsAt::Checkpoints(h, t) => h.at(i, *t).copied().unwrap_or_default(),
+            AggsAt::Folded(v) => v.get(i).copied().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::aggregate::{UnitFilter, fold_regions};
+    use crate::state::fixture::state;
+
+    #[test]
+    fn checkpoints_equal_the_fold_on_every_day() {
+        let s = state();
+        let zone = Zone::default();
+        let last = s
+            .units
+            .iter()
+            .flat_map(moments)
+            .max()
+            .map(|t| zone.date_of(t))
+            .unwrap_or_default();
+        let h = History::build(&s.regions, &s.units, zone, last + chrono::Days::new(3));
+        assert!(h.ends.len() > 3, "{} days", h.ends.len());
+        for d in 0..h.ends.len() {
+            let end = zone.end_of_day(h.first + chrono::Days::new(d as u64));
+            let fold = fold_regions(&s, end, &UnitFilter::default());
+            for (i, r) in s.regions.all().iter().enumerate() {
+                if is_kept(r.level) {
+                    assert_eq!(h.at(i, end), Some(&fold[i]), "day {d}, {}", r.id);
+                } else {
+                    assert_eq!(h.at(i, end), None);
+                }
+            }
+        }
+        // Not a day's end: no checkpoint.
+        let end = zone.end_of_day(h.first);
+        assert_eq!(
+            h.at(s.regions.root(), end - chrono::Duration::hours(1)),
+            None
+        );
+    }
+}
