@@ -331,8 +331,15 @@ async fn past_days_come_from_checkpoints_equal_to_the_fold() {
         (days, last)
     };
     assert!(days.last().unwrap() > &last_day);
+    // The progress chart's days, from the checkpoints, are the hazards' own days.
+    let scanned = {
+        let map = state.map.read().unwrap();
+        common::progress_by_scan(&map, zone, chrono::Utc::now())
+    };
     // Over HTTP: a past day's figures are the checkpoint's.
     let server = Server::serve(state).await;
+    let (_, progress) = server.get_json("/api/progress").await;
+    assert_eq!(common::progress_days(&progress), scanned);
     let (_, jul15) = server.get_json("/api/stats?at=2022-07-15").await;
     assert_eq!(n(&jul15, "units.total"), 25_553.0);
     let (_, area) = server.get_json("/api/regions/town").await;

@@ -169,6 +169,22 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
             }
         }
         assert!(compared >= 30 * (1 + 90 + 1_440), "{compared}");
+        // The progress chart from the checkpoints: the hazards' own days.
+        let got = onemap::views::page::progress(
+            &map,
+            map.regions.root(),
+            (chrono::Utc::now(), state.zone),
+            &onemap::state::scope::Scope::All,
+        );
+        let got: Vec<(String, u64, u64)> = got
+            .days
+            .iter()
+            .map(|d| (d.date.to_string(), d.found, d.closed))
+            .collect();
+        assert_eq!(
+            got,
+            common::progress_by_scan(&map, state.zone, chrono::Utc::now())
+        );
     }
 
     // Served: the figures equal the table's colours.

@@ -552,3 +552,46 @@ impl EventStream {
         out
     }
 }
+
+/// Hazards found and closed per day over every unit of `map` (the zone's days), as
+/// `/api/progress` must list them for the root: `(date, found, closed)` for each day
+/// with any, by a pass over the units' hazards — what the daily checkpoints are
+/// compared with.
+pub fn progress_by_scan(
+    map: &onemap::state::MapState,
+    zone: onemap::domain::time::Zone,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, u64, u64)> {
+    let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, (u64, u64)> = Default::default();
+    for e in &map.units {
+        for h in e.hazards.iter() {
+            let f = h.found_at.time();
+            if f <= now {
+                by_day.entry(zone.date_of(f)).or_default().0 += 1;
+            }
+            if let Some(c) = h.closed_at.map(|c| c.time()).filter(|&c| c <= now) {
+                by_day.entry(zone.date_of(c)).or_default().1 += 1;
+            }
+        }
+    }
+    by_day
+        .into_iter()
+        .map(|(d, (f, c))| (d.to_string(), f, c))
+        .collect()
+}
+
+/// `/api/progress`'s days as `(date, found, closed)`.
+pub fn progress_days(body: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    body["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().expect("date").to_owned(),
+                d["found"].as_u64().expect("found"),
+                d["closed"].as_u64().expect("closed"),
+            )
+        })
+        .collect()
+}

@@ -205,6 +205,11 @@ impl History {
         }
     }
 
+    /// Whether `region` has checkpoints.
+    pub fn keeps(&self, region: RegionIdx) -> bool {
+        self.column.get(region).is_some_and(|&c| c != u32::MAX)
+    }
+
     /// The checkpoint of `region` at `at`, when `at` is the end of a held day and the
     /// region is kept.
     pub fn at(&self, region: RegionIdx, at: DateTime<Utc>) -> Option<&Agg> {

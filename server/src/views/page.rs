@@ -317,21 +317,14 @@ pub fn progress(
     (now, zone): (DateTime<Utc>, Zone),
     scope: &Scope,
 ) -> Progress {
-    let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
-    for e in &state.units {
-        if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
-            continue;
+    // A region with checkpoints, wholly in the reader's scope: its running totals
+    // day by day; otherwise a pass over its units.
+    let by_day = match state.history() {
+        Some(h) if h.zone() == zone && h.keeps(idx) && scope.covers(state, idx) => {
+            progress_from_checkpoints(state, h, idx)
         }
-        for h in e.hazards.iter() {
-            let f = h.found_at.time();
-            if f <= now {
-                by_day.entry(zone.date_of(f)).or_default().0 += 1;
-            }
-            if let Some(c) = h.closed_at.map(Stamp::time).filter(|&c| c <= now) {
-                by_day.entry(zone.date_of(c)).or_default().1 += 1;
-            }
-        }
-    }
+        _ => progress_by_scan(state, idx, (now, zone), scope),
+    };
     let (mut total_found, mut total_closed) = (0u64, 0u64);
     let days = by_day
         .iter()
@@ -359,6 +352,63 @@ pub fn progress(
         to: by_day.last_key_value().map(|(d, _)| *d),
         days,
     }
+}
+
+/// Hazards found and closed per day in a region's subtree, from the daily checkpoints:
+/// the day-to-day differences of the region's running totals, then today's from the
+/// live figures.
+fn progress_from_checkpoints(
+    state: &MapState,
+    h: &crate::state::history::History,
+    idx: RegionIdx,
+) -> std::collections::BTreeMap<NaiveDate, (u64, u64)> {
+    let mut by_day = std::collections::BTreeMap::new();
+    let mut prev = (0u64, 0u64);
+    let mut step = |day: NaiveDate, a: &crate::state::aggregate::Agg| {
+        let now = (u64::from(a.found_total()), u64::from(a.closed_total()));
+        if now != prev {
+            by_day.insert(
+                day,
+                (now.0.saturating_sub(prev.0), now.1.saturating_sub(prev.1)),
+            );
+        }
+        prev = now;
+    };
+    for day in h.days() {
+        if let Some(a) = h.at(idx, h.zone().end_of_day(day)) {
+            step(day, a);
+        }
+    }
+    step(
+        h.zone().date_of(state.live().at()),
+        state.live().region(idx),
+    );
+    by_day
+}
+
+/// Hazards found and closed per day in a region's subtree, by a pass over its units.
+fn progress_by_scan(
+    state: &MapState,
+    idx: RegionIdx,
+    (now, zone): (DateTime<Utc>, Zone),
+    scope: &Scope,
+) -> std::collections::BTreeMap<NaiveDate, (u64, u64)> {
+    let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
+    for e in &state.units {
+        if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
+            continue;
+        }
+        for h in e.hazards.iter() {
+            let f = h.found_at.time();
+            if f <= now {
+                by_day.entry(zone.date_of(f)).or_default().0 += 1;
+            }
+            if let Some(c) = h.closed_at.map(Stamp::time).filter(|&c| c <= now) {
+                by_day.entry(zone.date_of(c)).or_default().1 += 1;
+            }
+        }
+    }
+    by_day
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ use onemap_tiles::{
 };
 
 use crate::domain::{Colour, Level};
-use crate::state::aggregate::{Agg, UnitFilter, colour_index, contribution, fold_regions};
+use crate::state::aggregate::{Agg, UnitFilter, colour_index, contribution};
+use crate::state::history::AggsAt;
 use crate::state::{MapState, UnitIdx};
 
 /// Units show as single points from this zoom (when the tile is not too dense).
@@ -311,34 +312,33 @@ pub fn region_levels(state: &MapState, z: u8) -> Vec<Level> {
 
 fn regions_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     let mut layer = LayerEncoder::new(Layer::Regions.name(), req.coord);
-    let folded;
-    let aggs: &[Agg] = if req.at.is_none() && req.filter.is_all() {
-        state.live().regions()
-    } else {
-        folded = fold_regions(state, req.at.unwrap_or(state.live().at()), &req.filter);
-        &folded
-    };
     let (min, max) = buffered_bounds(req.coord);
+    let mut shown = Vec::new();
     for level in region_levels(state, req.coord.z()) {
         for i in state.regions.regions_in(min, max, level) {
-            if layer.len() >= MAX_FEATURES {
+            if shown.len() >= MAX_FEATURES {
                 break;
             }
-            if !req.filter.covers_region(state, i) {
-                continue;
-            }
             let r = state.regions.get(i);
-            let Some(boundary) = &r.boundary else {
-                continue;
-            };
-            let mut props = vec![
-                ("id", Prop::Str(r.id.as_str())),
-                ("level", Prop::Str(r.level.as_str())),
-                ("name", Prop::Str(&r.name)),
-            ];
-            props.extend(agg_props(&aggs[i]));
-            layer.add_polygon(boundary, None, &props);
+            if r.boundary.is_some() && req.filter.covers_region(state, i) {
+                shown.push(i);
+            }
         }
+    }
+    // A past day's counties and towns come from their checkpoints.
+    let aggs = AggsAt::of(state, shown.iter().copied(), req.at, &req.filter);
+    for i in shown {
+        let r = state.regions.get(i);
+        let Some(boundary) = &r.boundary else {
+            continue;
+        };
+        let mut props = vec![
+            ("id", Prop::Str(r.id.as_str())),
+            ("level", Prop::Str(r.level.as_str())),
+            ("name", Prop::Str(&r.name)),
+        ];
+        props.extend(agg_props(&aggs.get(i)));
+        layer.add_polygon(boundary, None, &props);
     }
     layer
 }
