@@ -307,7 +307,7 @@ async fn past_days_come_from_checkpoints_equal_to_the_fold() {
         let last = map
             .units
             .iter()
-            .flat_map(onemap::state::history::moments)
+            .flat_map(onemap::state::UnitEntry::moments)
             .max()
             .map(|t| zone.date_of(t))
             .unwrap();
@@ -328,6 +328,35 @@ async fn past_days_come_from_checkpoints_equal_to_the_fold() {
         }
         assert!(days.len() > 100, "the campaign's days: {}", days.len());
         assert_eq!(compared, days.len() * (1 + 3 + 12), "town, areas, groups");
+        // Filtered, and regions without checkpoints: from the town's cells by kind and
+        // colour or each region's own units, equal to the fold over every unit, every
+        // seventh day of the campaign and now.
+        use onemap::domain::{Colour, UnitKind};
+        use onemap::state::aggregate::fold_filtered;
+        let filters = [
+            UnitFilter::default(),
+            UnitFilter::default().with_kinds(&[UnitKind::StreetShop, UnitKind::HighRise]),
+            UnitFilter::default().with_colours(&[Colour::Orange, Colour::Black]),
+            UnitFilter::default()
+                .with_kinds(&[UnitKind::Rental])
+                .with_colours(&[Colour::Green, Colour::Uninspected]),
+        ];
+        let moments = days
+            .iter()
+            .step_by(7)
+            .map(|&d| zone.end_of_day(d))
+            .chain([map.live().at()]);
+        let mut compared = 0;
+        for end in moments {
+            for f in &filters {
+                let fold = fold_regions(&map, end, f);
+                for (i, a) in fold.iter().enumerate() {
+                    assert_eq!(&fold_filtered(&map, i, end, f), a, "{end} {f:?} {i}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 15 * 4 * 74, "{compared}");
         (days, last)
     };
     assert!(days.last().unwrap() > &last_day);

@@ -32,6 +32,33 @@ fn run_gen(url: &str, units: u64) -> std::process::Output {
         .expect("run onemap gen")
 }
 
+/// The fold over every unit `filter` admits at `at`, into `regions` only (a province
+/// has 485,371 regions).
+fn fold_into(
+    map: &onemap::state::MapState,
+    at: chrono::DateTime<chrono::Utc>,
+    filter: &onemap::state::aggregate::UnitFilter,
+    regions: &[usize],
+) -> HashMap<usize, onemap::state::aggregate::Agg> {
+    let mut fold: HashMap<usize, _> = regions.iter().map(|&i| (i, Default::default())).collect();
+    for e in &map.units {
+        let Some((colour, a)) = onemap::state::aggregate::contribution(e, at) else {
+            continue;
+        };
+        if !filter.admits(map, e, colour) {
+            continue;
+        }
+        let mut r = Some(e.micro_grid);
+        while let Some(i) = r {
+            if let Some(x) = fold.get_mut(&i) {
+                *x += &a;
+            }
+            r = map.regions.parent(i);
+        }
+    }
+    fold
+}
+
 async fn table_counts(db: &TestDb) -> Vec<i64> {
     let AnyStore::Postgres(pg) = &db.store else {
         unreachable!()
@@ -127,7 +154,7 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
     // Past days: each county's and town's daily checkpoint equals the fold over every
     // unit at that day's end, on every day of the campaign.
     {
-        use onemap::state::aggregate::{Agg, contribution};
+        use onemap::state::aggregate::UnitFilter;
         use onemap::state::history::is_kept;
         let state = onemap::load_state(&db.store).await.unwrap();
         let map = state.map.read().unwrap();
@@ -145,19 +172,7 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
         for d in days {
             let end = state.zone.end_of_day(d);
             // The fold, into the kept regions only (a province has 485,371 regions).
-            let mut fold: HashMap<usize, Agg> = kept.iter().map(|&i| (i, Agg::default())).collect();
-            for e in &map.units {
-                let Some((_, a)) = contribution(e, end) else {
-                    continue;
-                };
-                let mut r = Some(e.micro_grid);
-                while let Some(i) = r {
-                    if let Some(f) = fold.get_mut(&i) {
-                        *f += &a;
-                    }
-                    r = map.regions.parent(i);
-                }
-            }
+            let fold = fold_into(&map, end, &UnitFilter::default(), &kept);
             for &i in &kept {
                 assert_eq!(
                     h.at(i, end),
@@ -169,6 +184,44 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
             }
         }
         assert!(compared >= 30 * (1 + 90 + 1_440), "{compared}");
+        // Filtered and finer: a kind, two colours, both at once, and none (for the
+        // villages, which have no checkpoints) — from the province's and the counties'
+        // cells by kind and colour, the towns' and villages' own units — equal the fold
+        // over every unit, every fifth day and now.
+        use onemap::domain::{Colour, Level, UnitKind};
+        use onemap::state::aggregate::fold_filtered;
+        let filters = [
+            UnitFilter::default().with_kinds(&[UnitKind::Rental]),
+            UnitFilter::default().with_colours(&[Colour::Red, Colour::Yellow]),
+            UnitFilter::default()
+                .with_kinds(&[UnitKind::Enterprise, UnitKind::StreetShop])
+                .with_colours(&[Colour::Green]),
+            UnitFilter::default(),
+        ];
+        let asked: Vec<usize> = (0..map.regions.all().len())
+            .filter(|&i| map.regions.get(i).level.depth() <= Level::Village.depth())
+            .collect();
+        let moments = h
+            .days()
+            .step_by(5)
+            .map(|d| state.zone.end_of_day(d))
+            .chain([map.live().at()]);
+        let mut compared = 0;
+        for end in moments {
+            for f in &filters {
+                let fold = fold_into(&map, end, f, &asked);
+                for &i in &asked {
+                    assert_eq!(
+                        fold_filtered(&map, i, end, f),
+                        fold[&i],
+                        "{end} {f:?} {}",
+                        map.regions.get(i).id
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 8 * 4 * 23_040, "{compared}");
         // The progress chart from the checkpoints: the hazards' own days.
         let got = onemap::views::page::progress(
             &map,

@@ -371,6 +371,31 @@ async fn tiles_are_bounded_compressed_cached_exactly_and_refuse_bad_input() {
         n(&hot, "units.total"),
         n(&all, "units.by_colour.red") + n(&all, "units.by_colour.orange")
     );
+    // A colour filter at a low zoom: clusters from the live H3 cells, counting those
+    // colours only, all of them over the tiles round the town.
+    let mid = LonLat {
+        lon: (bounds[0] + bounds[2]) / 2.0,
+        lat: (bounds[1] + bounds[3]) / 2.0,
+    };
+    let t8 = TileCoord::containing(mid, 8).unwrap();
+    let mut counted = 0;
+    for dx in [-1i64, 0, 1] {
+        for dy in [-1i64, 0, 1] {
+            let (x, y) = (t8.x() as i64 + dx, t8.y() as i64 + dy);
+            let path = format!("/tiles/units/8/{x}/{y}.mvt?colour=red,orange");
+            for (_, p) in tile(&server, &path)
+                .await
+                .get("units")
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(uint(p, "count"), uint(p, "red") + uint(p, "orange"));
+                assert_eq!(uint(p, "green") + uint(p, "yellow"), 0);
+                counted += uint(p, "count");
+            }
+        }
+    }
+    assert_eq!(counted, n(&hot, "units.total"));
     let (s, body) = server.get_json("/api/stats?kind=castle").await;
     assert_eq!((s, body["error"]["field"].as_str()), (400, Some("kind")));
 

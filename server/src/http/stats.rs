@@ -67,11 +67,11 @@ pub async fn get_stats(
             name: r.name.clone(),
         },
         at: at.unwrap_or(now),
-        // The present comes from the live aggregates; a past moment is folded.
-        stats: match at {
-            None if filter.is_all() => present(&map, idx, map.live().region(idx)),
-            None => present(&map, idx, &fold_filtered(&map, idx, now, &filter)),
-            Some(at) => present(&map, idx, &fold_filtered(&map, idx, at, &filter)),
-        },
+        // From the live figures, the daily checkpoints or the region's own units.
+        stats: present(
+            &map,
+            idx,
+            &fold_filtered(&map, idx, at.unwrap_or(now), &filter),
+        ),
     }))
 }

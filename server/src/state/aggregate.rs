@@ -7,14 +7,19 @@
 //! contribution and adding its new one ([`super::live`]), or recomputed from scratch
 //! for any past moment by a fold ([`fold_regions`]). Both paths use [`contribution`],
 //! which is why they cannot disagree.
+//!
+//! A filtered figure (`kind=`, `colour=`) of a large region is a sum of cells: the root
+//! and the regions above a town ([`is_split`]) keep, live and in the daily checkpoints,
+//! one aggregate per kind and colour of unit ([`cell_index`]). Any other region's is
+//! folded over its own units only ([`fold_filtered`]).
 
 use std::ops::{AddAssign, SubAssign};
 
 use chrono::{DateTime, Utc};
 
 use super::scope::Scope;
-use super::{MapState, RegionIdx, UnitEntry};
-use crate::domain::{Colour, Severity, Stage, UnitKind, colour_of};
+use super::{MapState, RegionIdx, RegionTree, UnitEntry};
+use crate::domain::{Colour, Level, Severity, Stage, UnitKind, colour_of};
 
 /// Counters for a set of units at one moment. Integers only: they add and subtract
 /// exactly, in any order.
@@ -160,6 +165,39 @@ pub fn colour_index(colour: Colour) -> usize {
     }
 }
 
+/// The cells a split aggregate has: one per kind and colour of unit.
+pub const CELLS: usize = 24;
+
+/// Position of the units of a kind and a colour among a split aggregate's [`CELLS`].
+pub fn cell_index(kind: UnitKind, colour: Colour) -> usize {
+    kind_index(kind) * 6 + colour_index(colour)
+}
+
+/// Whether region `i` keeps its aggregate split by kind and colour as well as whole: the
+/// root and every region above a town. Their subtrees are too large to fold per request
+/// (a province, a county); a town's own units are folded instead.
+pub fn is_split(regions: &RegionTree, i: RegionIdx) -> bool {
+    i == regions.root() || regions.get(i).level.depth() < Level::Town.depth()
+}
+
+/// A column for each region `keep` picks, numbered from 0 in region order (`u32::MAX`:
+/// none), and how many there are: how the live figures and the checkpoints lay out the
+/// regions they keep something for.
+pub fn columns(regions: &RegionTree, keep: impl Fn(RegionIdx) -> bool) -> (Vec<u32>, usize) {
+    let mut n = 0usize;
+    let column = (0..regions.all().len())
+        .map(|i| {
+            if keep(i) {
+                n += 1;
+                (n - 1) as u32
+            } else {
+                u32::MAX
+            }
+        })
+        .collect();
+    (column, n)
+}
+
 /// Position of a stage in [`Agg::found`] and [`Agg::closed`].
 pub fn stage_index(stage: Stage) -> usize {
     match stage {
@@ -212,6 +250,25 @@ impl UnitFilter {
         self
     }
 
+    /// The sum of the cells of a split aggregate ([`cell_index`]) that the filter's kinds
+    /// and colours admit.
+    pub fn sum_cells(&self, cells: &[Agg]) -> Agg {
+        let mut out = Agg::default();
+        for (k, a) in cells.iter().enumerate() {
+            if self.kinds & (1 << (k / 6)) != 0 && self.colours & (1 << (k % 6)) != 0 {
+                out += a;
+            }
+        }
+        out
+    }
+
+    /// The colours admitted, when colour is all the filter looks at (every kind, every
+    /// region, every unit in scope): what a per-colour count can answer alone.
+    pub fn colours_only(&self) -> Option<u8> {
+        (self.kinds == 0b1111 && self.region.is_none() && self.scope == Scope::All)
+            .then_some(self.colours)
+    }
+
     /// Whether a unit of this kind, colour and micro-grid passes.
     pub fn admits(&self, state: &MapState, e: &UnitEntry, colour: Colour) -> bool {
         self.kinds & (1 << kind_index(e.unit.kind)) != 0
@@ -231,13 +288,15 @@ impl UnitFilter {
     }
 }
 
+/// A unit's colour at `at`; `None` before it was registered.
+pub fn colour_at(e: &UnitEntry, at: DateTime<Utc>) -> Option<Colour> {
+    (e.unit.registered_at <= at).then(|| colour_of(&e.facts(), at))
+}
+
 /// One unit's share of every aggregate at `at`, with its colour then; `None` before it
 /// was registered.
 pub fn contribution(e: &UnitEntry, at: DateTime<Utc>) -> Option<(Colour, Agg)> {
-    if e.unit.registered_at > at {
-        return None;
-    }
-    let colour = colour_of(&e.facts(), at);
+    let colour = colour_at(e, at)?;
     let mut a = Agg {
         units: 1,
         ..Agg::default()
@@ -282,25 +341,38 @@ pub fn fold_regions(state: &MapState, at: DateTime<Utc>, filter: &UnitFilter) ->
     out
 }
 
-/// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`: the
-/// region's daily checkpoint when `at` ends a past day and the filter lets all of the
-/// region through ([`super::history`]), else a fold over the units.
+/// The aggregate of the units in `region`'s subtree that `filter` admits, at `at`, from
+/// wherever it is cheapest: the live figures for the present and the daily checkpoints
+/// for the end of a past day ([`super::history`]), whole when the filter lets all of the
+/// region through, else from the kind-and-colour cells of a split region
+/// ([`is_split`]); otherwise a fold over the region's own units.
 pub fn fold_filtered(
     state: &MapState,
     region: RegionIdx,
     at: DateTime<Utc>,
     filter: &UnitFilter,
 ) -> Agg {
-    if filter.admits_all_of(state, region)
-        && let Some(a) = state.history().and_then(|h| h.at(region, at))
-    {
-        return *a;
+    let present = state.is_present(at);
+    let history = state.history();
+    if filter.admits_all_of(state, region) {
+        if present {
+            return *state.live().region(region);
+        }
+        if let Some(a) = history.and_then(|h| h.at(region, at)) {
+            return *a;
+        }
+    } else if filter.covers_region(state, region) {
+        let cells = if present {
+            state.live().cells(region)
+        } else {
+            history.and_then(|h| h.cells_at(region, at))
+        };
+        if let Some(cells) = cells {
+            return filter.sum_cells(cells);
+        }
     }
     let mut out = Agg::default();
-    for e in &state.units {
-        if !state.regions.is_within(e.micro_grid, region) {
-            continue;
-        }
+    for e in state.units_under(region) {
         if let Some((colour, a)) = contribution(e, at)
             && filter.admits(state, e, colour)
         {

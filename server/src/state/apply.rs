@@ -261,6 +261,7 @@ impl MapState {
         self.live = Live::compute(&tree, &self.units, self.live.at());
         self.live.follow(version);
         self.regions = tree;
+        self.members = super::members::Members::build(&self.regions, &self.units);
         if let Some(zone) = self.history().map(|h| h.zone()) {
             self.keep_history(zone);
         }

@@ -18,6 +18,10 @@ fn hazard(n: i64) -> HazardId {
 #[test]
 fn every_write_updates_only_what_it_touches_and_stays_exact() {
     let mut s = MapState::build(dataset(), t(3)).unwrap();
+    // With checkpoints of the days before: a write that moves a unit or changes its kind
+    // changes them too.
+    s.keep_history(crate::domain::time::Zone::default());
+    assert!(s.history().is_some_and(|h| h.days().count() >= 1));
     let v0 = s.live().version();
     let u2 = uid(2);
     let visit = revisit(
@@ -157,9 +161,13 @@ fn previews_match_what_is_applied_and_clock_changes_wait_dated() {
 #[test]
 fn an_edit_moves_a_unit_to_its_new_micro_grid_and_point() {
     let mut s = MapState::build(dataset(), t(3)).unwrap();
+    s.keep_history(crate::domain::time::Zone::default());
+    assert_consistent(&s);
     let mut edit = UnitEdit::of(&dataset().units[0], t(3)).unwrap();
     edit.unit.location = Location::new(1.4, 0.5).unwrap();
     edit.unit.micro_grid = "VB-1-1".parse().unwrap();
+    // A new kind too: the unit leaves its kind's cells on every day held.
+    edit.unit.kind = UnitKind::StreetShop;
     let edit = Change::Edit(edit);
     assert_eq!(s.places(&edit).len(), 2, "the micro-grids before and after");
     s.apply(&edit, &Assigned::default()).unwrap();

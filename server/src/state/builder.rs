@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use h3o::CellIndex;
 
 use super::index::{HazardIndex, UnitIndex};
+use super::members;
 use super::{
     Live, MapState, PointIndex, RegionError, RegionTree, StateError, UnitCore, UnitEntry, UnitIdx,
     cell_of,
@@ -222,6 +223,7 @@ impl MapBuilder {
             (points.join(), live)
         });
         let points = points.unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let members = members::Members::build(&regions, &units);
         Ok(MapState {
             regions,
             units,
@@ -230,6 +232,7 @@ impl MapBuilder {
             points,
             live,
             history: None,
+            members,
         })
     }
 }

@@ -8,13 +8,15 @@ use chrono::{DateTime, TimeZone, Utc};
 use geo::{MultiPolygon, polygon};
 use h3o::CellIndex;
 
-use super::aggregate::{Agg, UnitFilter, contribution, fold_regions};
+use super::aggregate::{
+    Agg, UnitFilter, cell_index, contribution, fold_filtered, fold_regions, is_split,
+};
 use super::live::HEX_RESOLUTIONS;
-use super::{MapState, UnitIdx};
+use super::{MapState, RegionIdx, UnitIdx};
 use crate::domain::{
-    Category, Change, Deadline, Hazard, HazardId, Inspection, InspectionId, InspectionKind, Level,
-    Location, NewHazard, NewVisit, PastMoment, Region, RiskLevel, Severity, Stage, Suspension,
-    Text, Unit, UnitId, UnitKind,
+    Category, Change, Colour, Deadline, Hazard, HazardId, Inspection, InspectionId, InspectionKind,
+    Level, Location, NewHazard, NewVisit, PastMoment, Region, RiskLevel, Severity, Stage,
+    Suspension, Text, Unit, UnitId, UnitKind,
 };
 use crate::store::{Assigned, Dataset};
 
@@ -151,6 +153,84 @@ pub fn assert_consistent(s: &MapState) {
     for (i, e) in s.units.iter().enumerate() {
         let c = contribution(e, at).map(|(c, _)| c);
         assert_eq!(s.live().colour(i as UnitIdx), c, "unit {i} at {at}");
+    }
+    assert_cells(s, at, |i| s.live().cells(i));
+    assert_filters_fold(s, at);
+    if let Some(h) = s.history() {
+        for day in h.days() {
+            let end = h.zone().end_of_day(day);
+            let fold = fold_regions(s, end, &UnitFilter::default());
+            for (i, a) in fold.iter().enumerate() {
+                if let Some(c) = h.at(i, end) {
+                    assert_eq!(c, a, "checkpoint of {} on {day}", s.regions.get(i).id);
+                }
+            }
+            assert_cells(s, end, |i| h.cells_at(i, end));
+            assert_filters_fold(s, end);
+        }
+    }
+}
+
+/// A filter for each kind and colour of unit, with its cell.
+pub fn cell_filters() -> impl Iterator<Item = (usize, UnitFilter)> {
+    UnitKind::ALL.iter().flat_map(|&k| {
+        Colour::ALL.iter().map(move |&c| {
+            (
+                cell_index(k, c),
+                UnitFilter::default().with_kinds(&[k]).with_colours(&[c]),
+            )
+        })
+    })
+}
+
+/// Every split region's cells (from `cells`) equal a fold of its units of each kind
+/// and colour at `at`.
+pub fn assert_cells<'a>(
+    s: &MapState,
+    at: DateTime<Utc>,
+    cells: impl Fn(RegionIdx) -> Option<&'a [Agg]>,
+) {
+    let folds: Vec<(usize, Vec<Agg>)> = cell_filters()
+        .map(|(k, f)| (k, fold_regions(s, at, &f)))
+        .collect();
+    let mut split = 0;
+    for i in 0..s.regions.all().len() {
+        assert_eq!(cells(i).is_some(), is_split(&s.regions, i), "region {i}");
+        let Some(cells) = cells(i) else { continue };
+        split += 1;
+        for (k, fold) in &folds {
+            assert_eq!(
+                cells[*k],
+                fold[i],
+                "cell {k} of {} at {at}",
+                s.regions.get(i).id
+            );
+        }
+    }
+    assert!(split > 0, "the root is split");
+}
+
+/// Filtered figures of every region ([`fold_filtered`], from cells, checkpoints or the
+/// region's own units) equal the fold over every unit, for several filters.
+pub fn assert_filters_fold(s: &MapState, at: DateTime<Utc>) {
+    let filters = [
+        UnitFilter::default(),
+        UnitFilter::default().with_kinds(&[UnitKind::Rental, UnitKind::Enterprise]),
+        UnitFilter::default().with_colours(&[Colour::Red, Colour::Yellow]),
+        UnitFilter::default()
+            .with_kinds(&[UnitKind::Enterprise])
+            .with_colours(&[Colour::Green, Colour::Red]),
+    ];
+    for f in &filters {
+        let fold = fold_regions(s, at, f);
+        for (i, a) in fold.iter().enumerate() {
+            assert_eq!(
+                &fold_filtered(s, i, at, f),
+                a,
+                "{} with {f:?} at {at}",
+                s.regions.get(i).id
+            );
+        }
     }
 }
 

@@ -1,33 +1,38 @@
 //! Daily checkpoints: the aggregate of each coarse region (the root down to the towns,
 //! with a town's areas and groups) at the end of every past day, kept as the map
 //! changes, so that a past day's figures for a province, a county or a town are read,
-//! not folded over every unit.
+//! not folded over every unit. The split regions ([`is_split`]: the root, a province's
+//! counties) also keep one aggregate per kind and colour of unit, so that a past day's
+//! `kind=` and `colour=` figures are a sum of a few cells; a town's or a village's are
+//! folded over its own units ([`fold_filtered`]).
 //!
 //! A unit's contribution ([`contribution`]) changes only at its own timestamps
-//! ([`moments`]: registration, first visit, a hazard found, its deadline, its yellow
-//! card, its closing, a suspension's start and end). So a unit adds, to each region
-//! above it, its contribution at the end of the first day it counts, and at the end of
-//! each later day holding one of its moments the difference from the day before; the
-//! checkpoints are the running sums of those differences. Both the build and every
-//! later change use [`contribution`] itself, which is why a checkpoint always equals
-//! the fold at that moment (`tests` and `tests/province.rs` compare them day by day).
+//! ([`UnitEntry::moments`]: registration, first visit, a hazard found, its deadline, its
+//! yellow card, its closing, a suspension's start and end). So a unit adds, to each
+//! region above it, its contribution at the end of the first day it counts, and at the
+//! end of each later day holding one of its moments the difference from the day before;
+//! the checkpoints are the running sums of those differences. (In the cells, the day
+//! before's contribution leaves the cell of its colour and the day's joins the cell of
+//! its own.) Both the build and every later change use [`contribution`] itself, which is
+//! why a checkpoint always equals the fold at that moment (`tests`, `tests/province.rs`
+//! and `tests/demo_figures.rs` compare them day by day, filtered and not).
 //!
 //! Counters add with wrapping arithmetic: a difference may be negative, the sums never
-//! are. Memory: days × coarse regions × one [`Agg`] (a province of 1,531 such regions
-//! over a hundred days: 14 MB). The days held begin with the first visit, hazard or
-//! suspension of any unit (registrations go back years).
+//! are. Memory: days × (coarse regions + split regions × 24) × one [`Agg`] (a province
+//! of 1,531 coarse and 91 split regions over a hundred days: 14 + 20 MB). The days held
+//! begin with the first visit, hazard or suspension of any unit (registrations go back
+//! years).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::aggregate::{Agg, UnitFilter, contribution, fold_regions};
+use super::aggregate::{
+    Agg, CELLS, UnitFilter, cell_index, columns, contribution, fold_filtered, is_split,
+};
 use super::{MapState, RegionIdx, RegionTree, UnitEntry};
-use crate::domain::Level;
 use crate::domain::time::Zone;
-
-/// Every timestamp among a unit's facts: the moments its contribution may change at.
-pub fn moments(e: &UnitEntry) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-    e.moments()
-}
+use crate::domain::{Colour, Level};
 
 /// Whether a region of this level has daily checkpoints.
 pub fn is_kept(level: Level) -> bool {
@@ -49,6 +54,19 @@ pub struct History {
     width: usize,
     /// `aggs[day * width + column]`: the column's aggregate at the end of the day.
     aggs: Vec<Agg>,
+    /// Each region's column among the split ones ([`is_split`]; `u32::MAX`: not split).
+    split_column: Vec<u32>,
+    /// Split regions × [`CELLS`].
+    split_width: usize,
+    /// `cells[day * split_width + column * CELLS + cell_index(kind, colour)]`: a split
+    /// region's units of one kind and colour at the end of the day.
+    cells: Vec<Agg>,
+}
+
+/// What one unit adds to the checkpoints of one day, or their differences.
+struct Tables<'a> {
+    aggs: &'a mut [Agg],
+    cells: &'a mut [Agg],
 }
 
 impl History {
@@ -56,20 +74,14 @@ impl History {
     /// before `today` (the zone's calendar). The units are split between the machine's
     /// cores, each summing its own differences.
     pub fn build(regions: &RegionTree, units: &[UnitEntry], zone: Zone, today: NaiveDate) -> Self {
-        let mut column = vec![u32::MAX; regions.all().len()];
-        let mut width = 0usize;
-        for (i, r) in regions.all().iter().enumerate() {
-            if is_kept(r.level) {
-                column[i] = width as u32;
-                width += 1;
-            }
-        }
+        let (column, width) = columns(regions, |i| is_kept(regions.get(i).level));
+        let (split_column, split) = columns(regions, |i| is_split(regions, i));
         // From the first day anything was done (a visit, a hazard, a suspension): units
         // registered years before count from that day on, and a day before it is
         // folded when asked for.
         let first = units
             .iter()
-            .filter_map(|e| moments(e).filter(|&t| t != e.unit.registered_at).min())
+            .filter_map(|e| e.moments().filter(|&t| t != e.unit.registered_at).min())
             .min()
             .map_or(today, |t| zone.date_of(t).min(today));
         let days = u64::try_from((today - first).num_days()).unwrap_or(0);
@@ -83,42 +95,39 @@ impl History {
             column,
             width,
             aggs: Vec::new(),
+            split_column,
+            split_width: split * CELLS,
+            cells: Vec::new(),
         };
         // Differences first (each unit touches only the days of its moments), then the
         // running sums.
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = units.len().div_ceil(threads).max(1);
-        let size = h.ends.len() * width;
-        let parts: Vec<Vec<Agg>> = std::thread::scope(|s| {
+        let days = h.ends.len();
+        let parts: Vec<(Vec<Agg>, Vec<Agg>)> = std::thread::scope(|s| {
             let h = &h;
             let workers: Vec<_> = units
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
-                        let mut aggs = vec![Agg::default(); size];
+                        let mut aggs = vec![Agg::default(); days * h.width];
+                        let mut cells = vec![Agg::default(); days * h.split_width];
+                        let mut t = Tables {
+                            aggs: &mut aggs,
+                            cells: &mut cells,
+                        };
                         for e in part {
-                            h.differences(&mut aggs, regions, e);
+                            h.differences(&mut t, regions, e);
                         }
-                        aggs
+                        (aggs, cells)
                     })
                 })
                 .collect();
             workers.into_iter().filter_map(|w| w.join().ok()).collect()
         });
-        let mut aggs = vec![Agg::default(); size];
-        for part in &parts {
-            for (a, p) in aggs.iter_mut().zip(part) {
-                a.wrapping_add(p);
-            }
-        }
-        for d in 1..h.ends.len() {
-            let (before, now) = aggs.split_at_mut(d * width);
-            let prev = &before[(d - 1) * width..];
-            for (a, p) in now[..width].iter_mut().zip(prev) {
-                a.wrapping_add(p);
-            }
-        }
-        h.aggs = aggs;
+        let (aggs, cells): (Vec<Vec<Agg>>, Vec<Vec<Agg>>) = parts.into_iter().unzip();
+        h.aggs = running_sums(&aggs, days, h.width);
+        h.cells = running_sums(&cells, days, h.split_width);
         h
     }
 
@@ -128,7 +137,8 @@ impl History {
     /// day and not before); one before the first day held (a unit written later with
     /// an old date) counts from that first day.
     fn change_days(&self, e: &UnitEntry) -> Vec<usize> {
-        let mut out: Vec<usize> = moments(e)
+        let mut out: Vec<usize> = e
+            .moments()
             .map(|t| (self.zone.date_of(t) - self.first).num_days().max(0) as usize)
             .filter(|&d| d < self.ends.len())
             .collect();
@@ -152,28 +162,49 @@ impl History {
         })
     }
 
-    /// Adds the unit's day-to-day differences into `aggs` (before the running sums).
-    fn differences(&self, aggs: &mut [Agg], regions: &RegionTree, e: &UnitEntry) {
-        let columns = self.columns(regions, e);
-        if columns.clone().next().is_none() {
-            return;
-        }
-        let mut prev = Agg::default();
-        for d in self.change_days(e) {
-            let now = self.contribution_on(e, d);
-            let mut diff = now;
-            diff.wrapping_sub(&prev);
-            prev = now;
-            for c in columns.clone() {
-                aggs[d * self.width + c].wrapping_add(&diff);
-            }
-        }
+    /// The positions in a day's cells of the split regions a unit counts in, for its
+    /// kind and `colour`.
+    fn cell_slots<'r>(
+        &'r self,
+        regions: &'r RegionTree,
+        e: &UnitEntry,
+        colour: Colour,
+    ) -> impl Iterator<Item = usize> + Clone + 'r {
+        let cell = cell_index(e.unit.kind, colour);
+        std::iter::successors(Some(e.micro_grid), |&i| regions.parent(i)).filter_map(move |i| {
+            self.split_column
+                .get(i)
+                .filter(|&&c| c != u32::MAX)
+                .map(|&c| c as usize * CELLS + cell)
+        })
     }
 
-    fn contribution_on(&self, e: &UnitEntry, day: usize) -> Agg {
-        contribution(e, self.ends[day])
-            .map(|(_, a)| a)
-            .unwrap_or_default()
+    /// Adds the unit's day-to-day differences into the tables (before the running
+    /// sums): to the whole aggregates the difference, to the cells the day's
+    /// contribution in its colour's cell and the day before's out of its own.
+    fn differences(&self, t: &mut Tables, regions: &RegionTree, e: &UnitEntry) {
+        let columns = self.columns(regions, e);
+        let mut prev: Option<(Colour, Agg)> = None;
+        for d in self.change_days(e) {
+            let now = contribution(e, self.ends[d]);
+            let mut diff = now.map(|(_, a)| a).unwrap_or_default();
+            diff.wrapping_sub(&prev.map(|(_, a)| a).unwrap_or_default());
+            for c in columns.clone() {
+                t.aggs[d * self.width + c].wrapping_add(&diff);
+            }
+            let day = &mut t.cells[d * self.split_width..][..self.split_width];
+            if let Some((colour, a)) = prev {
+                for k in self.cell_slots(regions, e, colour) {
+                    day[k].wrapping_sub(&a);
+                }
+            }
+            if let Some((colour, a)) = now {
+                for k in self.cell_slots(regions, e, colour) {
+                    day[k].wrapping_add(&a);
+                }
+            }
+            prev = now;
+        }
     }
 
     /// Counts a unit in (`sign` 1) or out (-1) of every held day: what keeps the
@@ -181,25 +212,27 @@ impl History {
     /// new in).
     pub fn count(&mut self, regions: &RegionTree, e: &UnitEntry, sign: i8) {
         let columns: Vec<usize> = self.columns(regions, e).collect();
-        if columns.is_empty() {
-            return;
-        }
         let days = self.change_days(e);
+        let add = |slot: &mut Agg, a: &Agg| {
+            if sign > 0 {
+                slot.wrapping_add(a);
+            } else {
+                slot.wrapping_sub(a);
+            }
+        };
         // Each stretch of days between two change days holds one contribution.
         for (k, &d) in days.iter().enumerate() {
             let until = days.get(k + 1).copied().unwrap_or(self.ends.len());
-            let a = self.contribution_on(e, d);
-            if a.is_empty() {
+            let Some((colour, a)) = contribution(e, self.ends[d]) else {
                 continue;
-            }
+            };
+            let slots: Vec<usize> = self.cell_slots(regions, e, colour).collect();
             for day in d..until {
                 for &c in &columns {
-                    let slot = &mut self.aggs[day * self.width + c];
-                    if sign > 0 {
-                        slot.wrapping_add(&a);
-                    } else {
-                        slot.wrapping_sub(&a);
-                    }
+                    add(&mut self.aggs[day * self.width + c], &a);
+                }
+                for &k in &slots {
+                    add(&mut self.cells[day * self.split_width + k], &a);
                 }
             }
         }
@@ -217,12 +250,29 @@ impl History {
         if c == u32::MAX {
             return None;
         }
+        let d = self.day(at)?;
+        Some(&self.aggs[d * self.width + c as usize])
+    }
+
+    /// A split region's checkpoint by kind and colour (`cell_index`) at `at`, when `at`
+    /// is the end of a held day.
+    pub fn cells_at(&self, region: RegionIdx, at: DateTime<Utc>) -> Option<&[Agg]> {
+        let c = *self.split_column.get(region)?;
+        if c == u32::MAX {
+            return None;
+        }
+        let d = self.day(at)?;
+        Some(&self.cells[d * self.split_width + c as usize * CELLS..][..CELLS])
+    }
+
+    /// The held day `at` ends.
+    fn day(&self, at: DateTime<Utc>) -> Option<usize> {
         let day = self.zone.date_of(at);
         if self.zone.end_of_day(day) != at {
             return None;
         }
         let d = usize::try_from((day - self.first).num_days()).ok()?;
-        (d < self.ends.len()).then(|| &self.aggs[d * self.width + c as usize])
+        (d < self.ends.len()).then_some(d)
     }
 
     /// The day after the last one held: the day the history was built on.
@@ -241,16 +291,36 @@ impl History {
     }
 }
 
+/// The sum of the threads' day-by-day differences (`days` rows of `width`), then each
+/// day's running sum: the checkpoints.
+fn running_sums(parts: &[Vec<Agg>], days: usize, width: usize) -> Vec<Agg> {
+    let mut out = vec![Agg::default(); days * width];
+    for part in parts {
+        for (a, p) in out.iter_mut().zip(part) {
+            a.wrapping_add(p);
+        }
+    }
+    for d in 1..days {
+        let (before, now) = out.split_at_mut(d * width);
+        let prev = &before[(d - 1) * width..];
+        for (a, p) in now[..width].iter_mut().zip(prev) {
+            a.wrapping_add(p);
+        }
+    }
+    out
+}
+
 /// Regions' aggregates at a moment, from wherever they are cheapest: the live figures
-/// for the present, the daily checkpoints for the end of a past day, else a fold.
+/// for the present, the daily checkpoints for the end of a past day, else each region
+/// on its own ([`fold_filtered`]).
 #[derive(Debug)]
 pub enum AggsAt<'a> {
     /// The present, every unit.
     Live(&'a MapState),
     /// A past day's end, every unit, regions with checkpoints.
     Checkpoints(&'a History, DateTime<Utc>),
-    /// Anything else, folded over the units.
-    Folded(Vec<Agg>),
+    /// Anything else, region by region.
+    Each(HashMap<RegionIdx, Agg>),
 }
 
 impl<'a> AggsAt<'a> {
@@ -258,19 +328,24 @@ impl<'a> AggsAt<'a> {
     /// present) counting the units `filter` admits.
     pub fn of(
         map: &'a MapState,
-        mut regions: impl Iterator<Item = RegionIdx>,
+        regions: impl Iterator<Item = RegionIdx> + Clone,
         at: Option<DateTime<Utc>>,
         filter: &UnitFilter,
     ) -> Self {
         let all = filter.is_all();
-        match at {
-            None if all => AggsAt::Live(map),
-            Some(t) if all => match map.history() {
-                Some(h) if regions.all(|i| h.at(i, t).is_some()) => AggsAt::Checkpoints(h, t),
-                _ => AggsAt::Folded(fold_regions(map, t, filter)),
-            },
-            _ => AggsAt::Folded(fold_regions(map, at.unwrap_or(map.live().at()), filter)),
+        match (at, map.history()) {
+            (None, _) if all => return AggsAt::Live(map),
+            (Some(t), Some(h)) if all && regions.clone().all(|i| h.at(i, t).is_some()) => {
+                return AggsAt::Checkpoints(h, t);
+            }
+            _ => {}
         }
+        let t = at.unwrap_or(map.live().at());
+        AggsAt::Each(
+            regions
+                .map(|i| (i, fold_filtered(map, i, t, filter)))
+                .collect(),
+        )
     }
 
     /// Region `i`'s aggregate (empty for a region not asked for).
@@ -278,7 +353,7 @@ impl<'a> AggsAt<'a> {
         match self {
             AggsAt::Live(map) => *map.live().region(i),
             AggsAt::Checkpoints(h, t) => h.at(i, *t).copied().unwrap_or_default(),
-            AggsAt::Folded(v) => v.get(i).copied().unwrap_or_default(),
+            AggsAt::Each(m) => m.get(&i).copied().unwrap_or_default(),
         }
     }
 }
@@ -296,7 +371,7 @@ mod tests {
         let last = s
             .units
             .iter()
-            .flat_map(moments)
+            .flat_map(UnitEntry::moments)
             .max()
             .map(|t| zone.date_of(t))
             .unwrap_or_default();

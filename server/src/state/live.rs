@@ -25,7 +25,7 @@ use rstar::primitives::GeomWithData;
 use chrono::{DateTime, Utc};
 use h3o::{CellIndex, Resolution};
 
-use super::aggregate::{Agg, contribution};
+use super::aggregate::{Agg, CELLS, cell_index, columns, contribution, is_split};
 use super::history::History;
 use super::{MapState, RegionIdx, RegionTree, UnitEntry, UnitIdx};
 use crate::domain::Colour;
@@ -40,6 +40,11 @@ pub const HEX_RESOLUTIONS: [Resolution; 3] =
 pub struct Live {
     at: DateTime<Utc>,
     regions: Vec<Agg>,
+    /// Each region's column in `split` (`u32::MAX`: not split, [`is_split`]).
+    split_column: Vec<u32>,
+    /// `split[column * CELLS + cell_index(kind, colour)]`: a split region's units of
+    /// one kind and colour.
+    split: Vec<Agg>,
     pub(super) hexes: [HashMap<CellIndex, Agg>; 3],
     /// The cells of `hexes`, by centre (kept equal to their keys once `indexed`).
     pub(super) hex_index: [RTree<CellPoint>; 3],
@@ -80,9 +85,12 @@ pub struct ClockChange {
 impl Live {
     /// Nothing counted yet.
     pub fn empty(regions: &RegionTree, at: DateTime<Utc>) -> Self {
+        let (split_column, split) = columns(regions, |i| is_split(regions, i));
         Live {
             at,
             regions: vec![Agg::default(); regions.all().len()],
+            split_column,
+            split: vec![Agg::default(); split * CELLS],
             hexes: Default::default(),
             hex_index: Default::default(),
             indexed: false,
@@ -116,13 +124,22 @@ impl Live {
         if sign > 0 {
             self.colours[u as usize] = contrib.map(|(c, _)| c);
         }
-        let Some((_, a)) = contrib else { return };
+        let Some((colour, a)) = contrib else { return };
+        let cell = cell_index(e.unit.kind, colour);
         let mut r = Some(e.micro_grid);
         while let Some(i) = r {
+            let column = self.split_column[i];
+            let split = (column != u32::MAX).then(|| column as usize * CELLS + cell);
             if sign > 0 {
                 self.regions[i] += &a;
+                if let Some(k) = split {
+                    self.split[k] += &a;
+                }
             } else {
                 self.regions[i] -= &a;
+                if let Some(k) = split {
+                    self.split[k] -= &a;
+                }
             }
             r = regions.parent(i);
         }
@@ -180,6 +197,13 @@ impl Live {
     /// The aggregate of a region's subtree.
     pub fn region(&self, idx: RegionIdx) -> &Agg {
         &self.regions[idx]
+    }
+
+    /// A split region's aggregate by kind and colour (`cell_index`); `None` for a region
+    /// that is not split.
+    pub fn cells(&self, idx: RegionIdx) -> Option<&[Agg]> {
+        let c = *self.split_column.get(idx)?;
+        (c != u32::MAX).then(|| &self.split[c as usize * CELLS..][..CELLS])
     }
 
     /// Every region's aggregate, by index.
@@ -248,7 +272,10 @@ impl MapState {
         if let Some(h) = &mut self.history {
             h.count(&self.regions, &self.units[u as usize], -1);
         }
+        let before = self.units[u as usize].micro_grid;
         let out = change(&mut self.units[u as usize]);
+        self.members
+            .moved(u, before, self.units[u as usize].micro_grid);
         if let Some(h) = &mut self.history {
             h.count(&self.regions, &self.units[u as usize], 1);
         }
@@ -261,6 +288,7 @@ impl MapState {
     /// Registers a new unit's slot in the live figures (the entry is already pushed).
     pub(super) fn live_push(&mut self) -> UnitIdx {
         let u = (self.units.len() - 1) as UnitIdx;
+        self.members.push(self.units[u as usize].micro_grid, u);
         self.live.colours.push(None);
         if let Some(h) = &mut self.history {
             h.count(&self.regions, &self.units[u as usize], 1);
@@ -316,6 +344,12 @@ impl MapState {
     pub fn restore_clock_changes(&mut self, mut changes: Vec<ClockChange>) {
         changes.append(&mut self.live.pending);
         self.live.pending = changes;
+    }
+
+    /// Whether the live figures hold at `at`: it is not before them and no unit's
+    /// moment falls between.
+    pub fn is_present(&self, at: DateTime<Utc>) -> bool {
+        at >= self.live.at && !self.needs_advance(at)
     }
 
     /// Whether the clock has passed a moment the live figures have not taken in yet.

@@ -5,8 +5,9 @@
 //! never from the store.
 //!
 //! Invariants: `units[i]` is the unit with handle `i` (handles never change); `by_id`,
-//! `hazard_at` and the R-tree hold exactly the units and hazards in `units`; the live
-//! aggregates equal a fold at `live.at` (checked by the tests in [`live`]).
+//! `hazard_at`, the R-tree and the micro-grids' members hold exactly the units and
+//! hazards in `units`; the live aggregates equal a fold at `live.at` (checked by the
+//! tests in [`live`]).
 
 pub mod aggregate;
 pub mod apply;
@@ -14,6 +15,7 @@ mod builder;
 pub mod history;
 mod index;
 pub mod live;
+mod members;
 pub mod points;
 pub mod regions;
 pub mod scope;
@@ -199,6 +201,8 @@ pub struct MapState {
     live: Live,
     /// Daily checkpoints of the coarse regions, when kept ([`MapState::keep_history`]).
     history: Option<history::History>,
+    /// The units of each micro-grid.
+    members: members::Members,
 }
 
 /// The H3 cell of a lon/lat at [`FINEST_HEX`], if it is a valid coordinate.
@@ -289,6 +293,13 @@ impl MapState {
     /// The live aggregates (valid for `live().at()`).
     pub fn live(&self) -> &Live {
         &self.live
+    }
+
+    /// The units of `region`'s subtree (in no particular order).
+    pub fn units_under(&self, region: RegionIdx) -> impl Iterator<Item = &UnitEntry> + '_ {
+        self.members
+            .under(&self.regions, region)
+            .map(|u| &self.units[u as usize])
     }
 }
 

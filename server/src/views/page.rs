@@ -394,8 +394,8 @@ fn progress_by_scan(
     scope: &Scope,
 ) -> std::collections::BTreeMap<NaiveDate, (u64, u64)> {
     let mut by_day: std::collections::BTreeMap<NaiveDate, (u64, u64)> = Default::default();
-    for e in &state.units {
-        if !state.regions.is_within(e.micro_grid, idx) || !scope.covers(state, e.micro_grid) {
+    for e in state.units_under(idx) {
+        if !scope.covers(state, e.micro_grid) {
             continue;
         }
         for h in e.hazards.iter() {

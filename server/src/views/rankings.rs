@@ -149,7 +149,8 @@ mod tests {
     use crate::state::aggregate::{UnitFilter, fold_regions};
 
     fn folded(s: &MapState, at: chrono::DateTime<chrono::Utc>) -> AggsAt<'static> {
-        AggsAt::Folded(fold_regions(s, at, &UnitFilter::default()))
+        let all = fold_regions(s, at, &UnitFilter::default());
+        AggsAt::Each(all.into_iter().enumerate().collect())
     }
     use crate::state::fixture::{state, t};
 

@@ -27,7 +27,7 @@ use onemap_tiles::{
 };
 
 use crate::domain::{Colour, Level};
-use crate::state::aggregate::{Agg, UnitFilter, colour_index, contribution};
+use crate::state::aggregate::{Agg, UnitFilter, colour_at, colour_index, contribution};
 use crate::state::history::AggsAt;
 use crate::state::{MapState, UnitIdx};
 
@@ -134,7 +134,7 @@ fn units_in(state: &MapState, req: &TileRequest) -> Vec<(UnitIdx, Colour)> {
             let e = &state.units[u as usize];
             let colour = match req.at {
                 None => state.live().colour(u)?,
-                Some(at) => contribution(e, at)?.0,
+                Some(at) => colour_at(e, at)?,
             };
             req.filter.admits(state, e, colour).then_some((u, colour))
         })
@@ -156,8 +156,9 @@ pub fn cluster_resolution(z: u8) -> Resolution {
 /// Clusters from the live H3 cell aggregates instead of single units: at low zoom a
 /// tile covers up to millions of units but only thousands of cells, each already
 /// counted per colour and found through the cells' R-tree. A cell's units join the
-/// cluster cell holding the cell's centre.
-fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Clusterer {
+/// cluster cell holding the cell's centre. Only the colours in the mask `colours` count
+/// (a `colour=` filter).
+fn clusters_from_cells(state: &MapState, coord: TileCoord, colours: u8) -> Clusterer {
     let [w, s, e, n] = coord.bounds();
     let mut clusterer = Clusterer::new(coord, CLUSTER_CELLS);
     let res = cluster_resolution(coord.z());
@@ -167,7 +168,11 @@ fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Clusterer {
             continue;
         }
         let mut by = [0u32; CATEGORIES];
-        by[..6].copy_from_slice(&a.by_colour);
+        for (k, n) in a.by_colour.iter().enumerate() {
+            if colours & (1 << k) != 0 {
+                by[k] = *n;
+            }
+        }
         clusterer.add_many(LonLat { lon, lat }, &by);
     }
     clusterer
@@ -176,8 +181,11 @@ fn clusters_from_cells(state: &MapState, coord: TileCoord) -> Clusterer {
 fn units_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     let coord = req.coord;
     let mut layer = LayerEncoder::new(Layer::Units.name(), coord);
-    if coord.z() <= CELL_CLUSTER_MAX_ZOOM && req.at.is_none() && req.filter.is_all() {
-        add_clusters(&mut layer, clusters_from_cells(state, coord));
+    if coord.z() <= CELL_CLUSTER_MAX_ZOOM
+        && req.at.is_none()
+        && let Some(colours) = req.filter.colours_only()
+    {
+        add_clusters(&mut layer, clusters_from_cells(state, coord, colours));
         return layer;
     }
     let units = units_in(state, req);

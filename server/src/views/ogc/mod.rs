@@ -19,7 +19,7 @@ use geojson::Feature;
 use h3o::CellIndex;
 
 use crate::domain::{Colour, Level, RegionId, UnitId};
-use crate::state::aggregate::{Agg, UnitFilter, contribution, fold_regions};
+use crate::state::aggregate::{Agg, UnitFilter, contribution, fold_filtered};
 use crate::state::live::HEX_RESOLUTIONS;
 use crate::state::scope::Scope;
 use crate::state::{MapState, RegionIdx, UnitIdx};
@@ -53,16 +53,18 @@ pub fn items(state: &MapState, collection: Collection, q: &ItemsQuery) -> Page {
             let level = collection.level().unwrap_or(Level::Village);
             let regions = matching_regions(state, level, q);
             let shown = page(&regions, q);
-            let folded;
-            let aggs: &[Agg] = if counts_every_unit(&q.filter) || shown.is_empty() {
-                state.live().regions()
-            } else {
-                folded = fold_regions(state, state.live().at(), &q.filter);
-                &folded
-            };
+            // A filter counts each shown region's own units (or its cells).
+            let at = state.live().at();
             let features = shown
                 .iter()
-                .map(|&i| region_feature(state, i, &aggs[i]))
+                .map(|&i| {
+                    let a = if counts_every_unit(&q.filter) {
+                        *state.live().region(i)
+                    } else {
+                        fold_filtered(state, i, at, &q.filter)
+                    };
+                    region_feature(state, i, &a)
+                })
                 .collect();
             Page {
                 features,
