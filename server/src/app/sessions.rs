@@ -16,20 +16,36 @@ const CACHE_FOR: Duration = Duration::from_secs(10);
 /// Cached lookups at most.
 const CACHE_MAX: usize = 50_000;
 
-/// A token found in the store, with its user.
-pub type Known = (TokenRecord, Arc<User>);
+/// A token found in the store, with its user, shared by every request that carries it
+/// (a hit costs a reference count, not a copy of the record).
+#[derive(Debug)]
+pub struct Known {
+    /// The token's record.
+    pub token: TokenRecord,
+    /// Its user.
+    pub user: Arc<User>,
+    /// The record's hash, as requests pass it on.
+    pub hash: Arc<str>,
+}
+
+/// A lookup's answer (none: no such token) and when it was made.
+type Lookup = (Option<Arc<Known>>, Instant);
 
 /// Tokens looked up recently, and failed sign-ins.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    cache: Mutex<HashMap<String, (Option<Known>, Instant)>>,
+    cache: Mutex<HashMap<String, Lookup>>,
     /// Failed sign-ins per name.
     pub throttle: Throttle,
 }
 
 impl Sessions {
     /// The token with this hash and its user, from the cache or the store.
-    pub async fn lookup(&self, store: &AnyStore, hash: &str) -> Result<Option<Known>, StoreError> {
+    pub async fn lookup(
+        &self,
+        store: &AnyStore,
+        hash: &str,
+    ) -> Result<Option<Arc<Known>>, StoreError> {
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((hit, at)) = cache.get(hash)
@@ -38,7 +54,13 @@ impl Sessions {
                 return Ok(hit.clone());
             }
         }
-        let found = store.token(hash).await?.map(|(t, u)| (t, Arc::new(u)));
+        let found = store.token(hash).await?.map(|(token, user)| {
+            Arc::new(Known {
+                hash: token.hash.as_str().into(),
+                token,
+                user: Arc::new(user),
+            })
+        });
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_MAX {
             cache.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
@@ -53,7 +75,7 @@ impl Sessions {
     /// Drops cached lookups of a user's tokens (after a revocation).
     pub fn forget_user(&self, user_id: i64) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, (hit, _)| hit.as_ref().is_none_or(|(t, _)| t.user_id != user_id));
+        cache.retain(|_, (hit, _)| hit.as_ref().is_none_or(|k| k.token.user_id != user_id));
     }
 
     /// Drops a cached lookup.

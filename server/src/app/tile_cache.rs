@@ -26,8 +26,8 @@ pub struct EncodedTile {
     pub raw: Bytes,
     /// The same, gzipped.
     pub gzip: Bytes,
-    /// A strong ETag: a hash of the bytes and their length.
-    pub etag: String,
+    /// A strong ETag: a hash of the bytes and their length, ready to send.
+    pub etag: axum::http::HeaderValue,
 }
 
 /// What makes one tile differ from another: everything of its request. Typed, so that
@@ -123,7 +123,9 @@ impl TileCache {
 pub fn encode(raw: Vec<u8>) -> std::io::Result<EncodedTile> {
     let mut h = std::hash::DefaultHasher::new();
     raw.hash(&mut h);
-    let etag = format!("\"{:016x}-{:x}\"", h.finish(), raw.len());
+    let etag =
+        axum::http::HeaderValue::try_from(format!("\"{:016x}-{:x}\"", h.finish(), raw.len()))
+            .map_err(std::io::Error::other)?;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&raw)?;
     let gzip = gz.finish()?;

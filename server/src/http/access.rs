@@ -91,7 +91,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
 
 /// The token a request carries: the `Authorization: Bearer` header, or for reads and
 /// signing out, the page's cookie. `Ok(None)` when there is none.
-fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<String>, ApiError> {
+fn token_of<'h>(
+    headers: &'h HeaderMap,
+    method: &Method,
+    path: &str,
+) -> Result<Option<&'h str>, ApiError> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v.to_str().unwrap_or("");
         let token = v
@@ -99,7 +103,7 @@ fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<S
             .or_else(|| v.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::Unauthorized("Authorization: Bearer TOKEN".into()))?;
-        return Ok(Some(token.to_owned()));
+        return Ok(Some(token));
     }
     let cookie_ok = method == Method::GET || method == Method::HEAD || path == "/api/session";
     if !cookie_ok {
@@ -112,7 +116,7 @@ fn token_of(headers: &HeaderMap, method: &Method, path: &str) -> Result<Option<S
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned()))
+        .map(|(_, v)| v))
 }
 
 /// The gate (see the module's description).
@@ -143,7 +147,8 @@ async fn admit(
 ) -> Result<Access, ApiError> {
     let token = token_of(headers, method, path)?
         .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))?;
-    let (t, user) = authenticate(app, &token, Utc::now()).await?;
+    let known = authenticate(app, token, Utc::now()).await?;
+    let user = known.user.clone();
     if !user.role.may(action) {
         return Err(ApiError::Forbidden(user.role.refusal(action)));
     }
@@ -160,9 +165,9 @@ async fn admit(
     Ok(Access {
         user,
         scope,
-        token_hash: t.hash.into(),
-        kind: t.kind,
-        expires_at: t.expires_at,
+        token_hash: known.hash.clone(),
+        kind: known.token.kind,
+        expires_at: known.token.expires_at,
     })
 }
 
@@ -215,14 +220,14 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=b; onemap_token=om_x".parse()?);
         let got = token_of(&h, &Method::GET, "/api/stats").map_err(|e| format!("{e:?}"))?;
-        assert_eq!(got.as_deref(), Some("om_x"));
+        assert_eq!(got, Some("om_x"));
         let got = token_of(&h, &Method::POST, "/api/units").map_err(|e| format!("{e:?}"))?;
         assert_eq!(got, None);
         h.insert(header::AUTHORIZATION, "Basic abc".parse()?);
         assert!(token_of(&h, &Method::GET, "/api/stats").is_err());
         h.insert(header::AUTHORIZATION, "Bearer om_y".parse()?);
         let got = token_of(&h, &Method::POST, "/api/units").map_err(|e| format!("{e:?}"))?;
-        assert_eq!(got.as_deref(), Some("om_y"));
+        assert_eq!(got, Some("om_y"));
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! /api/session` (revoke this token), and for admins `GET/POST /api/users` and
 //! `POST /api/users/{name}/revoke`.
 
+use crate::app::sessions::Known;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,8 +23,7 @@ use crate::auth::access::Access;
 use crate::auth::admin::{AddUserError, Secret, add_user};
 use crate::auth::throttle::Gate;
 use crate::auth::{
-    Role, TokenKind, TokenRecord, User, decoy_hash, is_well_formed, new_token, token_hash,
-    verify_password,
+    Role, TokenKind, User, decoy_hash, is_well_formed, new_token, token_hash, verify_password,
 };
 use crate::domain::{Level, RegionId};
 use crate::state::MapState;
@@ -49,7 +49,7 @@ pub async fn authenticate(
     app: &AppState,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<(TokenRecord, Arc<User>), ApiError> {
+) -> Result<Arc<Known>, ApiError> {
     if !is_well_formed(token) {
         return Err(ApiError::Unauthorized("not a onemap token".into()));
     }
@@ -60,8 +60,8 @@ pub async fn authenticate(
         .await
         .map_err(ApiError::from)?
     {
-        Some((t, u)) if t.is_live(now) => Ok((t, u)),
-        Some((t, _)) if t.revoked_at.is_some() => Err(ApiError::Unauthorized(
+        Some(k) if k.token.is_live(now) => Ok(k),
+        Some(k) if k.token.revoked_at.is_some() => Err(ApiError::Unauthorized(
             "the token was revoked; sign in again".into(),
         )),
         Some(_) => Err(ApiError::Unauthorized(
@@ -234,8 +234,8 @@ pub async fn sign_in(
     let now = Utc::now();
     let (token, expires_at, user) = match (b.name, b.password, b.token) {
         (None, None, Some(token)) => {
-            let (t, user) = authenticate(&app, &token, now).await?;
-            (token, t.expires_at, user)
+            let k = authenticate(&app, &token, now).await?;
+            (token, k.token.expires_at, k.user.clone())
         }
         (Some(name), Some(password), None) => {
             let user = check_password(&app, &name, &password).await?;

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawPathParams, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onemap_tiles::{MAX_ZOOM, TileCoord};
@@ -87,15 +87,23 @@ fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     ))]
 pub async fn get_tile(
     State(app): State<AppState>,
-    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    path: RawPathParams,
     who: Access,
     params: Params,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     params.only(&["kind", "colour", "region", "at"])?;
-    let layers = parse_layers(&layers)?;
-    let coord = parse_coord(&z, &x, &y)?;
+    // The path's segments, decoded (borrowed unless escaped: nothing copied per request).
+    let segment = |name: &str| {
+        let raw = path.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v);
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map_err(|_| ApiError::bad(name.to_owned(), "not UTF-8"))
+    };
+    let layers = parse_layers(&segment("layers")?)?;
+    let coord = parse_coord(&segment("z")?, &segment("x")?, &segment("y")?)?;
+    let headers = req.headers();
     let at = params.moment("at", app.zone)?;
     let (key, version, filter) = {
         let (map, _) = app.read_now()?;
@@ -129,7 +137,7 @@ pub async fn get_tile(
         .await
         .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??,
     };
-    let response = respond(&tile, &headers);
+    let response = respond(&tile, headers);
     if let Some(h) = m.seconds.get(usize::from(coord.z())) {
         h.record(started.elapsed());
     }
@@ -175,19 +183,16 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 fn respond(tile: &EncodedTile, headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&tile.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let etag = tile.etag.to_str().unwrap_or_default();
     let common = [
-        (header::ETAG, etag),
+        (header::ETAG, tile.etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::VARY, HeaderValue::from_static("Accept-Encoding")),
     ];
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == tile.etag || t.trim() == "*")
-        });
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
