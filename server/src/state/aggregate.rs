@@ -165,12 +165,20 @@ pub fn colour_index(colour: Colour) -> usize {
     }
 }
 
+/// The colours a unit can have ([`colour_index`]).
+const COLOURS: usize = 6;
+
 /// The cells a split aggregate has: one per kind and colour of unit.
-pub const CELLS: usize = 24;
+pub const CELLS: usize = 4 * COLOURS;
 
 /// Position of the units of a kind and a colour among a split aggregate's [`CELLS`].
 pub fn cell_index(kind: UnitKind, colour: Colour) -> usize {
-    kind_index(kind) * 6 + colour_index(colour)
+    kind_index(kind) * COLOURS + colour_index(colour)
+}
+
+/// The kind index and the colour index of a cell: [`cell_index`] undone.
+fn cell_parts(cell: usize) -> (usize, usize) {
+    (cell / COLOURS, cell % COLOURS)
 }
 
 /// Whether region `i` keeps its aggregate split by kind and colour as well as whole: the
@@ -255,7 +263,8 @@ impl UnitFilter {
     pub fn sum_cells(&self, cells: &[Agg]) -> Agg {
         let mut out = Agg::default();
         for (k, a) in cells.iter().enumerate() {
-            if self.kinds & (1 << (k / 6)) != 0 && self.colours & (1 << (k % 6)) != 0 {
+            let (kind, colour) = cell_parts(k);
+            if self.kinds & (1 << kind) != 0 && self.colours & (1 << colour) != 0 {
                 out += a;
             }
         }

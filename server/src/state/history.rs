@@ -154,12 +154,7 @@ impl History {
         regions: &'r RegionTree,
         e: &UnitEntry,
     ) -> impl Iterator<Item = usize> + Clone + 'r {
-        std::iter::successors(Some(e.micro_grid), |&i| regions.parent(i)).filter_map(|i| {
-            self.column
-                .get(i)
-                .filter(|&&c| c != u32::MAX)
-                .map(|&c| c as usize)
-        })
+        ancestor_columns(&self.column, regions, e.micro_grid)
     }
 
     /// The positions in a day's cells of the split regions a unit counts in, for its
@@ -171,12 +166,7 @@ impl History {
         colour: Colour,
     ) -> impl Iterator<Item = usize> + Clone + 'r {
         let cell = cell_index(e.unit.kind, colour);
-        std::iter::successors(Some(e.micro_grid), |&i| regions.parent(i)).filter_map(move |i| {
-            self.split_column
-                .get(i)
-                .filter(|&&c| c != u32::MAX)
-                .map(|&c| c as usize * CELLS + cell)
-        })
+        ancestor_columns(&self.split_column, regions, e.micro_grid).map(move |c| c * CELLS + cell)
     }
 
     /// Adds the unit's day-to-day differences into the tables (before the running
@@ -289,6 +279,21 @@ impl History {
     pub fn zone(&self) -> Zone {
         self.zone
     }
+}
+
+/// The columns (in `table`, by region; `u32::MAX`: none) of `micro_grid` and the regions
+/// above it.
+fn ancestor_columns<'r>(
+    table: &'r [u32],
+    regions: &'r RegionTree,
+    micro_grid: RegionIdx,
+) -> impl Iterator<Item = usize> + Clone + 'r {
+    std::iter::successors(Some(micro_grid), |&i| regions.parent(i)).filter_map(|i| {
+        table
+            .get(i)
+            .filter(|&&c| c != u32::MAX)
+            .map(|&c| c as usize)
+    })
 }
 
 /// The sum of the threads' day-by-day differences (`days` rows of `width`), then each
