@@ -253,20 +253,44 @@ async fn a_generated_province_loads_serves_and_counts_every_unit() {
     assert_eq!(n(&stats, "regions.town"), 1_440);
     assert_eq!(n(&stats, "regions.micro_grid"), 368_640);
 
-    // Low zooms: clusters from the cells' aggregates count every unit once.
+    // Low zooms: clusters from the cells' aggregates count every unit once, and a past
+    // day's (from the res-7 cells' checkpoints) every unit in its colour of that day.
     let bounds = [118.0, 27.0, 123.0, 31.2];
+    let (_, progress) = server.get_json("/api/progress").await;
+    let days = progress["days"].as_array().expect("days");
+    let day = days[days.len() / 2]["date"]
+        .as_str()
+        .expect("date")
+        .to_owned();
+    let (_, then) = server.get_json(&format!("/api/stats?at={day}")).await;
+    let colour_names = ["green", "yellow", "orange", "red", "black", "uninspected"];
+    for z in [8u8, 10] {
+        let mut by_colour = [0u64; 6];
+        for t in tiles_in(bounds, z) {
+            let layers = server
+                .get_tile(&format!("/tiles/units/{t}.mvt?at={day}"))
+                .await;
+            for (_, props) in layers.get("units").into_iter().flatten() {
+                for (k, c) in colour_names.iter().enumerate() {
+                    by_colour[k] += prop_u64(props, c);
+                }
+            }
+        }
+        for (k, c) in colour_names.iter().enumerate() {
+            assert_eq!(
+                by_colour[k],
+                n(&then, &format!("units.by_colour.{c}")),
+                "{c} on {day} at z{z}"
+            );
+        }
+        assert_eq!(by_colour.iter().sum::<u64>(), UNITS);
+    }
     for z in [8u8, 10] {
         let mut total = 0;
         for t in tiles_in(bounds, z) {
-            let resp = server
-                .client()
-                .get(server.url(&format!("/tiles/units,regions/{t}.mvt")))
-                .send()
-                .await
-                .expect("tile");
-            assert!(matches!(resp.status().as_u16(), 200 | 204), "{t}");
-            let bytes = resp.bytes().await.expect("body");
-            let layers = decode_tile(&bytes);
+            let layers = server
+                .get_tile(&format!("/tiles/units,regions/{t}.mvt"))
+                .await;
             for (_, props) in layers.get("units").into_iter().flatten() {
                 total += prop_u64(props, "count");
             }

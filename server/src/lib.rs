@@ -66,7 +66,13 @@ pub async fn load_state(store: &AnyStore) -> Result<AppState, StartError> {
         let mut map = builder.finish(built_at)?;
         let started = std::time::Instant::now();
         map.keep_history(zone);
-        tracing::info!(elapsed = ?started.elapsed(), "daily checkpoints built");
+        let held = map.history();
+        tracing::info!(
+            elapsed = ?started.elapsed(),
+            days = held.map_or(0, |h| h.days().count()),
+            cells = held.map_or(0, |h| h.cells_kept()),
+            "daily checkpoints built"
+        );
         Ok::<_, StartError>(map)
     })
     .await??;

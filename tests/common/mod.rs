@@ -385,6 +385,19 @@ impl Server {
         self.client_as(writer_of(path))
     }
 
+    /// GET the tile at `path` as the command post (200, or 204 for an empty one), its
+    /// layers decoded.
+    pub async fn get_tile(&self, path: &str) -> HashMap<String, TileFeatures> {
+        let resp = self
+            .client()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("tile");
+        assert!(matches!(resp.status().as_u16(), 200 | 204), "{path}");
+        decode_tile(&resp.bytes().await.expect("body"))
+    }
+
     /// GET `path` as the command post, returning the status and the JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let resp = self

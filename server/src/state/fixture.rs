@@ -11,6 +11,7 @@ use h3o::CellIndex;
 use super::aggregate::{
     Agg, UnitFilter, cell_index, contribution, fold_filtered, fold_regions, is_split,
 };
+use super::history::{CHECKPOINT_RES, CellDay};
 use super::live::HEX_RESOLUTIONS;
 use super::{MapState, RegionIdx, UnitIdx};
 use crate::domain::{
@@ -167,6 +168,22 @@ pub fn assert_consistent(s: &MapState) {
             }
             assert_cells(s, end, |i| h.cells_at(i, end));
             assert_filters_fold(s, end);
+            let mut fold: HashMap<CellIndex, Agg> = HashMap::new();
+            for e in &s.units {
+                if let (Some(c), Some((_, a))) =
+                    (e.cell.parent(CHECKPOINT_RES), contribution(e, end))
+                {
+                    *fold.entry(c).or_default() += &a;
+                }
+            }
+            let kept: HashMap<CellIndex, CellDay> = h
+                .hexes_in([-180.0, -90.0], [180.0, 90.0], end)
+                .expect("a held day")
+                .map(|(c, _, a)| (c, *a))
+                .collect();
+            let fold: HashMap<CellIndex, CellDay> =
+                fold.iter().map(|(&c, a)| (c, CellDay::of(a))).collect();
+            assert_eq!(kept, fold, "res-7 cells' checkpoints on {day}");
         }
     }
 }

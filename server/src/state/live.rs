@@ -64,7 +64,7 @@ pub struct Live {
 /// An H3 cell by its centre (lon, lat).
 pub type CellPoint = GeomWithData<[f64; 2], CellIndex>;
 
-fn cell_point(c: CellIndex) -> CellPoint {
+pub(super) fn cell_point(c: CellIndex) -> CellPoint {
     let ll = h3o::LatLng::from(c);
     CellPoint::new([ll.lng(), ll.lat()], c)
 }

@@ -28,7 +28,7 @@ use onemap_tiles::{
 
 use crate::domain::{Colour, Level};
 use crate::state::aggregate::{Agg, UnitFilter, colour_at, colour_index, contribution};
-use crate::state::history::AggsAt;
+use crate::state::history::{AggsAt, CHECKPOINT_RES};
 use crate::state::{MapState, UnitIdx};
 
 /// Units show as single points from this zoom (when the tile is not too dense).
@@ -153,22 +153,35 @@ pub fn cluster_resolution(z: u8) -> Resolution {
     }
 }
 
-/// Clusters from the live H3 cell aggregates instead of single units: at low zoom a
-/// tile covers up to millions of units but only thousands of cells, each already
-/// counted per colour and found through the cells' R-tree. A cell's units join the
-/// cluster cell holding the cell's centre. Only the colours in the mask `colours` count
-/// (a `colour=` filter).
-fn clusters_from_cells(state: &MapState, coord: TileCoord, colours: u8) -> Clusterer {
+/// Up to this zoom a past day's clusters are made from the daily checkpoints of the
+/// res-7 cells ([`CHECKPOINT_RES`]), read instead of folding the tile's units: where
+/// the present's use res 7 (to zoom 9) the two are made alike, and at zoom 10 a res-7
+/// cell (~2.4 km) still sits well inside a cluster cell (~5 km).
+pub const PAST_CELL_CLUSTER_MAX_ZOOM: u8 = 10;
+
+/// Clusters from H3 cell aggregates instead of single units: at low zoom a tile
+/// covers up to millions of units but only thousands of cells, each already counted
+/// per colour and found through an R-tree of the cells (`cells_in`: the cells whose
+/// centre lies in a box, the live ones or a past day's checkpoints). A cell's units
+/// join the cluster cell holding the cell's centre. Only the colours in the mask
+/// `colours` count (a `colour=` filter).
+fn clusters_from_cells<I>(
+    coord: TileCoord,
+    colours: u8,
+    cells_in: impl FnOnce([f64; 2], [f64; 2]) -> I,
+) -> Clusterer
+where
+    I: Iterator<Item = ([f64; 2], [u32; 6])>,
+{
     let [w, s, e, n] = coord.bounds();
     let mut clusterer = Clusterer::new(coord, CLUSTER_CELLS);
-    let res = cluster_resolution(coord.z());
-    for (_, [lon, lat], a) in state.live().cells_in(res, [w, s], [e, n]) {
+    for ([lon, lat], by_colour) in cells_in([w, s], [e, n]) {
         // Centres on the east or south edge belong to the next tile.
         if lon >= e || lat <= s {
             continue;
         }
         let mut by = [0u32; CATEGORIES];
-        for (k, n) in a.by_colour.iter().enumerate() {
+        for (k, n) in by_colour.iter().enumerate() {
             if colours & (1 << k) != 0 {
                 by[k] = *n;
             }
@@ -178,15 +191,45 @@ fn clusters_from_cells(state: &MapState, coord: TileCoord, colours: u8) -> Clust
     clusterer
 }
 
+/// A past day's clusters from the res-7 checkpoints, when `at` is a held day's end.
+fn past_clusters(
+    state: &MapState,
+    coord: TileCoord,
+    colours: u8,
+    at: DateTime<Utc>,
+) -> Option<Clusterer> {
+    let h = state.history().filter(|h| h.holds(at))?;
+    Some(clusters_from_cells(coord, colours, |min, max| {
+        h.hexes_in(min, max, at)
+            .into_iter()
+            .flatten()
+            .map(|(_, p, a)| (p, a.by_colour))
+    }))
+}
+
 fn units_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     let coord = req.coord;
     let mut layer = LayerEncoder::new(Layer::Units.name(), coord);
-    if coord.z() <= CELL_CLUSTER_MAX_ZOOM
-        && req.at.is_none()
-        && let Some(colours) = req.filter.colours_only()
-    {
-        add_clusters(&mut layer, clusters_from_cells(state, coord, colours));
-        return layer;
+    if let Some(colours) = req.filter.colours_only() {
+        let clusters = match req.at {
+            None if coord.z() <= CELL_CLUSTER_MAX_ZOOM => {
+                let res = cluster_resolution(coord.z());
+                Some(clusters_from_cells(coord, colours, |min, max| {
+                    state
+                        .live()
+                        .cells_in(res, min, max)
+                        .map(|(_, p, a)| (p, a.by_colour))
+                }))
+            }
+            Some(at) if coord.z() <= PAST_CELL_CLUSTER_MAX_ZOOM => {
+                past_clusters(state, coord, colours, at)
+            }
+            _ => None,
+        };
+        if let Some(clusters) = clusters {
+            add_clusters(&mut layer, clusters);
+            return layer;
+        }
     }
     let units = units_in(state, req);
     if coord.z() >= POINT_MIN_ZOOM && units.len() <= MAX_FEATURES {
@@ -400,6 +443,18 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
                 .map(|(c, _, a)| (c, *a))
                 .collect()
         }
+    } else if let Some(cells) = req
+        .at
+        .filter(|_| res == CHECKPOINT_RES && req.filter.is_all())
+        .and_then(|at| {
+            let h = state.history()?;
+            let lo = [min[0] - reach_lon, min[1] - reach];
+            let hi = [max[0] + reach_lon, max[1] + reach];
+            h.hexes_in(lo, hi, at)
+        })
+    {
+        // A past day's res-7 cells, from their checkpoints (the same box as above).
+        cells.map(|(c, _, a)| (c, a.agg())).collect()
     } else {
         let at = req.at.unwrap_or(state.live().at());
         let mut m: HashMap<CellIndex, Agg> = HashMap::new();
@@ -442,4 +497,63 @@ pub fn render(state: &MapState, req: &TileRequest) -> Result<Vec<u8>, MvtError> 
         });
     }
     tile.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Zone;
+    use crate::state::fixture::{dataset, state, t};
+
+    fn request(layers: &[Layer], coord: TileCoord, at: Option<DateTime<Utc>>) -> TileRequest {
+        TileRequest {
+            layers: layers.to_vec(),
+            coord,
+            filter: UnitFilter::default(),
+            at,
+        }
+    }
+
+    /// A past day's low-zoom tile read from the res-7 checkpoints is the tile the
+    /// present would draw at that day's end (to zoom 9, where both use res 7), and its
+    /// hexes are those folded from the units (to zoom 10).
+    #[test]
+    fn past_day_tiles_from_checkpoints_equal_the_present_then_and_the_fold() {
+        let zone = Zone::default();
+        let mut kept = state();
+        kept.keep_history(zone);
+        let folded = state();
+        let h = kept.history().expect("kept");
+        let days: Vec<_> = h.days().collect();
+        assert!(days.len() > 3, "{} days", days.len());
+        let here = LonLat { lon: 0.5, lat: 0.5 };
+        let mut drawn = 0;
+        for day in days {
+            let end = zone.end_of_day(day);
+            let then = MapState::build(dataset(), end).expect("state");
+            for z in [6, 8, 9] {
+                let coord = TileCoord::containing(here, z).expect("tile");
+                let all = [Layer::Units, Layer::Regions, Layer::Hexes];
+                let past = render(&kept, &request(&all, coord, Some(end))).expect("tile");
+                let present = render(&then, &request(&all, coord, None)).expect("tile");
+                assert_eq!(past, present, "z{z} on {day}");
+                drawn += usize::from(!past.is_empty());
+            }
+            let coord = TileCoord::containing(here, 10).expect("tile");
+            let hexes = [Layer::Hexes];
+            assert_eq!(
+                render(&kept, &request(&hexes, coord, Some(end))).expect("tile"),
+                render(&folded, &request(&hexes, coord, Some(end))).expect("tile"),
+                "z10 hexes on {day}"
+            );
+        }
+        assert!(drawn > 0);
+        // Not a day's end: folded, and still what the present drew then.
+        let coord = TileCoord::containing(here, 8).expect("tile");
+        let then = MapState::build(dataset(), t(4)).expect("state");
+        assert_eq!(
+            render(&kept, &request(&[Layer::Hexes], coord, Some(t(4)))).expect("tile"),
+            render(&then, &request(&[Layer::Hexes], coord, None)).expect("tile"),
+        );
+    }
 }
