@@ -104,7 +104,8 @@ export async function leader(app) {
     rampBox.hidden = !shown;
     if (shown) rampBox.replaceChildren(ramp(shown));
     dateFlag.hidden = !state.at;
-    dateFlag.textContent = state.at ? `${t().asOf} ${state.at}` : '';
+    // On a phone the date alone: the word would push the region's name out of the bar.
+    dateFlag.replaceChildren(...(state.at ? [el('span', { class: 'as-of' }, `${t().asOf} `), state.at] : []));
   };
 
   /** Changes the selection: `push` adds a history entry (region or unit changed). */
