@@ -408,12 +408,12 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     let reach = cell_reach_degrees(res);
     let lat = (min[1] + max[1]) / 2.0;
     let reach_lon = reach / lat.to_radians().cos().max(0.01);
-    let near = |c: CellIndex, k: f64| {
+    // The box of the centres of the cells drawn: the tile widened by one circumradius.
+    let lo = [min[0] - reach_lon, min[1] - reach];
+    let hi = [max[0] + reach_lon, max[1] + reach];
+    let near = |c: CellIndex| {
         let ll = h3o::LatLng::from(c);
-        ll.lng() >= min[0] - k * reach_lon
-            && ll.lng() <= max[0] + k * reach_lon
-            && ll.lat() >= min[1] - k * reach
-            && ll.lat() <= max[1] + k * reach
+        ll.lng() >= lo[0] && ll.lng() <= hi[0] && ll.lat() >= lo[1] && ll.lat() <= hi[1]
     };
     let env = rstar::AABB::from_corners(
         [min[0] - 2.0 * reach_lon, min[1] - 2.0 * reach],
@@ -430,13 +430,11 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
             seen.sort_unstable();
             seen.dedup();
             seen.into_iter()
-                .filter(|&c| near(c, 1.0))
+                .filter(|&c| near(c))
                 .filter_map(|c| live.and_then(|m| m.get(&c)).map(|a| (c, *a)))
                 .collect()
         } else {
-            // Cells whose centre is within one circumradius of the tile, from the R-tree.
-            let lo = [min[0] - reach_lon, min[1] - reach];
-            let hi = [max[0] + reach_lon, max[1] + reach];
+            // Cells whose centre is in that box, from the R-tree.
             state
                 .live()
                 .cells_in(res, lo, hi)
@@ -446,14 +444,9 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
     } else if let Some(cells) = req
         .at
         .filter(|_| res == CHECKPOINT_RES && req.filter.is_all())
-        .and_then(|at| {
-            let h = state.history()?;
-            let lo = [min[0] - reach_lon, min[1] - reach];
-            let hi = [max[0] + reach_lon, max[1] + reach];
-            h.hexes_in(lo, hi, at)
-        })
+        .and_then(|at| state.history()?.hexes_in(lo, hi, at))
     {
-        // A past day's res-7 cells, from their checkpoints (the same box as above).
+        // A past day's res-7 cells whose centre is in that box, from their checkpoints.
         cells.map(|(c, _, a)| (c, a.agg())).collect()
     } else {
         let at = req.at.unwrap_or(state.live().at());
@@ -466,7 +459,7 @@ fn hexes_layer(state: &MapState, req: &TileRequest) -> LayerEncoder {
             if !req.filter.admits(state, e, colour) {
                 continue;
             }
-            if let Some(c) = e.cell.parent(res).filter(|&c| near(c, 1.0)) {
+            if let Some(c) = e.cell.parent(res).filter(|&c| near(c)) {
                 *m.entry(c).or_default() += &a;
             }
         }
